@@ -1,0 +1,36 @@
+import * as pulumi from "@pulumi/pulumi";
+
+import type { DataPolicy } from "../config";
+
+/** Labels on every object the program creates; `component` tells the pieces apart. */
+export function labels(component: string): Record<string, string> {
+    return {
+        "app.kubernetes.io/name": component,
+        "app.kubernetes.io/part-of": "jupyterhub-platform",
+        "app.kubernetes.io/managed-by": "pulumi",
+    };
+}
+
+/**
+ * Options for objects that hold user data or the hub database. With the "retain" policy,
+ * `pulumi destroy` drops them from the state but leaves them in the cluster.
+ */
+export function retainOpts(policy: DataPolicy): pulumi.CustomResourceOptions {
+    return { retainOnDelete: policy === "retain" };
+}
+
+/** Selector of the z2jh hub pod, for NetworkPolicies of the services only the hub may reach. */
+export const HUB_POD_SELECTOR = { matchLabels: { app: "jupyterhub", component: "hub" } };
+
+/**
+ * Stack transform for clusters whose pods never run (an API server without nodes, as in the
+ * real-engine tests): every Kubernetes object is created without waiting for readiness.
+ */
+export const skipAwaitTransform: pulumi.ResourceTransform = (args) => {
+    if (!args.type.startsWith("kubernetes:") || args.type.startsWith("kubernetes:helm")) return undefined;
+    const props = { ...args.props };
+    const metadata = { ...(props.metadata ?? {}) };
+    metadata.annotations = { ...(metadata.annotations ?? {}), "pulumi.com/skipAwait": "true" };
+    props.metadata = metadata;
+    return { props, opts: args.opts };
+};

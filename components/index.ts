@@ -1,0 +1,6 @@
+export * from "./common";
+export * from "./jupyterhub";
+export * from "./mysql";
+export * from "./nfs";
+export * from "./openldap";
+export * from "./secrets";

@@ -1,0 +1,336 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+
+import type { PlatformConfig, ProfileConfig } from "../config";
+import { labels } from "./common";
+import { LDAP_CA_MOUNT, LdapAuthSettings } from "./openldap";
+
+/** Everything the values need that other components or generated secrets provide. */
+export interface HubWiring {
+    proxySecretToken: string;
+    cookieSecret: string;
+    cryptKeeperKey: string;
+    dbUrl: string;
+    homeStorageClass: string;
+    sharedClaimName?: string;
+    /** Directory settings when login is LDAP (in-cluster or external). */
+    ldap?: LdapAuthSettings;
+    /** Password of the external directory's search user (lookup_dn). */
+    ldapSearchPassword?: string;
+    /** ConfigMap holding the directory's CA certificate as ca.crt. */
+    ldapCaConfigMap?: string;
+    /** kubernetes.io/tls Secret for the ingress host. */
+    ingressTlsSecret?: string;
+}
+
+type Values = Record<string, unknown>;
+
+/** Name and tag of "name:tag" (digests kept whole in the tag's place). */
+export function splitImage(image: string): { name: string; tag: string } {
+    const at = image.indexOf("@");
+    if (at >= 0) return { name: image.slice(0, at), tag: image.slice(at + 1) };
+    const colon = image.lastIndexOf(":");
+    if (colon > image.lastIndexOf("/")) return { name: image.slice(0, colon), tag: image.slice(colon + 1) };
+    return { name: image, tag: "" };
+}
+
+/** LDAPAuthenticator (ldapauthenticator 2.0) traitlets for a directory. */
+export function ldapAuthenticatorConfig(s: LdapAuthSettings, searchPassword?: string): Values {
+    const c: Values = {
+        server_address: s.serverAddress,
+        server_port: s.port,
+        tls_strategy: s.tlsStrategy,
+        // Only the escaped login name reaches the DN; reject anything else up front.
+        valid_username_regex: "^[a-z][.a-z0-9_-]*$",
+    };
+    if (s.hasCa) {
+        // ssl.CERT_REQUIRED is 2: the directory's certificate must chain to this CA.
+        c.tls_kwargs = { ca_certs_file: `${LDAP_CA_MOUNT}/ca.crt`, validate: 2 };
+    }
+    if (s.bindDnTemplates.length > 0) c.bind_dn_template = s.bindDnTemplates;
+    if (s.lookupDn) {
+        c.lookup_dn = true;
+        c.user_search_base = s.userSearchBase;
+        c.user_attribute = s.userAttribute;
+        c.lookup_dn_search_user = s.searchUser;
+        c.lookup_dn_user_dn_attribute = "cn";
+        if (searchPassword !== undefined) c.lookup_dn_search_password = searchPassword;
+    }
+    if (s.allowedGroups.length > 0) c.allowed_groups = s.allowedGroups;
+    return c;
+}
+
+function profileEntry(p: ProfileConfig): Values {
+    const o: Values = {};
+    if (p.image) o.image = p.image;
+    if (p.cpuLimit !== undefined) o.cpu_limit = p.cpuLimit;
+    if (p.cpuGuarantee !== undefined) o.cpu_guarantee = p.cpuGuarantee;
+    if (p.memoryLimit) o.mem_limit = p.memoryLimit;
+    if (p.memoryGuarantee) o.mem_guarantee = p.memoryGuarantee;
+    if (p.gpus > 0) {
+        o.extra_resource_limits = { [p.gpuResource]: String(p.gpus) };
+        o.extra_resource_guarantees = { [p.gpuResource]: String(p.gpus) };
+    }
+    if (Object.keys(p.nodeSelector).length > 0) o.node_selector = p.nodeSelector;
+    if (p.tolerations.length > 0) o.tolerations = p.tolerations;
+    return {
+        display_name: p.displayName,
+        slug: p.slug,
+        description: p.description,
+        ...(p.default ? { default: true } : {}),
+        kubespawner_override: o,
+    };
+}
+
+/**
+ * Python run by the hub: admins get the shared volume writable while users get it read-only.
+ * The mount list is copied, never modified in place, because spawners share config objects.
+ */
+export const SHARED_RW_FOR_ADMINS = `
+def _shared_volume_writable_for_admins(spawner):
+    if spawner.user.admin:
+        spawner.volume_mounts = [
+            dict(m, readOnly=False) if m.get("name") == "shared" else m
+            for m in spawner.volume_mounts
+        ]
+
+c.KubeSpawner.pre_spawn_hook = _shared_volume_writable_for_admins
+`.trimStart();
+
+/**
+ * The z2jh chart values for a stack. Pure: secrets arrive as plain strings and the caller keeps
+ * the result secret. Every value the chart would otherwise generate through `lookup` is set.
+ */
+export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
+    const su = cfg.singleuser;
+    const image = splitImage(su.image);
+
+    const hubConfig: Values = {
+        JupyterHub: {
+            admin_access: true,
+            // Recycle pooled connections before MySQL's wait_timeout closes them under the hub.
+            db_kwargs: { pool_recycle: cfg.mysql.poolRecycle },
+        },
+        Authenticator: {
+            admin_users: cfg.hub.admins,
+            enable_auth_state: true,
+        },
+        CryptKeeper: { keys: [w.cryptKeeperKey] },
+    };
+    if (w.ldap) {
+        (hubConfig.JupyterHub as Values).authenticator_class = "ldapauthenticator.LDAPAuthenticator";
+        hubConfig.LDAPAuthenticator = ldapAuthenticatorConfig(w.ldap, w.ldapSearchPassword);
+        // JupyterHub 5 admits nobody without an allow rule: with no groups, every directory user.
+        (hubConfig.Authenticator as Values).allow_all = w.ldap.allowedGroups.length === 0;
+    } else {
+        (hubConfig.JupyterHub as Values).authenticator_class = cfg.hub.authenticatorClass;
+        // The dummy authenticator has no user list of its own (dev stacks only; refused on prod).
+        if (cfg.hub.authenticatorClass === "dummy") (hubConfig.Authenticator as Values).allow_all = true;
+        for (const [section, traits] of Object.entries(cfg.hub.authenticatorConfig)) {
+            hubConfig[section] = { ...((hubConfig[section] as Values) ?? {}), ...(traits as Values) };
+        }
+    }
+
+    const extraVolumes: Values[] = [];
+    const extraVolumeMounts: Values[] = [];
+    if (w.ldap?.hasCa && w.ldapCaConfigMap) {
+        extraVolumes.push({ name: "ldap-ca", configMap: { name: w.ldapCaConfigMap } });
+        extraVolumeMounts.push({ name: "ldap-ca", mountPath: LDAP_CA_MOUNT, readOnly: true });
+    }
+
+    const storage: Values = {
+        type: "dynamic",
+        capacity: su.storageCapacity,
+        dynamic: { storageClass: w.homeStorageClass, storageAccessModes: ["ReadWriteOnce"] },
+    };
+    const extraConfig: Values = {};
+    if (w.sharedClaimName) {
+        storage.extraVolumes = [{ name: "shared", persistentVolumeClaim: { claimName: w.sharedClaimName } }];
+        storage.extraVolumeMounts = [{ name: "shared", mountPath: cfg.nfs.shared.mountPath, readOnly: cfg.nfs.shared.readOnlyForUsers }];
+        if (cfg.nfs.shared.readOnlyForUsers) extraConfig["10-shared-volume-admins"] = SHARED_RW_FOR_ADMINS;
+    }
+
+    const singleuser: Values = {
+        image: { name: image.name, tag: image.tag },
+        cpu: { limit: su.cpuLimit, guarantee: su.cpuGuarantee },
+        memory: { limit: su.memoryLimit, guarantee: su.memoryGuarantee },
+        storage,
+        defaultUrl: su.defaultUrl,
+        startTimeout: su.startTimeout,
+    };
+    if (su.postStart.length > 0) singleuser.lifecycleHooks = { postStart: { exec: { command: su.postStart } } };
+    if (cfg.profiles.length > 0) singleuser.profileList = cfg.profiles.map(profileEntry);
+
+    const values: Values = {
+        hub: {
+            config: hubConfig,
+            cookieSecret: w.cookieSecret,
+            db: { type: "mysql", url: w.dbUrl, upgrade: true },
+            extraConfig,
+            extraVolumes,
+            extraVolumeMounts,
+        },
+        proxy: {
+            secretToken: w.proxySecretToken,
+            service: { type: cfg.hub.proxyServiceType },
+        },
+        singleuser,
+        // Helm hooks are not run by helm.v4.Chart; the continuous puller still warms nodes.
+        prePuller: { hook: { enabled: false } },
+        cull: {
+            enabled: cfg.culling.enabled,
+            timeout: cfg.culling.timeout,
+            every: cfg.culling.every,
+            maxAge: cfg.culling.maxAge,
+            users: cfg.culling.users,
+        },
+    };
+    if (cfg.ingress.enabled) {
+        values.ingress = {
+            enabled: true,
+            hosts: [cfg.ingress.host],
+            ...(cfg.ingress.className ? { ingressClassName: cfg.ingress.className } : {}),
+            annotations: cfg.ingress.annotations,
+            tls: w.ingressTlsSecret ? [{ hosts: [cfg.ingress.host], secretName: w.ingressTlsSecret }] : [],
+        };
+    }
+    return values;
+}
+
+/** The URL users open: the ingress host, else the proxy Service inside the cluster. */
+export function hubUrl(cfg: PlatformConfig): string {
+    if (cfg.ingress.enabled) return `https://${cfg.ingress.host}/`;
+    return `http://proxy-public.${cfg.namespace}.svc.cluster.local/`;
+}
+
+/** Name of the kubernetes.io/tls Secret for the ingress: the given one, or the program's own. */
+export function ingressTlsSecretName(cfg: PlatformConfig): string | undefined {
+    if (!cfg.ingress.enabled) return undefined;
+    return cfg.ingress.tlsSecretName ?? "jupyterhub-tls";
+}
+
+export interface JupyterHubArgs {
+    /** Namespace to deploy into. */
+    namespace: pulumi.Input<string>;
+    config: PlatformConfig;
+    /** Generated hub and proxy secrets. */
+    secrets: { proxySecretToken: pulumi.Output<string>; cookieSecret: pulumi.Output<string>; cryptKeeperKey: pulumi.Output<string> };
+    /** SQLAlchemy URL of the hub database, password included. Secret. */
+    dbUrl: pulumi.Output<string>;
+    /** StorageClass of per-user home volumes. */
+    homeStorageClass: pulumi.Input<string>;
+    /** ReadWriteMany claim mounted in every user pod. Default: none. */
+    sharedClaimName?: pulumi.Input<string>;
+    /** Directory settings when login is LDAP. */
+    ldap?: LdapAuthSettings;
+    /** PEM CA of the directory, mounted into the hub. */
+    ldapCaCert?: pulumi.Input<string>;
+    /** Search user's password for an external directory with lookup_dn (config key ldapBindPassword). */
+    ldapSearchPassword?: pulumi.Output<string>;
+    /** Key of a given ingress certificate (config ingress.tlsCert). Default: self-signed. */
+    ingressTlsKey?: pulumi.Output<string>;
+}
+
+/**
+ * The Zero to JupyterHub chart, pinned, rendered by helm.v4.Chart so that every object is its own
+ * resource in previews, with values built by hubValues from the other components' outputs.
+ */
+export class JupyterHub extends pulumi.ComponentResource {
+    public readonly url: string;
+    /** The chart values. Secret. */
+    public readonly values: pulumi.Output<pulumi.Unwrap<Values>>;
+    /** The self-signed ingress certificate, when one was generated. */
+    public readonly ingressCertificate?: pulumi.Output<string>;
+
+    constructor(name: string, args: JupyterHubArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("jupyterhub:index:JupyterHub", name, {}, opts);
+        const cfg = args.config;
+        const parent = { parent: this };
+        const before: pulumi.Resource[] = [];
+
+        let ldapCaConfigMap: string | undefined;
+        if (args.ldapCaCert) {
+            const cm = new k8s.core.v1.ConfigMap(
+                `${name}-ldap-ca`,
+                // A CA certificate is public; the hub needs it to verify the directory.
+                { metadata: { name: "jupyterhub-ldap-ca", namespace: args.namespace, labels: labels("hub") }, data: { "ca.crt": args.ldapCaCert } },
+                parent,
+            );
+            before.push(cm);
+            ldapCaConfigMap = "jupyterhub-ldap-ca";
+        }
+
+        const tlsName = ingressTlsSecretName(cfg);
+        if (tlsName && !cfg.ingress.tlsSecretName) {
+            let cert: pulumi.Input<string>;
+            let key: pulumi.Input<string>;
+            if (cfg.ingress.tlsCert && args.ingressTlsKey) {
+                cert = cfg.ingress.tlsCert;
+                key = args.ingressTlsKey;
+            } else {
+                // No certificate given: a self-signed one, so the hub is never served in clear text.
+                const pk = new tls.PrivateKey(`${name}-ingress`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, parent);
+                const self = new tls.SelfSignedCert(
+                    `${name}-ingress`,
+                    {
+                        privateKeyPem: pk.privateKeyPem,
+                        subject: { commonName: cfg.ingress.host! },
+                        dnsNames: [cfg.ingress.host!],
+                        validityPeriodHours: 24 * 365,
+                        earlyRenewalHours: 24 * 30,
+                        allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+                    },
+                    parent,
+                );
+                cert = self.certPem;
+                key = pk.privateKeyPem;
+                this.ingressCertificate = self.certPem;
+            }
+            before.push(
+                new k8s.core.v1.Secret(
+                    `${name}-ingress-tls`,
+                    {
+                        metadata: { name: tlsName, namespace: args.namespace, labels: labels("hub") },
+                        type: "kubernetes.io/tls",
+                        stringData: { "tls.crt": cert, "tls.key": key },
+                    },
+                    parent,
+                ),
+            );
+        }
+
+        const values: pulumi.Output<Values> = pulumi
+                .all([args.secrets.proxySecretToken, args.secrets.cookieSecret, args.secrets.cryptKeeperKey, args.dbUrl, args.homeStorageClass, args.sharedClaimName, args.ldapSearchPassword])
+                .apply(([proxySecretToken, cookieSecret, cryptKeeperKey, dbUrl, homeStorageClass, sharedClaimName, ldapSearchPassword]) =>
+                    hubValues(cfg, {
+                        proxySecretToken,
+                        cookieSecret,
+                        cryptKeeperKey,
+                        dbUrl,
+                        homeStorageClass,
+                        sharedClaimName,
+                        ldap: args.ldap,
+                        ldapSearchPassword,
+                        ldapCaConfigMap,
+                        ingressTlsSecret: tlsName,
+                    }),
+                );
+        this.values = pulumi.secret(values);
+
+        new k8s.helm.v4.Chart(
+            `${name}`,
+            {
+                chart: cfg.hub.chartPath ?? "jupyterhub",
+                ...(cfg.hub.chartPath ? {} : { version: cfg.hub.chartVersion, repositoryOpts: { repo: cfg.hub.chartRepo } }),
+                namespace: args.namespace,
+                values: this.values,
+                skipAwait: cfg.skipAwait,
+            },
+            { ...parent, dependsOn: before },
+        );
+
+        this.url = hubUrl(cfg);
+        this.registerOutputs({ url: this.url });
+    }
+}

@@ -1,0 +1,174 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+
+import type { DataPolicy, MySqlConfig } from "../config";
+import { HUB_POD_SELECTOR, labels, retainOpts } from "./common";
+
+/** A string literal for MySQL: quotes and backslashes escaped. */
+export function sqlString(s: string): string {
+    return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+/** An identifier for MySQL (database or user name), backquoted. */
+export function sqlIdent(s: string): string {
+    return "`" + s.replace(/`/g, "``") + "`";
+}
+
+/**
+ * SQL that creates the hub database and its user, idempotently. The user may only touch its own
+ * database. Runs on first start of the in-cluster server; also usable by hand on an external one.
+ */
+export function hubDatabaseSql(database: string, user: string, password: string): string {
+    return [
+        `CREATE DATABASE IF NOT EXISTS ${sqlIdent(database)} CHARACTER SET utf8mb4;`,
+        `CREATE USER IF NOT EXISTS ${sqlString(user)}@'%' IDENTIFIED BY ${sqlString(password)};`,
+        `ALTER USER ${sqlString(user)}@'%' IDENTIFIED BY ${sqlString(password)};`,
+        `GRANT ALL PRIVILEGES ON ${sqlIdent(database)}.* TO ${sqlString(user)}@'%';`,
+        "FLUSH PRIVILEGES;",
+        "",
+    ].join("\n");
+}
+
+/**
+ * SQLAlchemy URL for the hub. The password goes inside the URL: z2jh's hub.db.password is not
+ * read by pymysql (z2jh#2545).
+ */
+export function hubDbUrl(p: { user: string; password: string; host: string; port: number; database: string }): string {
+    return `mysql+pymysql://${encodeURIComponent(p.user)}:${encodeURIComponent(p.password)}@${p.host}:${p.port}/${encodeURIComponent(p.database)}`;
+}
+
+export interface MySqlArgs {
+    /** Namespace to deploy into. */
+    namespace: pulumi.Input<string>;
+    /** Validated `mysql` config. */
+    config: MySqlConfig;
+    /** "retain" keeps the database volume on `pulumi destroy`. */
+    dataPolicy: DataPolicy;
+    /** Password of the hub user on an external server (config key mysqlPassword). */
+    externalPassword?: pulumi.Output<string>;
+}
+
+/**
+ * The hub database. In-cluster: a MySQL 8.4 StatefulSet on block storage with generated
+ * passwords, reachable only from the hub. External: the configured server.
+ */
+export class MySql extends pulumi.ComponentResource {
+    /** SQLAlchemy URL for the hub, password included. Secret. */
+    public readonly hubDbUrl: pulumi.Output<string>;
+    /** host:port of the server. */
+    public readonly endpoint: pulumi.Output<string>;
+    /** Password of the hub user. Secret. */
+    public readonly hubPassword: pulumi.Output<string>;
+
+    constructor(name: string, args: MySqlArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("jupyterhub:index:MySql", name, {}, opts);
+        const cfg = args.config;
+        const parent = { parent: this };
+        const ns = pulumi.output(args.namespace);
+
+        let host: pulumi.Output<string>;
+        if (cfg.mode === "external") {
+            if (!args.externalPassword) throw new Error("jupyterhub:mysqlPassword is required for an external MySQL server");
+            host = pulumi.output(cfg.host!);
+            this.hubPassword = pulumi.secret(args.externalPassword);
+        } else {
+            const lbl = labels("mysql");
+            const root = new random.RandomPassword(`${name}-root`, { length: 32, special: false }, parent);
+            const hub = new random.RandomPassword(`${name}-hub`, { length: 32, special: false }, parent);
+            this.hubPassword = hub.result;
+            const secret = new k8s.core.v1.Secret(
+                `${name}-credentials`,
+                {
+                    metadata: { name: "mysql-credentials", namespace: ns, labels: lbl },
+                    stringData: {
+                        "root-password": root.result,
+                        "hub-password": hub.result,
+                        "init.sql": hub.result.apply((pw) => hubDatabaseSql(cfg.database, cfg.user, pw)),
+                    },
+                },
+                parent,
+            );
+            const data = new k8s.core.v1.PersistentVolumeClaim(
+                `${name}-data`,
+                {
+                    metadata: { name: "mysql-data", namespace: ns, labels: lbl },
+                    spec: { accessModes: ["ReadWriteOnce"], storageClassName: cfg.storageClass, resources: { requests: { storage: cfg.storageSize } } },
+                },
+                { ...parent, ...retainOpts(args.dataPolicy) },
+            );
+            const service = new k8s.core.v1.Service(
+                `${name}`,
+                {
+                    metadata: { name: "mysql", namespace: ns, labels: lbl },
+                    spec: { type: "ClusterIP", selector: lbl, ports: [{ name: "mysql", port: 3306, targetPort: 3306 }] },
+                },
+                parent,
+            );
+            const ping = ["sh", "-c", 'mysqladmin ping -h 127.0.0.1 -uroot -p"$(cat /credentials/root-password)" --silent'];
+            new k8s.apps.v1.StatefulSet(
+                `${name}`,
+                {
+                    metadata: { name: "mysql", namespace: ns, labels: lbl },
+                    spec: {
+                        replicas: 1,
+                        serviceName: service.metadata.name,
+                        selector: { matchLabels: lbl },
+                        template: {
+                            metadata: { labels: lbl },
+                            spec: {
+                                securityContext: { fsGroup: 999 },
+                                containers: [
+                                    {
+                                        name: "mysql",
+                                        image: cfg.image,
+                                        env: [
+                                            { name: "MYSQL_ROOT_PASSWORD_FILE", value: "/credentials/root-password" },
+                                            // Binary logs fill small volumes and a single hub database needs no replication.
+                                            { name: "MYSQL_INITDB_SKIP_TZINFO", value: "1" },
+                                        ],
+                                        args: ["--disable-log-bin", "--character-set-server=utf8mb4"],
+                                        ports: [{ name: "mysql", containerPort: 3306 }],
+                                        volumeMounts: [
+                                            { name: "data", mountPath: "/var/lib/mysql" },
+                                            { name: "credentials", mountPath: "/credentials", readOnly: true },
+                                            { name: "init", mountPath: "/docker-entrypoint-initdb.d", readOnly: true },
+                                        ],
+                                        readinessProbe: { exec: { command: ping }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5 },
+                                        livenessProbe: { exec: { command: ping }, initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5 },
+                                        resources: { limits: { cpu: "1", memory: "1Gi" }, requests: { cpu: "100m", memory: "512Mi" } },
+                                    },
+                                ],
+                                volumes: [
+                                    { name: "data", persistentVolumeClaim: { claimName: data.metadata.name } },
+                                    { name: "credentials", secret: { secretName: secret.metadata.name, items: [{ key: "root-password", path: "root-password" }] } },
+                                    { name: "init", secret: { secretName: secret.metadata.name, items: [{ key: "init.sql", path: "10-hub.sql" }] } },
+                                ],
+                            },
+                        },
+                    },
+                },
+                parent,
+            );
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}`,
+                {
+                    metadata: { name: "mysql", namespace: ns, labels: lbl },
+                    spec: {
+                        podSelector: { matchLabels: lbl },
+                        policyTypes: ["Ingress"],
+                        ingress: [{ from: [{ podSelector: HUB_POD_SELECTOR }], ports: [{ port: 3306 }] }],
+                    },
+                },
+                parent,
+            );
+            host = pulumi.interpolate`${service.metadata.name}.${ns}.svc.cluster.local`;
+        }
+
+        this.endpoint = pulumi.interpolate`${host}:${cfg.port}`;
+        this.hubDbUrl = pulumi.secret(
+            pulumi.all([host, this.hubPassword]).apply(([h, password]) => hubDbUrl({ user: cfg.user, password, host: h, port: cfg.port, database: cfg.database })),
+        );
+        this.registerOutputs({ hubDbUrl: this.hubDbUrl, endpoint: this.endpoint });
+    }
+}

@@ -1,0 +1,384 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+import type { DataPolicy, NfsConfig } from "../config";
+import { labels, retainOpts } from "./common";
+
+/** The CSI driver name registered by csi-driver-nfs. */
+export const CSI_DRIVER = "nfs.csi.k8s.io";
+
+/** Sidecar images that ship with csi-driver-nfs v4.12.x (from its chart's values). */
+export const CSI_SIDECARS = {
+    provisioner: "registry.k8s.io/sig-storage/csi-provisioner:v5.3.0",
+    registrar: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.15.0",
+    liveness: "registry.k8s.io/sig-storage/livenessprobe:v2.17.0",
+} as const;
+
+/**
+ * StorageClass for per-user home volumes. Each volume is a directory named after its claim
+ * (`<namespace>-claim-<user>`), so an operator can find a user's files on the server.
+ * With data retained, PVs outlive their claims and csi-driver-nfs never deletes directories.
+ */
+export function homeStorageClassSpec<S>(cfg: NfsConfig, dataPolicy: DataPolicy, server: S) {
+    return {
+        provisioner: CSI_DRIVER,
+        reclaimPolicy: dataPolicy === "retain" ? "Retain" : "Delete",
+        volumeBindingMode: "Immediate",
+        allowVolumeExpansion: true,
+        mountOptions: cfg.mountOptions,
+        parameters: {
+            server,
+            share: cfg.mode === "in-cluster" ? "/" : cfg.path,
+            subDir: "${pvc.metadata.namespace}-${pvc.metadata.name}",
+            onDelete: cfg.onDelete,
+        },
+    };
+}
+
+/** The NFS path of the shared volume, as the server exports it. */
+export function sharedSharePath(cfg: NfsConfig): string {
+    const base = cfg.mode === "in-cluster" ? "/" : cfg.path;
+    return `${base.replace(/\/+$/, "")}/${cfg.shared.subPath}`;
+}
+
+export interface NfsStorageArgs {
+    /** Namespace for the NFS server, the driver and the shared claim. */
+    namespace: pulumi.Input<string>;
+    /** Validated `nfs` config. */
+    config: NfsConfig;
+    /** "retain" keeps the server's disk and users' directories on `pulumi destroy`. */
+    dataPolicy: DataPolicy;
+}
+
+/**
+ * Home and shared storage on NFS: an optional in-cluster NFS server on a block volume,
+ * csi-driver-nfs (maintained by Kubernetes SIG Storage) as provisioner, a StorageClass for
+ * per-user homes and one ReadWriteMany claim mounted in every user pod.
+ */
+export class NfsStorage extends pulumi.ComponentResource {
+    /** Address of the NFS server (in-cluster: the server Service's ClusterIP, which nodes can reach). */
+    public readonly server: pulumi.Output<string>;
+    /** Name of the StorageClass for home volumes. */
+    public readonly homeStorageClass: pulumi.Output<string>;
+    /** Name of the shared ReadWriteMany claim, or undefined when disabled. */
+    public readonly sharedClaimName?: pulumi.Output<string>;
+
+    constructor(name: string, args: NfsStorageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("jupyterhub:index:NfsStorage", name, {}, opts);
+        const cfg = args.config;
+        const ns = args.namespace;
+        const parent = { parent: this };
+
+        if (cfg.mode === "in-cluster") {
+            this.server = this.inClusterServer(name, ns, cfg, args.dataPolicy);
+        } else {
+            this.server = pulumi.output(cfg.server!);
+        }
+
+        const driver = cfg.installCsiDriver ? this.csiDriver(name, ns, cfg) : [];
+
+        const sc = new k8s.storage.v1.StorageClass(
+            `${name}-home`,
+            {
+                metadata: { name: cfg.homeStorageClass, labels: labels("home-storage") },
+                ...homeStorageClassSpec(cfg, args.dataPolicy, this.server),
+            },
+            { ...parent, dependsOn: driver },
+        );
+        this.homeStorageClass = sc.metadata.name;
+
+        if (cfg.shared.enabled) {
+            // A static PV: the shared directory is one fixed path, never provisioned or deleted.
+            const pv = new k8s.core.v1.PersistentVolume(
+                `${name}-shared`,
+                {
+                    metadata: {
+                        name: pulumi.interpolate`${ns}-shared`,
+                        labels: labels("shared-storage"),
+                    },
+                    spec: {
+                        capacity: { storage: cfg.shared.size },
+                        accessModes: ["ReadWriteMany"],
+                        persistentVolumeReclaimPolicy: "Retain",
+                        storageClassName: "",
+                        mountOptions: cfg.mountOptions,
+                        csi: {
+                            driver: CSI_DRIVER,
+                            volumeHandle: pulumi.interpolate`${this.server}#${sharedSharePath(cfg)}##`,
+                            volumeAttributes: {
+                                server: this.server,
+                                share: sharedSharePath(cfg),
+                            },
+                        },
+                    },
+                },
+                { ...parent, dependsOn: driver },
+            );
+            const pvc = new k8s.core.v1.PersistentVolumeClaim(
+                `${name}-shared`,
+                {
+                    metadata: { name: "jupyterhub-shared", namespace: ns, labels: labels("shared-storage") },
+                    spec: {
+                        accessModes: ["ReadWriteMany"],
+                        storageClassName: "",
+                        volumeName: pv.metadata.name,
+                        resources: { requests: { storage: cfg.shared.size } },
+                    },
+                },
+                { ...parent, ...retainOpts(args.dataPolicy) },
+            );
+            this.sharedClaimName = pvc.metadata.name;
+        }
+
+        this.registerOutputs({
+            server: this.server,
+            homeStorageClass: this.homeStorageClass,
+            sharedClaimName: this.sharedClaimName,
+        });
+    }
+
+    /** NFS server on a block volume; returns the Service's ClusterIP. */
+    private inClusterServer(name: string, ns: pulumi.Input<string>, cfg: NfsConfig, dataPolicy: DataPolicy): pulumi.Output<string> {
+        const parent = { parent: this };
+        const lbl = labels("nfs-server");
+        const data = new k8s.core.v1.PersistentVolumeClaim(
+            `${name}-server-data`,
+            {
+                metadata: { name: "nfs-server-data", namespace: ns, labels: lbl },
+                spec: {
+                    accessModes: ["ReadWriteOnce"],
+                    storageClassName: cfg.serverStorageClass,
+                    resources: { requests: { storage: cfg.serverStorageSize } },
+                },
+            },
+            // The server's disk holds every home directory and the shared data.
+            { ...parent, ...retainOpts(dataPolicy) },
+        );
+        const ports = [
+            { name: "nfs", port: 2049 },
+            { name: "mountd", port: 20048 },
+            { name: "rpcbind", port: 111 },
+        ];
+        new k8s.apps.v1.Deployment(
+            `${name}-server`,
+            {
+                metadata: { name: "nfs-server", namespace: ns, labels: lbl },
+                spec: {
+                    replicas: 1,
+                    // Two servers on one RWO disk would corrupt it.
+                    strategy: { type: "Recreate" },
+                    selector: { matchLabels: lbl },
+                    template: {
+                        metadata: { labels: lbl },
+                        spec: {
+                            initContainers: [
+                                {
+                                    name: "prepare-shared",
+                                    image: cfg.serverImage,
+                                    command: ["sh", "-c", `mkdir -p /exports/${cfg.shared.subPath} && chmod 0777 /exports/${cfg.shared.subPath}`],
+                                    volumeMounts: [{ name: "data", mountPath: "/exports" }],
+                                    resources: { limits: { cpu: "100m", memory: "64Mi" }, requests: { cpu: "10m", memory: "16Mi" } },
+                                },
+                            ],
+                            containers: [
+                                {
+                                    name: "nfs-server",
+                                    image: cfg.serverImage,
+                                    // Kernel NFS server: needs privileges to start nfsd. Exports /exports as NFSv4 root.
+                                    args: ["-G", "777", "/exports"],
+                                    securityContext: { privileged: true },
+                                    ports: ports.map((p) => ({ name: p.name, containerPort: p.port })),
+                                    volumeMounts: [{ name: "data", mountPath: "/exports" }],
+                                    readinessProbe: { tcpSocket: { port: 2049 }, periodSeconds: 10 },
+                                    resources: { limits: { cpu: "1", memory: "512Mi" }, requests: { cpu: "100m", memory: "128Mi" } },
+                                },
+                            ],
+                            volumes: [{ name: "data", persistentVolumeClaim: { claimName: data.metadata.name } }],
+                        },
+                    },
+                },
+            },
+            parent,
+        );
+        const svc = new k8s.core.v1.Service(
+            `${name}-server`,
+            {
+                metadata: { name: "nfs-server", namespace: ns, labels: lbl },
+                spec: {
+                    type: "ClusterIP",
+                    selector: lbl,
+                    ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.port, protocol: "TCP" })),
+                },
+            },
+            parent,
+        );
+        // Kubelets mount NFS from the node's network namespace, where cluster DNS names do not
+        // resolve: volumes must name the ClusterIP.
+        return svc.spec.clusterIP;
+    }
+
+    /** csi-driver-nfs: controller (provisioner) and node plugin, with the RBAC they need. */
+    private csiDriver(name: string, ns: pulumi.Input<string>, cfg: NfsConfig): pulumi.Resource[] {
+        const parent = { parent: this };
+        const image = `registry.k8s.io/sig-storage/nfsplugin:${cfg.csiDriverVersion}`;
+        const ctrlLabels = labels("csi-nfs-controller");
+        const nodeLabels = labels("csi-nfs-node");
+        const small = { limits: { memory: "200Mi", cpu: "200m" }, requests: { cpu: "10m", memory: "20Mi" } };
+
+        const csiDriver = new k8s.storage.v1.CSIDriver(
+            `${name}-csi-driver`,
+            {
+                metadata: { name: CSI_DRIVER, labels: labels("csi-driver") },
+                spec: { attachRequired: false, volumeLifecycleModes: ["Persistent"], fsGroupPolicy: "File" },
+            },
+            parent,
+        );
+        const ctrlSa = new k8s.core.v1.ServiceAccount(`${name}-csi-controller`, { metadata: { name: "csi-nfs-controller-sa", namespace: ns } }, parent);
+        const nodeSa = new k8s.core.v1.ServiceAccount(`${name}-csi-node`, { metadata: { name: "csi-nfs-node-sa", namespace: ns } }, parent);
+        const role = new k8s.rbac.v1.ClusterRole(
+            `${name}-csi-provisioner`,
+            {
+                metadata: { name: pulumi.interpolate`${ns}-nfs-external-provisioner`, labels: labels("csi-nfs-controller") },
+                rules: [
+                    { apiGroups: [""], resources: ["persistentvolumes"], verbs: ["get", "list", "watch", "create", "delete", "patch"] },
+                    { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "list", "watch", "update"] },
+                    { apiGroups: [""], resources: ["persistentvolumeclaims/status"], verbs: ["patch"] },
+                    { apiGroups: ["storage.k8s.io"], resources: ["storageclasses", "csinodes"], verbs: ["get", "list", "watch"] },
+                    { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch", "create", "update", "patch"] },
+                    { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
+                    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "list", "watch", "create", "update", "patch"] },
+                    { apiGroups: [""], resources: ["secrets"], verbs: ["get"] },
+                ],
+            },
+            parent,
+        );
+        const binding = new k8s.rbac.v1.ClusterRoleBinding(
+            `${name}-csi-provisioner`,
+            {
+                metadata: { name: pulumi.interpolate`${ns}-nfs-csi-provisioner-binding` },
+                subjects: [{ kind: "ServiceAccount", name: ctrlSa.metadata.name, namespace: ns }],
+                roleRef: { kind: "ClusterRole", name: role.metadata.name, apiGroup: "rbac.authorization.k8s.io" },
+            },
+            parent,
+        );
+        const socketDir = { name: "socket-dir", mountPath: "/csi" };
+        const controller = new k8s.apps.v1.Deployment(
+            `${name}-csi-controller`,
+            {
+                metadata: { name: "csi-nfs-controller", namespace: ns, labels: ctrlLabels },
+                spec: {
+                    replicas: 1,
+                    strategy: { type: "Recreate" },
+                    selector: { matchLabels: ctrlLabels },
+                    template: {
+                        metadata: { labels: ctrlLabels },
+                        spec: {
+                            hostNetwork: true, // the controller mounts the share to create directories
+                            dnsPolicy: "ClusterFirstWithHostNet",
+                            serviceAccountName: ctrlSa.metadata.name,
+                            containers: [
+                                {
+                                    name: "csi-provisioner",
+                                    image: CSI_SIDECARS.provisioner,
+                                    args: ["-v=2", "--csi-address=$(ADDRESS)", "--leader-election", pulumi.interpolate`--leader-election-namespace=${ns}`, "--extra-create-metadata=true", "--timeout=1200s"],
+                                    env: [{ name: "ADDRESS", value: "/csi/csi.sock" }],
+                                    volumeMounts: [socketDir],
+                                    resources: small,
+                                },
+                                {
+                                    name: "liveness-probe",
+                                    image: CSI_SIDECARS.liveness,
+                                    args: ["--csi-address=/csi/csi.sock", "--probe-timeout=3s", "--http-endpoint=localhost:29652", "--v=2"],
+                                    volumeMounts: [socketDir],
+                                    resources: small,
+                                },
+                                {
+                                    name: "nfs",
+                                    image,
+                                    args: ["--v=5", "--nodeid=$(NODE_ID)", "--endpoint=$(CSI_ENDPOINT)", `--drivername=${CSI_DRIVER}`, "--working-mount-dir=/tmp"],
+                                    env: [
+                                        { name: "NODE_ID", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+                                        { name: "CSI_ENDPOINT", value: "unix:///csi/csi.sock" },
+                                    ],
+                                    securityContext: { privileged: true, capabilities: { add: ["SYS_ADMIN"] }, allowPrivilegeEscalation: true },
+                                    volumeMounts: [
+                                        { name: "pods-mount-dir", mountPath: "/var/lib/kubelet/pods", mountPropagation: "Bidirectional" },
+                                        socketDir,
+                                        { name: "tmp-dir", mountPath: "/tmp" },
+                                    ],
+                                    livenessProbe: { httpGet: { host: "localhost", path: "/healthz", port: 29652 }, failureThreshold: 5, initialDelaySeconds: 30, periodSeconds: 30, timeoutSeconds: 10 },
+                                    resources: small,
+                                },
+                            ],
+                            volumes: [
+                                { name: "pods-mount-dir", hostPath: { path: "/var/lib/kubelet/pods", type: "Directory" } },
+                                { name: "socket-dir", emptyDir: {} },
+                                { name: "tmp-dir", emptyDir: {} },
+                            ],
+                        },
+                    },
+                },
+            },
+            { ...parent, dependsOn: [binding, csiDriver] },
+        );
+        const node = new k8s.apps.v1.DaemonSet(
+            `${name}-csi-node`,
+            {
+                metadata: { name: "csi-nfs-node", namespace: ns, labels: nodeLabels },
+                spec: {
+                    selector: { matchLabels: nodeLabels },
+                    updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+                    template: {
+                        metadata: { labels: nodeLabels },
+                        spec: {
+                            hostNetwork: true, // the node plugin mounts NFS for the kubelet
+                            dnsPolicy: "ClusterFirstWithHostNet",
+                            serviceAccountName: nodeSa.metadata.name,
+                            tolerations: [{ operator: "Exists" }],
+                            containers: [
+                                {
+                                    name: "liveness-probe",
+                                    image: CSI_SIDECARS.liveness,
+                                    args: ["--csi-address=/csi/csi.sock", "--probe-timeout=3s", "--http-endpoint=localhost:29653", "--v=2"],
+                                    volumeMounts: [socketDir],
+                                    resources: small,
+                                },
+                                {
+                                    name: "node-driver-registrar",
+                                    image: CSI_SIDECARS.registrar,
+                                    args: ["--v=2", "--csi-address=/csi/csi.sock", "--kubelet-registration-path=$(DRIVER_REG_SOCK_PATH)"],
+                                    env: [{ name: "DRIVER_REG_SOCK_PATH", value: "/var/lib/kubelet/plugins/csi-nfsplugin/csi.sock" }],
+                                    volumeMounts: [socketDir, { name: "registration-dir", mountPath: "/registration" }],
+                                    resources: small,
+                                },
+                                {
+                                    name: "nfs",
+                                    image,
+                                    args: ["--v=5", "--nodeid=$(NODE_ID)", "--endpoint=$(CSI_ENDPOINT)", `--drivername=${CSI_DRIVER}`],
+                                    env: [
+                                        { name: "NODE_ID", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+                                        { name: "CSI_ENDPOINT", value: "unix:///csi/csi.sock" },
+                                    ],
+                                    securityContext: { privileged: true, capabilities: { add: ["SYS_ADMIN"] }, allowPrivilegeEscalation: true },
+                                    volumeMounts: [
+                                        socketDir,
+                                        { name: "pods-mount-dir", mountPath: "/var/lib/kubelet/pods", mountPropagation: "Bidirectional" },
+                                    ],
+                                    livenessProbe: { httpGet: { host: "localhost", path: "/healthz", port: 29653 }, failureThreshold: 5, initialDelaySeconds: 30, periodSeconds: 30, timeoutSeconds: 10 },
+                                    resources: { limits: { memory: "300Mi", cpu: "500m" }, requests: { cpu: "10m", memory: "20Mi" } },
+                                },
+                            ],
+                            volumes: [
+                                { name: "socket-dir", hostPath: { path: "/var/lib/kubelet/plugins/csi-nfsplugin", type: "DirectoryOrCreate" } },
+                                { name: "pods-mount-dir", hostPath: { path: "/var/lib/kubelet/pods", type: "Directory" } },
+                                { name: "registration-dir", hostPath: { path: "/var/lib/kubelet/plugins_registry", type: "Directory" } },
+                            ],
+                        },
+                    },
+                },
+            },
+            { ...parent, dependsOn: [csiDriver] },
+        );
+        return [csiDriver, controller, node];
+    }
+}

@@ -1,0 +1,70 @@
+import * as fs from "fs";
+import * as path from "path";
+
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+
+/** Project root (tests run from .build/test). */
+export const ROOT = path.resolve(__dirname, "..", "..");
+
+/** The published chart data (Chart.yaml, values.yaml, values.schema.json), overridable. */
+export function chartDataDir(): string {
+    return process.env.JUPYTERHUB_CHART_DATA ?? path.resolve(ROOT, "..", "shared", "charts", "jupyterhub");
+}
+
+/** Resolves an Output's value (and whether it is secret) without callbacks inside apply. */
+export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply((v) => resolve(v)));
+}
+
+export async function isSecretOutput<T>(o: pulumi.Output<T>): Promise<boolean> {
+    return pulumi.isSecret(o);
+}
+
+/** The `jupyterhub:` config of a stack file, as the engine hands it to the program (objects as JSON). */
+export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
+    const file = YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+    const out: Record<string, string> = {};
+    const all = { ...(file.config ?? {}), ...overrides };
+    for (const [k, v] of Object.entries(all)) {
+        if (v === undefined) continue;
+        out[k] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    return out;
+}
+
+/** The raw (parsed) `jupyterhub:` values of a stack file, keyed without the namespace. */
+export function rawStackConfig(stack: string): Record<string, unknown> {
+    const file = YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(file.config ?? {})) out[k.replace(/^jupyterhub:/, "")] = v;
+    return out;
+}
+
+/** Pulumi.yaml's declared defaults, keyed without the namespace. */
+export function projectDefaults(): Record<string, unknown> {
+    const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { config: Record<string, { default?: unknown }> };
+    const out: Record<string, unknown> = {};
+    for (const [k, decl] of Object.entries(project.config)) {
+        if (decl.default !== undefined) out[k] = decl.default;
+    }
+    return out;
+}
+
+function isMap(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Merges user values into chart defaults as Helm does (coalesce): maps merge key by key, lists and
+ * scalars replace, and a null user value deletes the default key.
+ */
+export function helmMerge(defaults: unknown, values: unknown): unknown {
+    if (!isMap(defaults) || !isMap(values)) return values === undefined ? defaults : values;
+    const out: Record<string, unknown> = { ...defaults };
+    for (const [k, v] of Object.entries(values)) {
+        if (v === null) delete out[k];
+        else out[k] = k in defaults ? helmMerge(defaults[k], v) : v;
+    }
+    return out;
+}
