@@ -266,9 +266,7 @@ class Reader {
     only(known: string[]): void {
         for (const k of Object.keys(this.obj)) {
             if (!known.includes(k)) {
-                this.problems.push(
-                    `${this.key(k)} is not a known setting; known keys here: ${known.join(", ")}`,
-                );
+                this.problems.push(`${this.key(k)} is not a known setting; known keys here: ${known.join(", ")}`);
             }
         }
     }
@@ -354,7 +352,7 @@ class Reader {
                 if (!check.re.test(x)) this.problem(`${k}[${i}]`, x, check.expected);
             });
         }
-        return v as string[];
+        return v;
     }
 
     strMap(k: string): Record<string, string> {
@@ -403,7 +401,7 @@ export function isDn(dn: string): boolean {
 }
 
 const PINNED_IMAGE = {
-    re: /^[a-z0-9][a-z0-9._\/:-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/,
+    re: /^[a-z0-9][a-z0-9._/:-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/,
     expected: 'must be an image pinned by tag or digest, e.g. "mysql:8.4.7"',
 };
 
@@ -533,9 +531,7 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
     ]);
     for (const k of ["password", "bindPassword"]) {
         if (l.has(k)) {
-            problems.push(
-                `${l.key(k)} must not be stored in plain text: remove it and run \`pulumi config set --secret ldapBindPassword <value>\``,
-            );
+            problems.push(`${l.key(k)} must not be stored in plain text: remove it and run \`pulumi config set --secret ldapBindPassword <value>\``);
         }
     }
     const ldapMode = l.oneOf("mode", ["in-cluster", "external", "none"] as const, "in-cluster");
@@ -543,7 +539,7 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
     if (!isDn(baseDn)) {
         l.problem("baseDn", baseDn, 'must look like "dc=example,dc=org"');
     }
-    const ou = { re: /^[a-zA-Z0-9][a-zA-Z0-9 _-]*$/, expected: "must be a plain OU name such as \"people\"" };
+    const ou = { re: /^[a-zA-Z0-9][a-zA-Z0-9 _-]*$/, expected: 'must be a plain OU name such as "people"' };
     const usersOu = l.str("usersOu", "people", ou);
     const groupsOu = l.str("groupsOu", "groups", ou);
     const users: LdapUser[] = l.list("users").map((u) => {
@@ -593,7 +589,8 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
     }
     if (ldapMode === "external") {
         allowedGroups.forEach((g, i) => {
-            if (!isDn(g)) l.problem(`allowedGroups[${i}]`, g, 'must be a full group DN such as "cn=jupyterhub,ou=groups,dc=example,dc=org" for an external directory');
+            if (!isDn(g))
+                l.problem(`allowedGroups[${i}]`, g, 'must be a full group DN such as "cn=jupyterhub,ou=groups,dc=example,dc=org" for an external directory');
         });
     }
     const tlsStrategy = l.oneOf("tlsStrategy", ["before_bind", "on_connect", "insecure"] as const, ldapMode === "in-cluster" ? "on_connect" : "before_bind");
@@ -648,7 +645,7 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
         }
     }
     if (ldapMode === "in-cluster" && tlsStrategy === "insecure") {
-        l.problem("tlsStrategy", tlsStrategy, "must not be \"insecure\" for the in-cluster directory, which always serves TLS with the program's CA");
+        l.problem("tlsStrategy", tlsStrategy, 'must not be "insecure" for the in-cluster directory, which always serves TLS with the program\'s CA');
     }
 
     // --- MySQL ---
@@ -758,8 +755,22 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
 
     // --- Profiles ---
     const profiles: ProfileConfig[] = top.list("profiles").map((p) => {
-        p.only(["slug", "displayName", "description", "default", "image", "cpuLimit", "cpuGuarantee", "memoryLimit", "memoryGuarantee", "gpus", "gpuResource", "nodeSelector", "tolerations"]);
-        const slug = p.str("slug", "", { re: DNS_LABEL, expected: "must be a DNS label such as \"gpu\"" });
+        p.only([
+            "slug",
+            "displayName",
+            "description",
+            "default",
+            "image",
+            "cpuLimit",
+            "cpuGuarantee",
+            "memoryLimit",
+            "memoryGuarantee",
+            "gpus",
+            "gpuResource",
+            "nodeSelector",
+            "tolerations",
+        ]);
+        const slug = p.str("slug", "", { re: DNS_LABEL, expected: 'must be a DNS label such as "gpu"' });
         if (!p.has("slug")) problems.push(`${p.key("slug")} is required for every profile`);
         const tolerations = p.list("tolerations").map((t) => {
             t.only(["key", "operator", "value", "effect"]);
@@ -781,7 +792,10 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
             memoryLimit: p.optQuantity("memoryLimit"),
             memoryGuarantee: p.optQuantity("memoryGuarantee"),
             gpus: p.num("gpus", 0, { min: 0, max: 16, integer: true }),
-            gpuResource: p.str("gpuResource", "nvidia.com/gpu", { re: /^[a-z0-9.-]+\/[a-z0-9.-]+$/, expected: 'must be an extended resource name such as "nvidia.com/gpu"' }),
+            gpuResource: p.str("gpuResource", "nvidia.com/gpu", {
+                re: /^[a-z0-9.-]+\/[a-z0-9.-]+$/,
+                expected: 'must be an extended resource name such as "nvidia.com/gpu"',
+            }),
             nodeSelector: p.strMap("nodeSelector"),
             tolerations,
         };

@@ -11,7 +11,11 @@ if (cfg.skipAwait) pulumi.runtime.registerResourceTransform(skipAwaitTransform);
 
 // With data retained, the namespace outlives `pulumi destroy`: deleting it would take the
 // users' home claims (created by the hub, unknown to Pulumi) and the database volume with it.
-const namespace = new k8s.core.v1.Namespace("namespace", { metadata: { name: cfg.namespace, labels: labels("namespace") } }, { retainOnDelete: cfg.dataPolicy === "retain" });
+const namespace = new k8s.core.v1.Namespace(
+    "namespace",
+    { metadata: { name: cfg.namespace, labels: labels("namespace") } },
+    { retainOnDelete: cfg.dataPolicy === "retain" },
+);
 const ns = namespace.metadata.name;
 
 const storage = new NfsStorage("nfs", { namespace: ns, config: cfg.nfs, dataPolicy: cfg.dataPolicy });

@@ -28,9 +28,7 @@ export const HUB_POD_SELECTOR = { matchLabels: { app: "jupyterhub", component: "
  */
 export const skipAwaitTransform: pulumi.ResourceTransform = (args) => {
     if (!args.type.startsWith("kubernetes:") || args.type.startsWith("kubernetes:helm")) return undefined;
-    const props = { ...args.props };
-    const metadata = { ...(props.metadata ?? {}) };
-    metadata.annotations = { ...(metadata.annotations ?? {}), "pulumi.com/skipAwait": "true" };
-    props.metadata = metadata;
-    return { props, opts: args.opts };
+    const metadata = (args.props.metadata ?? {}) as { annotations?: Record<string, string> };
+    const annotations = { ...(metadata.annotations ?? {}), "pulumi.com/skipAwait": "true" };
+    return { props: { ...args.props, metadata: { ...metadata, annotations } }, opts: args.opts };
 };

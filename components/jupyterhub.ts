@@ -128,7 +128,7 @@ export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
         // The dummy authenticator has no user list of its own (dev stacks only; refused on prod).
         if (cfg.hub.authenticatorClass === "dummy") (hubConfig.Authenticator as Values).allow_all = true;
         for (const [section, traits] of Object.entries(cfg.hub.authenticatorConfig)) {
-            hubConfig[section] = { ...((hubConfig[section] as Values) ?? {}), ...(traits as Values) };
+            hubConfig[section] = { ...(hubConfig[section] ?? {}), ...(traits as Values) };
         }
     }
 
@@ -301,21 +301,29 @@ export class JupyterHub extends pulumi.ComponentResource {
         }
 
         const values: pulumi.Output<Values> = pulumi
-                .all([args.secrets.proxySecretToken, args.secrets.cookieSecret, args.secrets.cryptKeeperKey, args.dbUrl, args.homeStorageClass, args.sharedClaimName, args.ldapSearchPassword])
-                .apply(([proxySecretToken, cookieSecret, cryptKeeperKey, dbUrl, homeStorageClass, sharedClaimName, ldapSearchPassword]) =>
-                    hubValues(cfg, {
-                        proxySecretToken,
-                        cookieSecret,
-                        cryptKeeperKey,
-                        dbUrl,
-                        homeStorageClass,
-                        sharedClaimName,
-                        ldap: args.ldap,
-                        ldapSearchPassword,
-                        ldapCaConfigMap,
-                        ingressTlsSecret: tlsName,
-                    }),
-                );
+            .all([
+                args.secrets.proxySecretToken,
+                args.secrets.cookieSecret,
+                args.secrets.cryptKeeperKey,
+                args.dbUrl,
+                args.homeStorageClass,
+                args.sharedClaimName,
+                args.ldapSearchPassword,
+            ])
+            .apply(([proxySecretToken, cookieSecret, cryptKeeperKey, dbUrl, homeStorageClass, sharedClaimName, ldapSearchPassword]) =>
+                hubValues(cfg, {
+                    proxySecretToken,
+                    cookieSecret,
+                    cryptKeeperKey,
+                    dbUrl,
+                    homeStorageClass,
+                    sharedClaimName,
+                    ldap: args.ldap,
+                    ldapSearchPassword,
+                    ldapCaConfigMap,
+                    ingressTlsSecret: tlsName,
+                }),
+            );
         this.values = pulumi.secret(values);
 
         new k8s.helm.v4.Chart(

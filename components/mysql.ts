@@ -141,7 +141,10 @@ export class MySql extends pulumi.ComponentResource {
                                 ],
                                 volumes: [
                                     { name: "data", persistentVolumeClaim: { claimName: data.metadata.name } },
-                                    { name: "credentials", secret: { secretName: secret.metadata.name, items: [{ key: "root-password", path: "root-password" }] } },
+                                    {
+                                        name: "credentials",
+                                        secret: { secretName: secret.metadata.name, items: [{ key: "root-password", path: "root-password" }] },
+                                    },
                                     { name: "init", secret: { secretName: secret.metadata.name, items: [{ key: "init.sql", path: "10-hub.sql" }] } },
                                 ],
                             },
@@ -167,7 +170,9 @@ export class MySql extends pulumi.ComponentResource {
 
         this.endpoint = pulumi.interpolate`${host}:${cfg.port}`;
         this.hubDbUrl = pulumi.secret(
-            pulumi.all([host, this.hubPassword]).apply(([h, password]) => hubDbUrl({ user: cfg.user, password, host: h, port: cfg.port, database: cfg.database })),
+            pulumi
+                .all([host, this.hubPassword])
+                .apply(([h, password]) => hubDbUrl({ user: cfg.user, password, host: h, port: cfg.port, database: cfg.database })),
         );
         this.registerOutputs({ hubDbUrl: this.hubDbUrl, endpoint: this.endpoint });
     }

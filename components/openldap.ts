@@ -46,9 +46,10 @@ export function sshaHash(password: string, salt: Buffer): string {
     return `{SSHA}${Buffer.concat([digest, salt]).toString("base64")}`;
 }
 
-/** Values that need a base64 LDIF encoding (RFC 2849 SAFE-STRING rules). */
+/** An LDIF attribute line; values outside RFC 2849's SAFE-STRING are base64-encoded. */
 function attr(name: string, value: string): string {
-    const safe = /^[\x01-\x09\x0b\x0c\x0e-\x1f\x21-\x39\x3b\x3d-\x7f][\x01-\x09\x0b\x0c\x0e-\x7f]*$/.test(value) && !/ $/.test(value);
+    // SAFE-STRING: ASCII without NUL, CR, LF; not starting with space, ':' or '<'; no trailing space.
+    const safe = [...value].every((ch) => ch.charCodeAt(0) < 0x80 && !"\0\r\n".includes(ch)) && !/^[ :<]/.test(value) && !/ $/.test(value);
     return safe ? `${name}: ${value}` : `${name}:: ${Buffer.from(value, "utf8").toString("base64")}`;
 }
 
@@ -92,7 +93,13 @@ export function bootstrapLdif(cfg: LdapConfig, hashes: Record<string, string>): 
         ]);
     }
     for (const g of cfg.groups) {
-        entries.push([`dn: ${t.groupDn(g.cn)}`, "objectClass: top", "objectClass: groupOfNames", attr("cn", g.cn), ...g.members.map((m) => attr("member", t.userDn(m)))]);
+        entries.push([
+            `dn: ${t.groupDn(g.cn)}`,
+            "objectClass: top",
+            "objectClass: groupOfNames",
+            attr("cn", g.cn),
+            ...g.members.map((m) => attr("member", t.userDn(m))),
+        ]);
     }
     return entries.map((e) => e.join("\n")).join("\n\n") + "\n";
 }
@@ -102,7 +109,9 @@ export function groupSyncLdif(cfg: LdapConfig): string {
     const t = ldapTree(cfg);
     return (
         cfg.groups
-            .map((g) => [`dn: ${t.groupDn(g.cn)}`, "changetype: modify", "replace: member", ...g.members.map((m) => attr("member", t.userDn(m))), "-"].join("\n"))
+            .map((g) =>
+                [`dn: ${t.groupDn(g.cn)}`, "changetype: modify", "replace: member", ...g.members.map((m) => attr("member", t.userDn(m))), "-"].join("\n"),
+            )
             .join("\n\n") + "\n"
     );
 }
@@ -342,7 +351,10 @@ export class OpenLdap extends pulumi.ComponentResource {
                             volumes: [
                                 { name: "data", persistentVolumeClaim: { claimName: data.metadata.name } },
                                 { name: "tls", secret: { secretName: tlsSecret.metadata.name } },
-                                { name: "bootstrap", secret: { secretName: bootstrap.metadata.name, items: [{ key: "admin-password", path: "admin-password" }] } },
+                                {
+                                    name: "bootstrap",
+                                    secret: { secretName: bootstrap.metadata.name, items: [{ key: "admin-password", path: "admin-password" }] },
+                                },
                                 { name: "ldifs", secret: { secretName: bootstrap.metadata.name, items: [{ key: "tree.ldif", path: "tree.ldif" }] } },
                             ],
                         },
@@ -386,7 +398,11 @@ export class OpenLdap extends pulumi.ComponentResource {
         );
         // Users and groups added to the config after the first start reach the directory here;
         // the Job is replaced, and so re-run, whenever the tree's shape changes.
-        const treeShape = crypto.createHash("sha256").update(JSON.stringify([cfg.baseDn, cfg.users.map((u) => u.uid), cfg.groups])).digest("hex").slice(0, 16);
+        const treeShape = crypto
+            .createHash("sha256")
+            .update(JSON.stringify([cfg.baseDn, cfg.users.map((u) => u.uid), cfg.groups]))
+            .digest("hex")
+            .slice(0, 16);
         const script = new k8s.core.v1.ConfigMap(
             `${name}-sync`,
             { metadata: { name: "openldap-sync", namespace: ns, labels: syncLabels }, data: { "sync.sh": ns.apply((n) => syncScript(n, this.tree.adminDn)) } },

@@ -24,4 +24,3 @@ export class HubSecrets extends pulumi.ComponentResource {
         this.registerOutputs({});
     }
 }
-

@@ -12,9 +12,9 @@ import { externalAuthSettings, inClusterAuthSettings } from "../components/openl
 import { chartDataDir, helmMerge, rawStackConfig } from "./helpers";
 
 const dir = chartDataDir();
-const chartDefaults = YAML.parse(fs.readFileSync(path.join(dir, "values.yaml"), "utf8"));
-const schema = JSON.parse(fs.readFileSync(path.join(dir, "values.schema.json"), "utf8"));
-const chart = YAML.parse(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8"));
+const chartDefaults = YAML.parse(fs.readFileSync(path.join(dir, "values.yaml"), "utf8")) as Record<string, unknown>;
+const schema = JSON.parse(fs.readFileSync(path.join(dir, "values.schema.json"), "utf8")) as object;
+const chart = YAML.parse(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8")) as { version: string };
 const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
 
 /** Schema errors of values merged with the chart's defaults, as `helm install` checks them. */
@@ -30,7 +30,12 @@ const wiring = (cfg: PlatformConfig): HubWiring => ({
     dbUrl: "mysql+pymysql://jupyterhub:pw@mysql.ns.svc.cluster.local:3306/jupyterhub",
     homeStorageClass: "jupyterhub-home",
     sharedClaimName: "jupyterhub-shared",
-    ldap: cfg.ldap.mode === "in-cluster" ? inClusterAuthSettings(cfg.ldap, cfg.namespace) : cfg.ldap.mode === "external" ? externalAuthSettings(cfg.ldap) : undefined,
+    ldap:
+        cfg.ldap.mode === "in-cluster"
+            ? inClusterAuthSettings(cfg.ldap, cfg.namespace)
+            : cfg.ldap.mode === "external"
+              ? externalAuthSettings(cfg.ldap)
+              : undefined,
     ldapSearchPassword: cfg.ldap.lookupDn ? "search-pw" : undefined,
     ldapCaConfigMap: "jupyterhub-ldap-ca",
     ingressTlsSecret: cfg.ingress.enabled ? (cfg.ingress.tlsSecretName ?? "jupyterhub-tls") : undefined,
@@ -49,7 +54,11 @@ describe("jupyterhub: values against the chart's own schema", () => {
     });
 
     it("the validator rejects what 4.4.0 rejects (values from a chart-0.9-era seed post)", () => {
-        const seed = { auth: { type: "ldap", ldap: { server: { address: "ldap" } } }, hub: { publicURL: "x", db: { type: "mysql" } }, singleuser: { storage: { type: "dynamic", capacity: 1 } } };
+        const seed = {
+            auth: { type: "ldap", ldap: { server: { address: "ldap" } } },
+            hub: { publicURL: "x", db: { type: "mysql" } },
+            singleuser: { storage: { type: "dynamic", capacity: 1 } },
+        };
         const errors = schemaErrors(seed);
         assert.ok(errors.length >= 3, errors.join("\n"));
         assert.ok(errors.some((e) => e.includes('"additionalProperty":"auth"')));

@@ -43,7 +43,13 @@ describe("openldap: tree and LDIF", () => {
         assert.equal(raw.length, 28);
         assert.deepEqual(raw.subarray(20), salt);
         // Independent check of the digest; and a known vector computed with Python's hashlib.
-        assert.deepEqual(raw.subarray(0, 20), crypto.createHash("sha1").update(Buffer.concat([Buffer.from("s3cret"), salt])).digest());
+        assert.deepEqual(
+            raw.subarray(0, 20),
+            crypto
+                .createHash("sha1")
+                .update(Buffer.concat([Buffer.from("s3cret"), salt]))
+                .digest(),
+        );
         assert.equal(sshaHash("secret", Buffer.from("salt1234")), "{SSHA}Wcm1xEisNjqp921ALcHfuQ7avFdzYWx0MTIzNA==");
     });
 
@@ -86,7 +92,10 @@ describe("openldap: tree and LDIF", () => {
 
     it("resets group membership to the config", () => {
         const sync = groupSyncLdif(cfg);
-        assert.match(sync, /dn: cn=hub-admins,ou=groups,dc=example,dc=org\nchangetype: modify\nreplace: member\nmember: uid=alice,ou=people,dc=example,dc=org\n-/);
+        assert.match(
+            sync,
+            /dn: cn=hub-admins,ou=groups,dc=example,dc=org\nchangetype: modify\nreplace: member\nmember: uid=alice,ou=people,dc=example,dc=org\n-/,
+        );
     });
 
     it("certificate names cover the Service from inside and outside the namespace", () => {
@@ -110,7 +119,14 @@ describe("openldap: what the authenticator is told", () => {
     it("external with lookup_dn: search user, base and attribute; no CA when none is given", () => {
         const ext = parseConfig(
             {
-                ldap: { mode: "external", server: "ldap.corp", baseDn: "dc=corp", lookupDn: true, searchUser: "cn=svc,dc=corp", allowedGroups: ["cn=staff,dc=corp"] },
+                ldap: {
+                    mode: "external",
+                    server: "ldap.corp",
+                    baseDn: "dc=corp",
+                    lookupDn: true,
+                    searchUser: "cn=svc,dc=corp",
+                    allowedGroups: ["cn=staff,dc=corp"],
+                },
                 ldapBindPassword: "<secret>",
             },
             "prod",

@@ -1,0 +1,26 @@
+// @ts-check
+import js from "@eslint/js";
+import pulumi from "@pulumi/eslint-plugin";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+    { ignores: [".build/", "node_modules/", "**/*.js", "**/*.mjs"] },
+    js.configs.recommended,
+    ...tseslint.configs.recommendedTypeChecked,
+    {
+        languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+        plugins: { "@pulumi": pulumi },
+        rules: {
+            // An Output in a template literal renders as a warning string, not its value.
+            "@pulumi/no-output-in-template-literal": "error",
+            "@pulumi/no-output-instance-in-template-literal": "error",
+            "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true }],
+            "@typescript-eslint/no-non-null-assertion": "off",
+        },
+    },
+    {
+        // node:test's describe/it return promises the runner tracks itself.
+        files: ["test/**/*.ts"],
+        rules: { "@typescript-eslint/no-floating-promises": "off" },
+    },
+);
