@@ -112,7 +112,8 @@ export class NfsStorage extends pulumi.ComponentResource {
                         },
                     },
                 },
-                { ...parent, dependsOn: driver },
+                // Retained with its claim: a bound PV cannot be deleted (pv-protection) while the claim exists.
+                { ...parent, dependsOn: driver, ...retainOpts(args.dataPolicy) },
             );
             const pvc = new k8s.core.v1.PersistentVolumeClaim(
                 `${name}-shared`,

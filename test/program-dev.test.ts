@@ -192,6 +192,7 @@ describe("program (dev stack): data survives destroy", () => {
             .sort();
         assert.deepEqual(retained, [
             "Namespace/namespace",
+            "PersistentVolume/nfs-shared",
             "PersistentVolumeClaim/mysql-data",
             "PersistentVolumeClaim/nfs-server-data",
             "PersistentVolumeClaim/nfs-shared",
