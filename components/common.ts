@@ -32,3 +32,22 @@ export const skipAwaitTransform: pulumi.ResourceTransform = (args) => {
     const annotations = { ...(metadata.annotations ?? {}), "pulumi.com/skipAwait": "true" };
     return { props: { ...args.props, metadata: { ...metadata, annotations } }, opts: args.opts };
 };
+
+/** Pod security for images that run unprivileged: the Kubernetes "restricted" profile. */
+export function restrictedPod(uid: number): {
+    runAsNonRoot: boolean;
+    runAsUser: number;
+    runAsGroup: number;
+    fsGroup: number;
+    seccompProfile: { type: string };
+} {
+    return { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: "RuntimeDefault" } };
+}
+
+export const RESTRICTED_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+
+/**
+ * Annotation on pods that must run as root, with the reason. The policy pack's non-root rule
+ * accepts exactly these pods: a kernel NFS server and a CSI node plugin cannot run unprivileged.
+ */
+export const PRIVILEGED_REASON = "platform.jupyterhub.org/privileged-reason";

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 
 import type { DataPolicy, MySqlConfig } from "../config";
-import { HUB_POD_SELECTOR, labels, retainOpts } from "./common";
+import { HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod, retainOpts } from "./common";
 
 /** A string literal for MySQL: quotes and backslashes escaped. */
 export function sqlString(s: string): string {
@@ -117,7 +117,8 @@ export class MySql extends pulumi.ComponentResource {
                         template: {
                             metadata: { labels: lbl },
                             spec: {
-                                securityContext: { fsGroup: 999 },
+                                // The official image runs as its mysql user (999) when started as it.
+                                securityContext: restrictedPod(999),
                                 containers: [
                                     {
                                         name: "mysql",
@@ -129,6 +130,7 @@ export class MySql extends pulumi.ComponentResource {
                                         ],
                                         args: ["--disable-log-bin", "--character-set-server=utf8mb4"],
                                         ports: [{ name: "mysql", containerPort: 3306 }],
+                                        securityContext: RESTRICTED_CONTAINER,
                                         volumeMounts: [
                                             { name: "data", mountPath: "/var/lib/mysql" },
                                             { name: "credentials", mountPath: "/credentials", readOnly: true },

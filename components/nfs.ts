@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { DataPolicy, NfsConfig } from "../config";
-import { labels, retainOpts } from "./common";
+import { labels, PRIVILEGED_REASON, retainOpts } from "./common";
 
 /** The CSI driver name registered by csi-driver-nfs. */
 export const CSI_DRIVER = "nfs.csi.k8s.io";
@@ -170,7 +170,7 @@ export class NfsStorage extends pulumi.ComponentResource {
                     strategy: { type: "Recreate" },
                     selector: { matchLabels: lbl },
                     template: {
-                        metadata: { labels: lbl },
+                        metadata: { labels: lbl, annotations: { [PRIVILEGED_REASON]: "kernel NFS server: starts nfsd and exports a directory" } },
                         spec: {
                             initContainers: [
                                 {
@@ -272,7 +272,10 @@ export class NfsStorage extends pulumi.ComponentResource {
                     strategy: { type: "Recreate" },
                     selector: { matchLabels: ctrlLabels },
                     template: {
-                        metadata: { labels: ctrlLabels },
+                        metadata: {
+                            labels: ctrlLabels,
+                            annotations: { [PRIVILEGED_REASON]: "CSI controller: mounts NFS shares to create volume directories" },
+                        },
                         spec: {
                             hostNetwork: true, // the controller mounts the share to create directories
                             dnsPolicy: "ClusterFirstWithHostNet",
@@ -349,7 +352,7 @@ export class NfsStorage extends pulumi.ComponentResource {
                     selector: { matchLabels: nodeLabels },
                     updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
                     template: {
-                        metadata: { labels: nodeLabels },
+                        metadata: { labels: nodeLabels, annotations: { [PRIVILEGED_REASON]: "CSI node plugin: mounts NFS volumes for the kubelet" } },
                         spec: {
                             hostNetwork: true, // the node plugin mounts NFS for the kubelet
                             dnsPolicy: "ClusterFirstWithHostNet",

@@ -6,7 +6,7 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 
 import type { DataPolicy, LdapConfig, TlsStrategy } from "../config";
-import { HUB_POD_SELECTOR, labels, retainOpts } from "./common";
+import { HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod, retainOpts } from "./common";
 
 /** Ports the symas/openldap image listens on (it runs unprivileged). */
 const LDAP_PORT = 1389;
@@ -312,11 +312,13 @@ export class OpenLdap extends pulumi.ComponentResource {
                     template: {
                         metadata: { labels: lbl },
                         spec: {
-                            securityContext: { fsGroup: 1001 },
+                            // The image runs slapd unprivileged on ports 1389/1636 as uid 1001.
+                            securityContext: restrictedPod(1001),
                             containers: [
                                 {
                                     name: "openldap",
                                     image: cfg.image,
+                                    securityContext: RESTRICTED_CONTAINER,
                                     ports: [
                                         { name: "ldap", containerPort: LDAP_PORT },
                                         { name: "ldaps", containerPort: LDAPS_PORT },
@@ -418,11 +420,13 @@ export class OpenLdap extends pulumi.ComponentResource {
                         metadata: { labels: syncLabels },
                         spec: {
                             restartPolicy: "OnFailure",
+                            securityContext: restrictedPod(1001),
                             containers: [
                                 {
                                     name: "sync",
                                     image: cfg.image,
                                     command: ["sh", "/script/sync.sh"],
+                                    securityContext: RESTRICTED_CONTAINER,
                                     volumeMounts: [
                                         { name: "script", mountPath: "/script", readOnly: true },
                                         { name: "bootstrap", mountPath: "/bootstrap", readOnly: true },
