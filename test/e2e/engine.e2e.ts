@@ -274,4 +274,28 @@ describe("real engine: the dev stack against a real API server", () => {
         const resources = JSON.parse(pulumi(["stack", "export"])) as { deployment: { resources?: unknown[] } };
         assert.equal(resources.deployment.resources?.length ?? 0, 0, "the state is empty");
     });
+
+    it("7. up again after destroy adopts the retained namespace and volumes, same objects", () => {
+        const uid = (kind: string, name: string) => kubectl(["get", kind, name, "-n", NS, "-o", "jsonpath={.metadata.uid}"]);
+        const before = RETAINED.map((o) => uid(o.split("/")[0], o.split("/")[1]));
+        pulumi(["up", "--yes", "--skip-preview"], "up over retained data");
+        assert.deepEqual(
+            RETAINED.map((o) => uid(o.split("/")[0], o.split("/")[1])),
+            before,
+            "retained claims must be the same objects, not new ones",
+        );
+        pulumi(["preview", "--expect-no-changes"]);
+    });
+
+    it("8. with dataPolicy delete chosen deliberately, destroy removes the data too", () => {
+        pulumi(["config", "set", "dataPolicy", "delete"]);
+        pulumi(["config", "set", "--path", "nfs.onDelete", "delete"]);
+        pulumi(["up", "--yes", "--skip-preview"], "up with dataPolicy delete");
+        pulumi(["destroy", "--yes", "--skip-preview"], "destroy with dataPolicy delete");
+        for (const o of RETAINED) assert.equal(exists(o.split("/")[0], o.split("/")[1]), false, `${o} should be deleted`);
+        // claim-demo was never Pulumi's: it goes with the namespace.
+        const deadline = Date.now() + 120_000;
+        while (exists("Namespace", NS, false) && Date.now() < deadline) execFileSync("sleep", ["2"]);
+        assert.equal(exists("Namespace", NS, false), false, "the namespace is deleted");
+    });
 });
