@@ -12,10 +12,18 @@ bash .ci/ensure-node.sh
 [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
 
 if ! command -v pulumi >/dev/null 2>&1; then
-  bash .ci/toolchain.sh pulumi
+  bash .ci/toolchain.sh pulumi || true
   # shellcheck disable=SC1091
   . "${JHUB_TOOLCHAIN_DIR:-$HOME/.cache/jhub-toolchain}/env.sh"
 fi
+command -v pulumi >/dev/null 2>&1 || {
+  cat >&2 <<'MSG'
+No Pulumi CLI: it is not on PATH and could not be built from Go modules (the build needs
+github.com/pulumi/pulumi/pkg/v3 and the provider modules from the Go module proxy).
+Install it (https://www.pulumi.com/docs/iac/download-install/) and run this script again.
+MSG
+  exit 1
+}
 
 state="$PWD/.pulumi-local"
 mkdir -p "$state"
