@@ -83,6 +83,23 @@ function profileEntry(p: ProfileConfig): Values {
     };
 }
 
+/** requests and limits for one container. */
+function resources(cpuRequest: string, memRequest: string, cpuLimit: string, memLimit: string): Values {
+    return { requests: { cpu: cpuRequest, memory: memRequest }, limits: { cpu: cpuLimit, memory: memLimit } };
+}
+
+/**
+ * Requests and limits of the chart's own pods, which z2jh leaves empty: without them a busy hub
+ * or proxy can starve the node, and the policy pack refuses containers without limits.
+ */
+export const CORE_RESOURCES = {
+    hub: resources("100m", "512Mi", "1", "1Gi"),
+    proxy: resources("50m", "128Mi", "500m", "512Mi"),
+    userScheduler: resources("50m", "128Mi", "500m", "256Mi"),
+    prePuller: resources("10m", "8Mi", "50m", "32Mi"),
+    networkTools: resources("10m", "8Mi", "100m", "64Mi"),
+} as const;
+
 /**
  * Python run by the hub: admins get the shared volume writable while users get it read-only.
  * The mount list is copied, never modified in place, because spawners share config objects.
@@ -170,14 +187,23 @@ export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
             extraConfig,
             extraVolumes,
             extraVolumeMounts,
+            resources: CORE_RESOURCES.hub,
         },
         proxy: {
             secretToken: w.proxySecretToken,
             service: { type: cfg.hub.proxyServiceType },
+            chp: { resources: CORE_RESOURCES.proxy },
         },
-        singleuser,
+        singleuser: { ...singleuser, networkTools: { resources: CORE_RESOURCES.networkTools } },
+        scheduling: {
+            userScheduler: { resources: CORE_RESOURCES.userScheduler },
+            // Placeholders reserve room for real users: the same size as a user's server.
+            userPlaceholder: {
+                resources: { requests: { cpu: su.cpuGuarantee, memory: su.memoryGuarantee }, limits: { cpu: su.cpuLimit, memory: su.memoryLimit } },
+            },
+        },
         // Helm hooks are not run by helm.v4.Chart; the continuous puller still warms nodes.
-        prePuller: { hook: { enabled: false } },
+        prePuller: { hook: { enabled: false }, resources: CORE_RESOURCES.prePuller },
         cull: {
             enabled: cfg.culling.enabled,
             timeout: cfg.culling.timeout,

@@ -135,6 +135,20 @@ describe("jupyterhub: what the chart receives", () => {
         assert.equal(get(prodValues, "proxy.service.type"), "ClusterIP");
     });
 
+    it("every pod of the chart gets requests and limits (z2jh leaves them empty)", () => {
+        for (const p of [
+            "hub.resources",
+            "proxy.chp.resources",
+            "scheduling.userScheduler.resources",
+            "prePuller.resources",
+            "singleuser.networkTools.resources",
+        ]) {
+            const r = get(devValues, p) as { limits?: { cpu?: unknown; memory?: unknown }; requests?: unknown };
+            assert.ok(r?.limits?.cpu && r.limits.memory && r.requests, `${p} has no limits`);
+        }
+        assert.deepEqual(get(devValues, "scheduling.userPlaceholder.resources"), { requests: { cpu: 0.1, memory: "256M" }, limits: { cpu: 1, memory: "1G" } });
+    });
+
     it("splits image references", () => {
         assert.deepEqual(splitImage("quay.io/a/b:1.2"), { name: "quay.io/a/b", tag: "1.2" });
         assert.deepEqual(splitImage("localhost:5000/img:2"), { name: "localhost:5000/img", tag: "2" });

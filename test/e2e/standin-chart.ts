@@ -39,11 +39,15 @@ spec:
       annotations:
         checksum/values: {{ toYaml .Values | sha256sum }}
     spec:
+      securityContext:
+        {{- toYaml .Values.hub.podSecurityContext | nindent 8 }}
       containers:
         - name: hub
           image: "{{ .Values.hub.image.name }}:{{ .Values.hub.image.tag }}"
+          securityContext:
+            {{- toYaml .Values.hub.containerSecurityContext | nindent 12 }}
           resources:
-            limits: {cpu: "1", memory: 1Gi}
+            {{- toYaml .Values.hub.resources | nindent 12 }}
           volumeMounts:
             - {name: config, mountPath: /usr/local/etc/jupyterhub/secret/}
       volumes:
