@@ -154,6 +154,28 @@ write_kubeconfig() { # FILE USER(cert basename)
 
 # ------------------------------------------------------------------ processes
 
+ports_of() {
+  case $1 in
+    etcd) echo "$ETCD_CLIENT_PORT $ETCD_PEER_PORT $((ETCD_CLIENT_PORT + 2))" ;;
+    kube-apiserver) echo "$APISERVER_PORT" ;;
+    kube-controller-manager) echo "$KCM_PORT" ;;
+    kube-scheduler) echo "$SCHED_PORT" ;;
+    kwok) echo "$KWOK_PORT" ;;
+  esac
+}
+
+# refuse to start a component whose port another process (e.g. a second cluster) holds:
+# its health check would otherwise talk to the other cluster
+check_ports_free() { # NAME
+  command -v ss >/dev/null || return 0
+  local p
+  for p in $(ports_of "$1"); do
+    if [[ -n "$(ss -Hltn "( sport = :$p )" 2>/dev/null)" ]]; then
+      die "port $HOST:$p for $1 is already in use (another cluster? set JHUB_*_PORT, see the top of $0)"
+    fi
+  done
+}
+
 launch() { # NAME ARGS...
   local name=$1; shift
   local pid bin
@@ -161,6 +183,7 @@ launch() { # NAME ARGS...
     log "$name already running (pid $pid)"
     return 0
   fi
+  check_ports_free "$name"
   bin=$(bin_of "$name")
   [[ -x "$bin" ]] || die "$bin missing: run .ci/toolchain.sh k8s"
   log "starting $name (log: $LOGS/$name.log)"
@@ -297,24 +320,34 @@ start() {
   log "cluster ready; export KUBECONFIG=$KUBECONFIG_OUT"
 }
 
-stop() {
-  [[ -d "$PIDS" ]] || { log "not running (no $PIDS)"; return 0; }
-  local i name pid
-  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
-    name=${COMPONENTS[i]}
+# SIGTERM, wait up to 30 s, then SIGKILL; several PIDs at once
+term_and_wait() { # NAME...
+  local name pid pids=() names=()
+  for name in "$@"; do
     if pid=$(running_pid "$name"); then
       log "stopping $name (pid $pid)"
       kill -TERM "$pid" 2>/dev/null || true
-      local end=$((SECONDS + 30))
-      while kill -0 "$pid" 2>/dev/null && ((SECONDS < end)); do sleep 0.2; done
-      if kill -0 "$pid" 2>/dev/null; then
-        log "$name did not exit after SIGTERM; SIGKILL $pid"
-        kill -KILL "$pid" 2>/dev/null || true
-        while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
-      fi
+      pids+=("$pid"); names+=("$name")
     fi
-    rm -f "$PIDS/$name.pid"
   done
+  local i end=$((SECONDS + 30))
+  for i in "${!pids[@]}"; do
+    while kill -0 "${pids[i]}" 2>/dev/null && ((SECONDS < end)); do sleep 0.2; done
+    if kill -0 "${pids[i]}" 2>/dev/null; then
+      log "${names[i]} did not exit after SIGTERM; SIGKILL ${pids[i]}"
+      kill -KILL "${pids[i]}" 2>/dev/null || true
+      while kill -0 "${pids[i]}" 2>/dev/null; do sleep 0.2; done
+    fi
+  done
+  for name in "$@"; do rm -f "$PIDS/$name.pid"; done
+}
+
+stop() {
+  [[ -d "$PIDS" ]] || { log "not running (no $PIDS)"; return 0; }
+  # clients of the API server first, etcd last (the API server flushes to it on shutdown)
+  term_and_wait kwok kube-scheduler kube-controller-manager
+  term_and_wait kube-apiserver
+  term_and_wait etcd
   log "stopped"
 }
 

@@ -56,6 +56,18 @@ mod_dir() {
   jq -r '.Dir' <<<"$json"
 }
 
+# resolve_version MODULE QUERY -> prints the module version a query (tag, commit) maps to
+resolve_version() {
+  local json err
+  json=$(go list -m -json "$1@$2" 2>&1 || true)
+  err=$(jq -r '.Error.Err // .Error // empty' <<<"$json" 2>/dev/null || echo "$json")
+  if [[ -n "$err" ]] || ! jq -e .Version <<<"$json" >/dev/null 2>&1; then
+    log "cannot resolve $1@$2: ${err:-$json}"
+    return 1
+  fi
+  jq -r .Version <<<"$json"
+}
+
 # fresh_copy MODULE VERSION DEST -> writable copy of the module source at DEST
 fresh_copy() {
   local src
@@ -69,12 +81,14 @@ fresh_copy() {
 
 # drop_local_replaces SRCDIR VERSION_FN: drop every replace whose target is a local
 # path; for each dropped module that is required, require it at "$(VERSION_FN path)".
+# VERSION_FN may print KEEP to leave a local replace alone (a shim we recreate).
 drop_local_replaces() {
   local src=$1 fn=$2 p v args=()
   local json
   json=$(cd "$src" && go mod edit -json)
   while IFS= read -r p; do
     [[ -z "$p" ]] && continue
+    [[ "$("$fn" "$p")" == KEEP ]] && continue
     args+=("-dropreplace=$p")
     if jq -e --arg p "$p" '.Require[]? | select(.Path == $p)' <<<"$json" >/dev/null; then
       v=$("$fn" "$p")
@@ -172,10 +186,9 @@ PULUMI_LANGHOST_MOD=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-node
 
 build_pulumi_langhost() {
   local ver=${PULUMI_LANGHOST_VERSION:-}
-  if [[ -z "$ver" ]]; then
-    ver=$(go list -m -json "$PULUMI_LANGHOST_MOD@v$PULUMI_VERSION" 2>/dev/null | jq -r '.Version // empty' || true)
-  fi
-  [[ -n "$ver" ]] || { log "cannot resolve $PULUMI_LANGHOST_MOD at the v$PULUMI_VERSION release commit (set PULUMI_LANGHOST_VERSION)"; return 1; }
+  # the query v$PULUMI_VERSION names the release tag's commit -> pseudo-version
+  [[ -n "$ver" ]] || ver=$(resolve_version "$PULUMI_LANGHOST_MOD" "v$PULUMI_VERSION") ||
+    { log "set PULUMI_LANGHOST_VERSION to the pseudo-version of the v$PULUMI_VERSION commit"; return 1; }
   local src="$WORK/pulumi-language-nodejs"
   fresh_copy "$PULUMI_LANGHOST_MOD" "$ver" "$src"
   drop_local_replaces "$src" pulumi_sdk_version
@@ -217,10 +230,8 @@ install_plugin() { # NAME VERSION BINARY -> $PULUMI_HOME/plugins/resource-NAME-v
 build_provider_kubernetes() {
   local ver=${PULUMI_K8S_PROVIDER_MODVERSION:-}
   local mod=github.com/pulumi/pulumi-kubernetes/provider/v4
-  if [[ -z "$ver" ]]; then
-    ver=$(go list -m -json "$mod@v$PULUMI_K8S_VERSION" 2>/dev/null | jq -r '.Version // empty' || true)
-  fi
-  [[ -n "$ver" ]] || { log "cannot resolve $mod at the v$PULUMI_K8S_VERSION release commit (set PULUMI_K8S_PROVIDER_MODVERSION)"; return 1; }
+  [[ -n "$ver" ]] || ver=$(resolve_version "$mod" "v$PULUMI_K8S_VERSION") ||
+    { log "set PULUMI_K8S_PROVIDER_MODVERSION to the pseudo-version of the v$PULUMI_K8S_VERSION commit"; return 1; }
   local src="$WORK/pulumi-kubernetes-provider"
   fresh_copy "$mod" "$ver" "$src"
   drop_local_replaces "$src" provider_version_fn_k8s
@@ -235,16 +246,30 @@ build_provider_kubernetes() {
 # Bridged providers: provider/go.mod replaces the upstream shim module with ./shim, a
 # nested module that is not part of the module zip. Recreate it as a tiny module that
 # returns the upstream provider (SHIM_GO is its single file).
+bridged_version() {
+  if [[ $1 == "$BRIDGED_SHIM" ]]; then echo KEEP; else echo "$BRIDGED_SDK_VERSION"; fi
+}
+
 build_bridged_provider() { # NAME MODULE VERSION SHIM_MODULE SHIM_GO
   local name=$1 mod=$2 pver=$3 shimmod=$4 shimgo=$5
   local ver
-  ver=$(go list -m -json "$mod@v$pver" 2>/dev/null | jq -r '.Version // empty' || true)
-  [[ -n "$ver" ]] || { log "cannot resolve $mod@v$pver"; return 1; }
+  ver=$(resolve_version "$mod" "v$pver")
   local src="$WORK/pulumi-$name-provider"
   fresh_copy "$mod" "$ver" "$src"
+  # keep `SHIM => ./shim`; other local replaces (../sdk) -> the published release
+  BRIDGED_SHIM=$shimmod BRIDGED_SDK_VERSION=v$pver
+  drop_local_replaces "$src" bridged_version
+  # the shim requires the upstream terraform provider at the version provider/go.mod pins
+  local upstream=${shimmod%/shim} upver
+  upver=$(cd "$src" && go mod edit -json | jq -r --arg p "$upstream" '.Require[]? | select(.Path == $p) | .Version')
   mkdir -p "$src/shim"
   printf '%s\n' "$shimgo" >"$src/shim/shim.go"
-  (cd "$src/shim" && printf 'module %s\n\ngo 1.24\n' "$shimmod" >go.mod && go mod tidy)
+  (
+    cd "$src/shim"
+    printf 'module %s\n\ngo 1.24\n' "$shimmod" >go.mod
+    if [[ -n "$upver" ]]; then go mod edit -require="$upstream@$upver"; fi
+    go mod tidy
+  )
   (cd "$src/cmd/pulumi-resource-$name" && VERSION="$pver" go run ./generate.go)
   local out="$WORK/bin/pulumi-resource-$name"
   gobuild "$src" "./cmd/pulumi-resource-$name" "$out" \
