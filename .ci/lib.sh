@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Shared settings for .ci/toolchain.sh and .ci/cluster.sh (sourced, not executed).
+# shellcheck disable=SC2034  # variables are used by the scripts that source this file
 # Version pins live here so both scripts agree on the cache layout.
 
 JHUB_TOOLCHAIN_DIR="${JHUB_TOOLCHAIN_DIR:-$HOME/.cache/jhub-toolchain}"
