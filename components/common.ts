@@ -1,3 +1,4 @@
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { DataPolicy } from "../config";
@@ -17,6 +18,25 @@ export function labels(component: string): Record<string, string> {
  */
 export function retainOpts(policy: DataPolicy): pulumi.CustomResourceOptions {
     return { retainOnDelete: policy === "retain" };
+}
+
+/**
+ * A block-storage claim holding data that must outlive `pulumi destroy` (database, directory,
+ * NFS server disk): ReadWriteOnce, and retained unless the stack's data policy is "delete".
+ */
+export function dataClaim(
+    resourceName: string,
+    args: { name: string; namespace: pulumi.Input<string>; labels: Record<string, string>; storageClass?: string; size: string; dataPolicy: DataPolicy },
+    parent: pulumi.Resource,
+): k8s.core.v1.PersistentVolumeClaim {
+    return new k8s.core.v1.PersistentVolumeClaim(
+        resourceName,
+        {
+            metadata: { name: args.name, namespace: args.namespace, labels: args.labels },
+            spec: { accessModes: ["ReadWriteOnce"], storageClassName: args.storageClass, resources: { requests: { storage: args.size } } },
+        },
+        { parent, ...retainOpts(args.dataPolicy) },
+    );
 }
 
 /** Selector of the z2jh hub pod, for NetworkPolicies of the services only the hub may reach. */

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 
 import type { DataPolicy, MySqlConfig } from "../config";
-import { HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod, retainOpts } from "./common";
+import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
 
 /** A string literal for MySQL: quotes and backslashes escaped. */
 export function sqlString(s: string): string {
@@ -89,13 +89,10 @@ export class MySql extends pulumi.ComponentResource {
                 },
                 parent,
             );
-            const data = new k8s.core.v1.PersistentVolumeClaim(
+            const data = dataClaim(
                 `${name}-data`,
-                {
-                    metadata: { name: "mysql-data", namespace: ns, labels: lbl },
-                    spec: { accessModes: ["ReadWriteOnce"], storageClassName: cfg.storageClass, resources: { requests: { storage: cfg.storageSize } } },
-                },
-                { ...parent, ...retainOpts(args.dataPolicy) },
+                { name: "mysql-data", namespace: ns, labels: lbl, storageClass: cfg.storageClass, size: cfg.storageSize, dataPolicy: args.dataPolicy },
+                this,
             );
             const service = new k8s.core.v1.Service(
                 `${name}`,

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { DataPolicy, NfsConfig } from "../config";
-import { labels, PRIVILEGED_REASON, retainOpts } from "./common";
+import { dataClaim, labels, PRIVILEGED_REASON, retainOpts } from "./common";
 
 /** The CSI driver name registered by csi-driver-nfs. */
 export const CSI_DRIVER = "nfs.csi.k8s.io";
@@ -142,18 +142,11 @@ export class NfsStorage extends pulumi.ComponentResource {
     private inClusterServer(name: string, ns: pulumi.Input<string>, cfg: NfsConfig, dataPolicy: DataPolicy): pulumi.Output<string> {
         const parent = { parent: this };
         const lbl = labels("nfs-server");
-        const data = new k8s.core.v1.PersistentVolumeClaim(
+        // The server's disk holds every home directory and the shared data.
+        const data = dataClaim(
             `${name}-server-data`,
-            {
-                metadata: { name: "nfs-server-data", namespace: ns, labels: lbl },
-                spec: {
-                    accessModes: ["ReadWriteOnce"],
-                    storageClassName: cfg.serverStorageClass,
-                    resources: { requests: { storage: cfg.serverStorageSize } },
-                },
-            },
-            // The server's disk holds every home directory and the shared data.
-            { ...parent, ...retainOpts(dataPolicy) },
+            { name: "nfs-server-data", namespace: ns, labels: lbl, storageClass: cfg.serverStorageClass, size: cfg.serverStorageSize, dataPolicy },
+            this,
         );
         const ports = [
             { name: "nfs", port: 2049 },

@@ -6,7 +6,7 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 
 import type { DataPolicy, LdapConfig, TlsStrategy } from "../config";
-import { HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod, retainOpts } from "./common";
+import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
 
 /** Ports the symas/openldap image listens on (it runs unprivileged). */
 const LDAP_PORT = 1389;
@@ -293,13 +293,10 @@ export class OpenLdap extends pulumi.ComponentResource {
             },
             parent,
         );
-        const data = new k8s.core.v1.PersistentVolumeClaim(
+        const data = dataClaim(
             `${name}-data`,
-            {
-                metadata: { name: "openldap-data", namespace: ns, labels: lbl },
-                spec: { accessModes: ["ReadWriteOnce"], storageClassName: cfg.storageClass, resources: { requests: { storage: cfg.storageSize } } },
-            },
-            { ...parent, ...retainOpts(args.dataPolicy) },
+            { name: "openldap-data", namespace: ns, labels: lbl, storageClass: cfg.storageClass, size: cfg.storageSize, dataPolicy: args.dataPolicy },
+            this,
         );
         const deployment = new k8s.apps.v1.Deployment(
             `${name}`,

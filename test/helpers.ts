@@ -68,3 +68,13 @@ export function helmMerge(defaults: unknown, values: unknown): unknown {
     }
     return out;
 }
+
+/** A value under keys, some of which may contain dots themselves ("tree.ldif"). */
+export function at(v: unknown, ...keys: string[]): unknown {
+    return keys.reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], v);
+}
+
+/** A value at a dotted path ("hub.db.url"). */
+export function get(v: unknown, dotted: string): unknown {
+    return at(v, ...dotted.split("."));
+}

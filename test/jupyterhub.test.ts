@@ -9,7 +9,7 @@ import * as YAML from "yaml";
 import { parseConfig, PlatformConfig } from "../config";
 import { HubWiring, hubValues, splitImage } from "../components/jupyterhub";
 import { externalAuthSettings, inClusterAuthSettings } from "../components/openldap";
-import { chartDataDir, helmMerge, rawStackConfig } from "./helpers";
+import { chartDataDir, get, helmMerge, rawStackConfig } from "./helpers";
 
 const dir = chartDataDir();
 const chartDefaults = YAML.parse(fs.readFileSync(path.join(dir, "values.yaml"), "utf8")) as Record<string, unknown>;
@@ -45,7 +45,6 @@ const dev = parseConfig(rawStackConfig("dev"), "dev");
 const prod = parseConfig({ ...rawStackConfig("prod"), mysqlPassword: "<secret>", ldapBindPassword: "<secret>" }, "prod");
 const devValues = hubValues(dev, wiring(dev));
 const prodValues = hubValues(prod, wiring(prod));
-const get = (v: unknown, p: string): unknown => p.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], v);
 
 describe("jupyterhub: values against the chart's own schema", () => {
     it(`uses the chart data of version ${chart.version} (set JUPYTERHUB_CHART_DATA to override ${dir})`, () => {

@@ -3,16 +3,13 @@ import { before, describe, it } from "node:test";
 
 import * as pulumi from "@pulumi/pulumi";
 
+import { at, get } from "./helpers";
 import { exportedOutputs, isSecretWrapped, plainStrings, ProgramRun, reveal, runProgram } from "./program";
 
 let run: ProgramRun;
 before(async () => {
     run = await runProgram("dev");
 });
-
-const get = (v: unknown, p: string): unknown => p.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], v);
-/** A value under keys that themselves contain dots ("tree.ldif"). */
-const at = (v: unknown, ...keys: string[]): unknown => keys.reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], v);
 
 describe("program (dev stack, under mocks): what gets created", () => {
     it("creates the namespace, storage, directory, database and the chart", () => {

@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
+import { get } from "./helpers";
 import { ProgramRun, reveal, runProgram } from "./program";
 
 // The dev stack with an ingress host but no certificate: a self-signed one must be generated.
@@ -12,8 +13,6 @@ before(async () => {
         "jupyterhub:nfs": { onDelete: "delete" },
     });
 });
-
-const get = (v: unknown, p: string): unknown => p.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], v);
 
 describe("program (dev stack with ingress, no certificate, data deletion chosen)", () => {
     it("generates a self-signed certificate for the host and serves the ingress with it", () => {

@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
+import { get } from "./helpers";
 import { isSecretWrapped, plainStrings, ProgramRun, reveal, runProgram } from "./program";
 
 // Values a user would have set with `pulumi config set --secret`.
@@ -11,8 +12,6 @@ let run: ProgramRun;
 before(async () => {
     run = await runProgram("prod", {}, { mysqlPassword: MYSQL_PASSWORD, ldapBindPassword: LDAP_PASSWORD });
 });
-
-const get = (v: unknown, p: string): unknown => p.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], v);
 
 describe("program (prod stack, under mocks)", () => {
     it("deploys no in-cluster NFS server, directory or database", () => {
