@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm run test:apiserver`: the program's objects against a real kube-apiserver and its chart
-# values through real Helm (no Pulumi engine: see test/apiserver/objects.apiserver.ts).
+# values through real Helm (no Pulumi engine: see test/apiserver/harness.ts).
 # Builds what the tool cache lacks, starts a private control plane, stops it whatever happens.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,4 +15,4 @@ trap 'bash .ci/cluster.sh stop || true' EXIT
 bash .ci/cluster.sh start
 export KUBECONFIG="$JHUB_CLUSTER_DIR/kubeconfig"
 rm -rf .build && npx tsc -p tsconfig.json
-node --test .build/test/apiserver/objects.apiserver.js
+node --test --test-concurrency=1 .build/test/apiserver/*.apiserver.js
