@@ -48,6 +48,10 @@ const hub = new JupyterHub(
 );
 
 export const hubUrl = hub.url;
+/** Without an ingress, how to reach the hub from a workstation. */
+export const hubPortForward = cfg.ingress.enabled
+    ? undefined
+    : `kubectl -n ${cfg.namespace} port-forward service/proxy-public 8080:80  # then open http://localhost:8080/`;
 export const namespaceName = ns;
 export const homeStorageClass = storage.homeStorageClass;
 export const sharedVolumeClaim = storage.sharedClaimName;
