@@ -1,8 +1,12 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 
+import * as YAML from "yaml";
+
 import { ConfigError, DEFAULTS, parseConfig, toBytes } from "../config";
-import { projectDefaults, rawStackConfig } from "./helpers";
+import { projectDefaults, rawStackConfig, ROOT } from "./helpers";
 
 /** The error text for one bad config, which must exist. */
 function problemsOf(raw: Record<string, unknown>, stack = "dev"): string[] {
@@ -250,5 +254,58 @@ describe("config: bad input is refused with the key, the value and the fix", () 
 
     it("the message says nothing was deployed", () => {
         assert.throws(() => parseConfig({ dataPolicy: "keep" }, "dev"), /nothing was deployed/);
+    });
+});
+
+describe("config: Pulumi.yaml passes the engine's own checks", () => {
+    // The rules the Pulumi CLI applies before running the program (pkg/workspace/config.go,
+    // ValidateStackConfigAndApplyProjectConfig, and sdk workspace ValidateConfigValue), which no
+    // test here can run for real: the CLI cannot be built on the build machines.
+    const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+        config: Record<string, { type?: string; default?: unknown; secret?: boolean; items?: { type: string } }>;
+    };
+    const typeOk = (type: string | undefined, v: unknown): boolean => {
+        switch (type) {
+            case "string":
+                return typeof v === "string";
+            case "boolean":
+                return typeof v === "boolean" || v === "true" || v === "false";
+            case "integer":
+                return Number.isInteger(typeof v === "string" ? Number(v) : v);
+            case "object":
+                return typeof v === "object" && v !== null && !Array.isArray(v);
+            case "array":
+                return Array.isArray(v);
+            default:
+                return true;
+        }
+    };
+
+    it("every key has a default: a declared key without one is required on every stack", () => {
+        assert.deepEqual(
+            Object.entries(project.config)
+                .filter(([, d]) => d.default === undefined)
+                .map(([k]) => k),
+            [],
+        );
+    });
+
+    it("no key is declared secret with a default: the engine applies the default in plain text, then refuses it as unencrypted", () => {
+        assert.deepEqual(
+            Object.entries(project.config)
+                .filter(([, d]) => d.secret && d.default !== undefined)
+                .map(([k]) => k),
+            [],
+        );
+    });
+
+    it("every default and every stack file value has its declared type", () => {
+        for (const [k, d] of Object.entries(project.config)) assert.ok(typeOk(d.type, d.default), `default of ${k} is not a ${d.type}`);
+        for (const stack of ["dev", "prod"]) {
+            for (const [k, v] of Object.entries(rawStackConfig(stack))) {
+                assert.ok(k in project.config, `${stack}: ${k} is not declared in Pulumi.yaml`);
+                assert.ok(typeOk(project.config[k].type, v), `${stack}: ${k} is not a ${project.config[k].type}`);
+            }
+        }
     });
 });
