@@ -56,6 +56,8 @@ interface PodView {
     object: string;
     /** The pod template's (for a Pod: the Pod's own) annotations. */
     annotations: Obj;
+    /** The pod template's labels. */
+    labels: Record<string, string>;
     spec: Obj;
     /** Containers and init containers, each with its role for messages. */
     containers: Array<{ c: Obj; label: string }>;
@@ -71,7 +73,13 @@ export function podOf(type: string, props: Obj, resourceName: string): PodView |
         ...list(spec.initContainers).map((c) => ({ c: obj(c), label: `init container "${str(obj(c).name) ?? "?"}"` })),
         ...list(spec.containers).map((c) => ({ c: obj(c), label: `container "${str(obj(c).name) ?? "?"}"` })),
     ];
-    return { object: describe(kind, props, resourceName), annotations: obj(obj(template.metadata).annotations), spec, containers };
+    return {
+        object: describe(kind, props, resourceName),
+        annotations: obj(obj(template.metadata).annotations),
+        labels: obj(obj(template.metadata).labels) as Record<string, string>,
+        spec,
+        containers,
+    };
 }
 
 function podPolicy(check: (pod: PodView, report: ReportViolation, args: ResourceValidationArgs) => void) {
@@ -430,6 +438,43 @@ export const backendsNetworkPolicies: StackValidationPolicy = {
     },
 };
 
+/** z2jh's pod labels: the chart's own pods, and the user pods KubeSpawner creates. */
+const JUPYTERHUB_COMPONENTS = ["hub", "proxy"];
+const USER_POD_LABELS = { app: "jupyterhub", component: "singleuser-server" };
+
+export const renderedChartNetworkPolicies: StackValidationPolicy = {
+    name: "jupyterhub-rendered-network-policies",
+    description:
+        "Where the z2jh chart's objects are rendered as resources (helm.v4.Chart), the hub and proxy pods and the user pods are each selected by an ingress NetworkPolicy.",
+    enforcementLevel: "mandatory",
+    // The values-based rule cannot see a helm.v4.Chart's values in a real preview (the provider
+    // registers the Chart component without inputs); the rendered objects it can see.
+    validateStack: (args, report) => {
+        const policies = args.resources
+            .filter((r) => kindOf(r.type) === "NetworkPolicy")
+            .map((r) => ({ ns: str(obj(r.props.metadata).namespace) ?? "default", spec: obj(r.props.spec) }));
+        const covered = (ns: string, labels: Record<string, string>) =>
+            policies.some((p) => p.ns === ns && governsIngress(p.spec) && selectorMatches(obj(p.spec.podSelector), labels));
+        for (const r of args.resources) {
+            const pod = podOf(r.type, r.props, r.name);
+            if (!pod || pod.labels.app !== "jupyterhub" || !JUPYTERHUB_COMPONENTS.includes(pod.labels.component)) continue;
+            const ns = str(obj(r.props.metadata).namespace) ?? "default";
+            if (!covered(ns, pod.labels)) {
+                report(
+                    `${pod.object} (${pod.labels.component}) has no ingress NetworkPolicy selecting its pods; keep ${pod.labels.component === "hub" ? "hub" : "proxy.chp"}.networkPolicy.enabled true`,
+                    r.urn,
+                );
+            }
+            if (pod.labels.component === "hub" && !covered(ns, USER_POD_LABELS)) {
+                report(
+                    `no ingress NetworkPolicy in namespace "${ns}" selects the user pods ${JSON.stringify(USER_POD_LABELS)}; keep singleuser.networkPolicy.enabled true`,
+                    r.urn,
+                );
+            }
+        }
+    },
+};
+
 export const RESOURCE_POLICIES: ResourceValidationPolicy[] = [
     containerLimits,
     imagesPinned,
@@ -441,4 +486,4 @@ export const RESOURCE_POLICIES: ResourceValidationPolicy[] = [
     noSecretEnvLiterals,
 ];
 
-export const STACK_POLICIES: StackValidationPolicy[] = [backendsNetworkPolicies];
+export const STACK_POLICIES: StackValidationPolicy[] = [backendsNetworkPolicies, renderedChartNetworkPolicies];

@@ -20,6 +20,7 @@ import {
     noSecretEnvLiterals,
     noSecretsInConfigMaps,
     podsNonRoot,
+    renderedChartNetworkPolicies,
     RESOURCE_POLICIES,
     secretLikeKey,
     selectorMatches,
@@ -38,16 +39,16 @@ function container(extra: Obj = {}): Obj {
 }
 
 /** A Deployment whose pod runs as uid 1001 unless told otherwise. */
-function deployment(spec: Obj = {}, annotations?: Record<string, string>): Subject {
+function deployment(spec: Obj = {}, annotations?: Record<string, string>, labels: Record<string, string> = { app: "x" }, name = "app"): Subject {
     return {
         type: "kubernetes:apps/v1:Deployment",
-        name: "app",
+        name,
         props: {
-            metadata: { name: "app", namespace: NS },
+            metadata: { name, namespace: NS },
             spec: {
-                selector: { matchLabels: { app: "x" } },
+                selector: { matchLabels: labels },
                 template: {
-                    metadata: { labels: { app: "x" }, ...(annotations ? { annotations } : {}) },
+                    metadata: { labels, ...(annotations ? { annotations } : {}) },
                     spec: { securityContext: { runAsNonRoot: true, runAsUser: 1001 }, containers: [container()], ...spec },
                 },
             },
@@ -246,6 +247,25 @@ describe("policy: mysql-ldap-network-policies (stack)", () => {
         assert.deepEqual(await stackViolations(backendsNetworkPolicies, [service("web", { app: "web" })]), []);
     });
 
+    it("rendered chart pods: the hub, the proxy and the user pods need ingress NetworkPolicies", async () => {
+        const pod = (name: string, component: string) => deployment({}, undefined, { app: "jupyterhub", component }, name);
+        const hub = pod("hub", "hub");
+        const proxy = pod("proxy", "proxy");
+        const np = (component: string) => networkPolicy({ matchLabels: { app: "jupyterhub", component } });
+        const none = await stackViolations(renderedChartNetworkPolicies, [hub, proxy]);
+        assert.deepEqual(
+            none.map((v) => v.message),
+            [
+                `Deployment "${NS}/hub" (hub) has no ingress NetworkPolicy selecting its pods; keep hub.networkPolicy.enabled true`,
+                `no ingress NetworkPolicy in namespace "${NS}" selects the user pods {"app":"jupyterhub","component":"singleuser-server"}; keep singleuser.networkPolicy.enabled true`,
+                `Deployment "${NS}/proxy" (proxy) has no ingress NetworkPolicy selecting its pods; keep proxy.chp.networkPolicy.enabled true`,
+            ],
+        );
+        assert.deepEqual(await stackViolations(renderedChartNetworkPolicies, [hub, proxy, np("hub"), np("proxy"), np("singleuser-server")]), []);
+        // Without rendered chart objects (mocks, helm.v3.Release) there is nothing to judge.
+        assert.deepEqual(await stackViolations(renderedChartNetworkPolicies, [deployment()]), []);
+    });
+
     it("matches selectors as Kubernetes does", () => {
         const labels = { a: "1", b: "2" };
         assert.ok(selectorMatches({ matchLabels: { a: "1" }, matchExpressions: [{ key: "c", operator: "DoesNotExist" }] }, labels));
@@ -378,6 +398,7 @@ describe("policy pack", () => {
             "external-services-allowed",
             "images-pinned",
             "jupyterhub-network-policies",
+            "jupyterhub-rendered-network-policies",
             "mysql-ldap-cluster-ip-only",
             "mysql-ldap-network-policies",
             "no-secret-env-literals",
