@@ -408,14 +408,20 @@ function governsIngress(spec: Obj): boolean {
     return !Array.isArray(types) || types.includes("Ingress");
 }
 
+/** Whether an ingress NetworkPolicy of the stack, in namespace `ns`, selects pods with `labels`. */
+function ingressCoverage(resources: Array<{ type: string; props: Obj }>): (ns: string, labels: Record<string, string>) => boolean {
+    const policies = resources
+        .filter((r) => kindOf(r.type) === "NetworkPolicy")
+        .map((r) => ({ ns: str(obj(r.props.metadata).namespace) ?? "default", spec: obj(r.props.spec) }));
+    return (ns, labels) => policies.some((p) => p.ns === ns && governsIngress(p.spec) && selectorMatches(obj(p.spec.podSelector), labels));
+}
+
 export const backendsNetworkPolicies: StackValidationPolicy = {
     name: "mysql-ldap-network-policies",
     description: "Every MySQL and OpenLDAP Service has a NetworkPolicy in its namespace that selects its pods and restricts ingress.",
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
-        const policies = args.resources
-            .filter((r) => kindOf(r.type) === "NetworkPolicy")
-            .map((r) => ({ ns: str(obj(r.props.metadata).namespace) ?? "default", spec: obj(r.props.spec) }));
+        const covered = ingressCoverage(args.resources);
         for (const r of args.resources) {
             if (!isService(r.type)) continue;
             const backend = backendName(r.props);
@@ -426,8 +432,7 @@ export const backendsNetworkPolicies: StackValidationPolicy = {
             if (Object.keys(selector).length === 0) continue;
             // Judged on the Service's selector: a policy that matches those labels covers every pod
             // the Service can route to, whatever other labels the pods carry.
-            const covered = policies.some((p) => p.ns === ns && governsIngress(p.spec) && selectorMatches(obj(p.spec.podSelector), selector));
-            if (!covered) {
+            if (!covered(ns, selector)) {
                 report(
                     `${describe("Service", r.props, r.name)} (${backend}) has no NetworkPolicy in namespace "${ns}" selecting its pods ` +
                         `${JSON.stringify(selector)}; add one with policyTypes [Ingress] that admits only the hub (podSelector app=jupyterhub, component=hub)`,
@@ -450,11 +455,7 @@ export const renderedChartNetworkPolicies: StackValidationPolicy = {
     // The values-based rule cannot see a helm.v4.Chart's values in a real preview (the provider
     // registers the Chart component without inputs); the rendered objects it can see.
     validateStack: (args, report) => {
-        const policies = args.resources
-            .filter((r) => kindOf(r.type) === "NetworkPolicy")
-            .map((r) => ({ ns: str(obj(r.props.metadata).namespace) ?? "default", spec: obj(r.props.spec) }));
-        const covered = (ns: string, labels: Record<string, string>) =>
-            policies.some((p) => p.ns === ns && governsIngress(p.spec) && selectorMatches(obj(p.spec.podSelector), labels));
+        const covered = ingressCoverage(args.resources);
         for (const r of args.resources) {
             const pod = podOf(r.type, r.props, r.name);
             if (!pod || pod.labels.app !== "jupyterhub" || !JUPYTERHUB_COMPONENTS.includes(pod.labels.component)) continue;
