@@ -122,9 +122,10 @@ export class MySql extends pulumi.ComponentResource {
                                         image: cfg.image,
                                         env: [
                                             { name: "MYSQL_ROOT_PASSWORD_FILE", value: "/credentials/root-password" },
-                                            // Binary logs fill small volumes and a single hub database needs no replication.
+                                            // The hub stores UTC timestamps: no time zone tables to load at init.
                                             { name: "MYSQL_INITDB_SKIP_TZINFO", value: "1" },
                                         ],
+                                        // Binary logs fill small volumes and a single hub database needs no replication.
                                         args: ["--disable-log-bin", "--character-set-server=utf8mb4"],
                                         ports: [{ name: "mysql", containerPort: 3306 }],
                                         securityContext: RESTRICTED_CONTAINER,
