@@ -45,6 +45,11 @@ export interface NfsConfig {
     /** What csi-driver-nfs does with a home directory when its volume is deleted. */
     onDelete: NfsOnDelete;
     mountOptions: string[];
+    /**
+     * Mode csi-driver-nfs gives each new home directory ("0" leaves it as created and the
+     * kubelet applies the pod's fsGroup, which needs no_root_squash on the export).
+     */
+    mountPermissions: string;
     shared: SharedVolumeConfig;
     /** csi-driver-nfs version (images registry.k8s.io/sig-storage/nfsplugin:vX). */
     csiDriverVersion: string;
@@ -441,6 +446,7 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
         "homeStorageClass",
         "onDelete",
         "mountOptions",
+        "mountPermissions",
         "shared",
         "csiDriverVersion",
         "installCsiDriver",
@@ -495,6 +501,10 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
         }),
         onDelete,
         mountOptions: n.strList("mountOptions", ["nfsvers=4.1"]),
+        mountPermissions: n.str("mountPermissions", "0", {
+            re: /^0[0-7]{0,4}$/,
+            expected: 'must be an octal mode such as "0777", or "0" to leave directories as created',
+        }),
         shared,
         csiDriverVersion: n.str("csiDriverVersion", DEFAULTS.csiDriverVersion, {
             re: /^v[0-9]+\.[0-9]+\.[0-9]+$/,

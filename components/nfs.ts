@@ -31,6 +31,7 @@ export function homeStorageClassSpec<S>(cfg: NfsConfig, dataPolicy: DataPolicy, 
             share: cfg.mode === "in-cluster" ? "/" : cfg.path,
             subDir: "${pvc.metadata.namespace}-${pvc.metadata.name}",
             onDelete: cfg.onDelete,
+            mountPermissions: cfg.mountPermissions,
         },
     };
 }

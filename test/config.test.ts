@@ -83,6 +83,7 @@ const BAD: Array<[string, Record<string, unknown>, string[], string?]> = [
         { nfs: { mode: "external" } },
         ['jupyterhub:nfs.server is required when jupyterhub:nfs.mode is "external"', "pulumi config set --path nfs.server"],
     ],
+    ["NFS mode not octal", { nfs: { mountPermissions: "777" } }, ['jupyterhub:nfs.mountPermissions must be an octal mode such as "0777"', '"777"']],
     ["relative NFS path", { nfs: { mode: "external", server: "nfs", path: "exports" } }, ["jupyterhub:nfs.path must be an absolute path", '"exports"']],
     ["onDelete delete while retaining", { nfs: { onDelete: "delete" } }, ["jupyterhub:nfs.onDelete", 'contradicts jupyterhub:dataPolicy "retain"']],
     ["shared volume hiding home", { nfs: { shared: { mountPath: "/home/jovyan" } } }, ["jupyterhub:nfs.shared.mountPath must not hide the home directory"]],

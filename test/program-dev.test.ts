@@ -48,6 +48,7 @@ describe("program (dev stack, under mocks): what gets created", () => {
         assert.equal(sc.reclaimPolicy, "Retain");
         assert.equal(get(sc, "parameters.server"), "10.96.0.42");
         assert.equal(get(sc, "parameters.onDelete"), "retain");
+        assert.equal(get(sc, "parameters.mountPermissions"), "0");
         assert.equal(get(sc, "parameters.subDir"), "${pvc.metadata.namespace}-${pvc.metadata.name}");
     });
 
