@@ -5,6 +5,8 @@
 // `pulumi config set --secret mysqlPassword ...`, so that they stay encrypted in the stack file
 // and marked secret in the program.
 
+import * as pulumi from "@pulumi/pulumi";
+
 /** The config namespace, i.e. the project name in Pulumi.yaml. */
 export const NS = "jupyterhub";
 
@@ -223,8 +225,11 @@ export const DEFAULTS = {
     singleuserImage: "quay.io/jupyterhub/k8s-singleuser-sample:4.4.0",
 } as const;
 
-/** All problems found in the configuration; thrown before any resource is registered. */
-export class ConfigError extends Error {
+/**
+ * All problems found in the configuration; thrown before any resource is registered. A RunError,
+ * so that the CLI prints the message alone, without the program's stack trace.
+ */
+export class ConfigError extends pulumi.RunError {
     constructor(public readonly problems: string[]) {
         super(
             `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was deployed:\n` +

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 
+import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 
 import { ConfigError, DEFAULTS, parseConfig, toBytes } from "../config";
@@ -251,6 +252,13 @@ describe("config: bad input is refused with the key, the value and the fix", () 
     it("reports every problem at once, not only the first", () => {
         const problems = problemsOf({ namespace: "X", dataPolicy: "keep", nfs: { mode: "external" }, ldap: devUsers });
         assert.equal(problems.length, 3, problems.join("\n"));
+    });
+
+    it("is a Pulumi RunError: the CLI shows the message without a stack trace", () => {
+        assert.throws(
+            () => parseConfig({ dataPolicy: "keep" }, "dev"),
+            (e: unknown) => pulumi.RunError.isInstance(e) && e instanceof ConfigError,
+        );
     });
 
     it("the message says nothing was deployed", () => {
