@@ -1,3 +1,4 @@
+import { execFileSync, ExecFileSyncOptions } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -77,4 +78,20 @@ export function at(v: unknown, ...keys: string[]): unknown {
 /** A value at a dotted path ("hub.db.url"). */
 export function get(v: unknown, dotted: string): unknown {
     return at(v, ...dotted.split("."));
+}
+
+/**
+ * Runs a command to completion and returns its standard output; on failure throws an error with
+ * the command, its exit status and the end of its output.
+ */
+export function run(cmd: string, args: string[], opts: ExecFileSyncOptions = {}): string {
+    try {
+        return execFileSync(cmd, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, stdio: ["pipe", "pipe", "pipe"], ...opts }) as string;
+    } catch (e) {
+        const err = e as { stdout?: string | Buffer; stderr?: string | Buffer; status?: number };
+        const end = (o?: string | Buffer) => String(o ?? "").slice(-20000);
+        throw new Error(`${path.basename(cmd)} ${args.join(" ")} exited ${err.status}\n--- stdout\n${end(err.stdout)}\n--- stderr\n${end(err.stderr)}`, {
+            cause: e,
+        });
+    }
 }

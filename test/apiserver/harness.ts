@@ -12,25 +12,16 @@
 // plus the project's minimal template), so Helm itself validates them.
 // NOT covered: the engine's diffing, state, awaits, retainOnDelete on destroy, secrets in state.
 import * as assert from "node:assert/strict";
-import { execFileSync, ExecFileSyncOptions } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { assembleStandInChart, STANDIN_OBJECTS } from "../e2e/standin-chart";
+import { run } from "../helpers";
 import { ProgramRun, reveal, runProgram } from "../program";
 
-function sh(cmd: string, args: string[], opts: ExecFileSyncOptions = {}): string {
-    try {
-        return execFileSync(cmd, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, stdio: ["pipe", "pipe", "pipe"], ...opts }) as string;
-    } catch (e) {
-        const err = e as { stdout?: string; stderr?: string; status?: number };
-        throw new Error(`${cmd} ${args.join(" ")} exited ${err.status}\n${err.stderr ?? ""}${err.stdout ?? ""}`, { cause: e });
-    }
-}
-
-export const kubectl = (args: string[], input?: string) => sh("kubectl", args, input === undefined ? {} : { input });
+export const kubectl = (args: string[], input?: string) => run("kubectl", args, input === undefined ? {} : { input });
 const kindName = (o: Record<string, unknown>) => `${String(o.kind)}/${String((o.metadata as { name: string }).name)}`;
 
 export interface StackUnderTest {
@@ -47,13 +38,13 @@ export interface StackUnderTest {
 export function apiServerSuite(s: StackUnderTest): void {
     const NS = s.namespace;
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "jhub-apiserver-"));
-    let run: ProgramRun;
+    let program: ProgramRun;
     let objects: Array<Record<string, unknown>> = [];
 
     before(async () => {
         if (!process.env.KUBECONFIG) throw new Error("KUBECONFIG is not set: run this through `npm run test:apiserver` (.ci/apiserver.sh)");
-        run = await runProgram(s.stack, { "jupyterhub:namespace": NS, ...(s.overrides ?? {}) }, s.secrets ?? {});
-        objects = run.resources
+        program = await runProgram(s.stack, { "jupyterhub:namespace": NS, ...(s.overrides ?? {}) }, s.secrets ?? {});
+        objects = program.resources
             .filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh"))
             .map((r) => reveal(r.inputs) as Record<string, unknown>);
     });
@@ -104,10 +95,10 @@ export function apiServerSuite(s: StackUnderTest): void {
 
         it("Helm renders the stand-in chart with the program's values (real schema, real defaults) and the API server accepts the result", () => {
             const chart = assembleStandInChart(work);
-            const values = (reveal(run.byName("jupyterhub").inputs) as { values: unknown }).values;
+            const values = (reveal(program.byName("jupyterhub").inputs) as { values: unknown }).values;
             const file = path.join(work, "values.json");
             fs.writeFileSync(file, JSON.stringify(values));
-            const rendered = sh("helm", ["template", "jupyterhub", chart, "--namespace", NS, "--kube-version", "1.37.2", "-f", file]);
+            const rendered = run("helm", ["template", "jupyterhub", chart, "--namespace", NS, "--kube-version", "1.37.2", "-f", file]);
             const out = kubectl(["apply", "--server-side", "--field-manager=jhub-apiserver-test", "-n", NS, "-f", "-"], rendered);
             for (const o of STANDIN_OBJECTS)
                 assert.match(out, new RegExp(`${o.split("/")[0].toLowerCase()}[a-z.]*/${o.split("/")[1]} serverside-applied`), out);
@@ -117,7 +108,7 @@ export function apiServerSuite(s: StackUnderTest): void {
             const chart = assembleStandInChart(path.join(work, "again"));
             const file = path.join(work, "bad-values.json");
             fs.writeFileSync(file, JSON.stringify({ hub: { publicURL: "https://x" }, proxy: { secretToken: "x" } }));
-            assert.throws(() => sh("helm", ["template", "jupyterhub", chart, "-f", file]), /publicURL/);
+            assert.throws(() => run("helm", ["template", "jupyterhub", chart, "-f", file]), /publicURL/);
         });
     });
 }

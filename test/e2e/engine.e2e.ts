@@ -16,7 +16,7 @@ import { after, before, describe, it } from "node:test";
 
 import * as YAML from "yaml";
 
-import { ROOT } from "../helpers";
+import { ROOT, run as runCommand } from "../helpers";
 import { assembleStandInChart, STANDIN_OBJECTS } from "./standin-chart";
 
 const NS = "jhub-e2e";
@@ -34,22 +34,9 @@ const env: NodeJS.ProcessEnv = {
     PULUMI_SKIP_CONFIRMATIONS: "true",
 };
 
+/** A command in the temp project, with the test's Pulumi environment. */
 function run(cmd: string, args: string[], opts: ExecFileSyncOptions = {}): string {
-    try {
-        return execFileSync(cmd, args, {
-            cwd: project,
-            env,
-            encoding: "utf8",
-            maxBuffer: 256 * 1024 * 1024,
-            stdio: ["ignore", "pipe", "pipe"],
-            ...opts,
-        }) as string;
-    } catch (e) {
-        const err = e as { stdout?: string; stderr?: string; status?: number };
-        throw new Error(`${cmd} ${args.join(" ")} exited ${err.status}\n--- stdout\n${err.stdout?.slice(-8000)}\n--- stderr\n${err.stderr?.slice(-8000)}`, {
-            cause: e,
-        });
-    }
+    return runCommand(cmd, args, { cwd: project, env, ...opts });
 }
 
 function pulumi(args: string[], label?: string): string {

@@ -1,13 +1,15 @@
 // Tools and processes for the services test (login.services.ts): where the installed tools are,
 // free ports, child processes started detached in their own process group (so that a hub and the
 // proxy it starts stop together), and waiting for a port or a URL.
-import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { ChildProcess, spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 
-import { ROOT } from "../helpers";
+import { ROOT, run } from "../helpers";
+
+export { run };
 
 /** Keep in step with .ci/services-setup.sh. */
 export const CHP_VERSION = "5.2.0";
@@ -92,16 +94,6 @@ export function freePort(): Promise<number> {
             srv.close(() => resolve(port));
         });
     });
-}
-
-/** Runs a command to completion; throws with its output on failure. */
-export function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): string {
-    try {
-        return execFileSync(cmd, args, { input: opts.input, env: opts.env ?? process.env, cwd: opts.cwd, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
-    } catch (e) {
-        const err = e as { status?: number; stdout?: string; stderr?: string };
-        throw new Error(`${path.basename(cmd)} ${args.join(" ")} exited ${err.status}:\n${err.stdout ?? ""}${err.stderr ?? ""}`, { cause: e });
-    }
 }
 
 /** Last lines of a log file, for failure messages. */
