@@ -3,11 +3,9 @@
 import * as crypto from "node:crypto";
 
 import * as pulumi from "@pulumi/pulumi";
+import { specialSecretSig as SECRET_SIG, specialSigKey as SIG } from "@pulumi/pulumi/runtime/rpc";
 
 import { stackConfig } from "./helpers";
-
-const SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 export interface Registered {
     type: string;

@@ -32,6 +32,13 @@ import * as rpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as pb from "@pulumi/pulumi/proto/analyzer_pb";
 import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+// The SDK's own wire signatures, not copies of their values.
+import {
+    specialOutputValueSig as OUTPUT_VALUE_SIG,
+    specialResourceSig as RESOURCE_REF_SIG,
+    specialSecretSig as SECRET_SIG,
+    specialSigKey as SIG,
+} from "@pulumi/pulumi/runtime/rpc";
 import Ajv from "ajv";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
@@ -39,7 +46,7 @@ import * as YAML from "yaml";
 
 import { RESOURCE_POLICIES, STACK_POLICIES } from "../../policy/rules";
 import { ROOT, stackConfig } from "../helpers";
-import { ProgramRun, runProgram } from "../program";
+import { isSecretWrapped, ProgramRun, runProgram } from "../program";
 
 export const PACK_DIR = path.join(ROOT, "policy");
 export const LAUNCHER = path.join(ROOT, "test", "policy-analyzer", "launcher.sh");
@@ -53,11 +60,6 @@ type Props = Record<string, unknown>;
 
 // ------------------------------------------------------------------------------ wire values
 
-const SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
-const OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
-
 /** A value as the SDK sends a secret. */
 export function secret(value: unknown): Props {
     return { [SIG]: SECRET_SIG, value };
@@ -67,7 +69,7 @@ export function secret(value: unknown): Props {
 export function hasSecret(v: unknown): boolean {
     if (Array.isArray(v)) return v.some(hasSecret);
     if (typeof v !== "object" || v === null) return false;
-    return (v as Props)[SIG] === SECRET_SIG || Object.values(v).some(hasSecret);
+    return isSecretWrapped(v) || Object.values(v).some(hasSecret);
 }
 
 /**
