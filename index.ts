@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { loadConfig, NS } from "./config";
-import { externalAuthSettings, HubSecrets, inClusterAuthSettings, JupyterHub, MySql, NfsStorage, OpenLdap, labels, skipAwaitTransform } from "./components";
+import { HubSecrets, JupyterHub, labels, ldapAuthSettings, MySql, NfsStorage, OpenLdap, skipAwaitTransform } from "./components";
 
 const cfg = loadConfig(pulumi.runtime.allConfig(), pulumi.getStack());
 const secretConfig = new pulumi.Config(NS);
@@ -38,7 +38,7 @@ const hub = new JupyterHub(
         dbUrl: database.hubDbUrl,
         homeStorageClass: storage.homeStorageClass,
         sharedClaimName: storage.sharedClaimName,
-        ldap: directory ? inClusterAuthSettings(cfg.ldap, cfg.namespace) : cfg.ldap.mode === "external" ? externalAuthSettings(cfg.ldap) : undefined,
+        ldap: ldapAuthSettings(cfg.ldap, cfg.namespace),
         ldapCaCert: directory ? directory.caCert : cfg.ldap.caCert,
         ldapSearchPassword: cfg.secretsPresent.ldapBindPassword ? secretConfig.requireSecret("ldapBindPassword") : undefined,
         ingressTlsKey: cfg.secretsPresent.ingressTlsKey ? secretConfig.requireSecret("ingressTlsKey") : undefined,

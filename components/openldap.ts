@@ -168,6 +168,13 @@ export function externalAuthSettings(cfg: LdapConfig): LdapAuthSettings {
     };
 }
 
+/** What the authenticator is told for the stack's directory mode; undefined without LDAP. */
+export function ldapAuthSettings(cfg: LdapConfig, namespace: string): LdapAuthSettings | undefined {
+    if (cfg.mode === "in-cluster") return inClusterAuthSettings(cfg, namespace);
+    if (cfg.mode === "external") return externalAuthSettings(cfg);
+    return undefined;
+}
+
 /** Script of the sync Job: adds missing entries and resets group membership to the config. */
 export function syncScript(namespace: string, adminDn: string): string {
     return [

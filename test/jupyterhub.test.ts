@@ -8,7 +8,7 @@ import * as YAML from "yaml";
 
 import { parseConfig, PlatformConfig } from "../config";
 import { HubWiring, hubValues, splitImage } from "../components/jupyterhub";
-import { externalAuthSettings, inClusterAuthSettings } from "../components/openldap";
+import { ldapAuthSettings } from "../components/openldap";
 import { chartDataDir, get, helmMerge, rawStackConfig } from "./helpers";
 
 const dir = chartDataDir();
@@ -30,12 +30,7 @@ const wiring = (cfg: PlatformConfig): HubWiring => ({
     dbUrl: "mysql+pymysql://jupyterhub:pw@mysql.ns.svc.cluster.local:3306/jupyterhub",
     homeStorageClass: "jupyterhub-home",
     sharedClaimName: "jupyterhub-shared",
-    ldap:
-        cfg.ldap.mode === "in-cluster"
-            ? inClusterAuthSettings(cfg.ldap, cfg.namespace)
-            : cfg.ldap.mode === "external"
-              ? externalAuthSettings(cfg.ldap)
-              : undefined,
+    ldap: ldapAuthSettings(cfg.ldap, cfg.namespace),
     ldapSearchPassword: cfg.ldap.lookupDn ? "search-pw" : undefined,
     ldapCaConfigMap: "jupyterhub-ldap-ca",
     ingressTlsSecret: cfg.ingress.enabled ? (cfg.ingress.tlsSecretName ?? "jupyterhub-tls") : undefined,
