@@ -17,6 +17,7 @@ import { after, before, describe, it } from "node:test";
 import * as YAML from "yaml";
 
 import { ROOT, run as runCommand } from "../helpers";
+import { CLUSTER_SCOPED_KINDS, devStackObjects } from "../dev-objects";
 import { assembleStandInChart, STANDIN_OBJECTS } from "./standin-chart";
 
 const NS = "jhub-e2e";
@@ -60,39 +61,10 @@ function exists(kind: string, name: string, namespaced = true): boolean {
     }
 }
 
-/** Every object the dev stack creates in the cluster (the stand-in's four included). */
-const NAMESPACED = [
-    "PersistentVolumeClaim/nfs-server-data",
-    "Deployment/nfs-server",
-    "Service/nfs-server",
-    "ServiceAccount/csi-nfs-controller-sa",
-    "ServiceAccount/csi-nfs-node-sa",
-    "Deployment/csi-nfs-controller",
-    "DaemonSet/csi-nfs-node",
-    "PersistentVolumeClaim/jupyterhub-shared",
-    "Secret/openldap-tls",
-    "Secret/openldap-bootstrap",
-    "PersistentVolumeClaim/openldap-data",
-    "Deployment/openldap",
-    "Service/openldap",
-    "NetworkPolicy/openldap",
-    "ConfigMap/openldap-sync",
-    "Secret/mysql-credentials",
-    "PersistentVolumeClaim/mysql-data",
-    "Service/mysql",
-    "StatefulSet/mysql",
-    "NetworkPolicy/mysql",
-    "ConfigMap/jupyterhub-ldap-ca",
-    ...STANDIN_OBJECTS,
-];
-const CLUSTER_SCOPED = [
-    "Namespace/jhub-e2e",
-    "CSIDriver/nfs.csi.k8s.io",
-    "ClusterRole/jhub-e2e-nfs-external-provisioner",
-    "ClusterRoleBinding/jhub-e2e-nfs-csi-provisioner-binding",
-    "StorageClass/jupyterhub-home",
-    "PersistentVolume/jhub-e2e-shared",
-];
+/** Every object the dev stack creates in the cluster (the stand-in's four included); the sync Job is checked apart. */
+const kindOf = (o: string) => o.split("/")[0];
+const NAMESPACED = [...devStackObjects(NS).filter((o) => !CLUSTER_SCOPED_KINDS.includes(kindOf(o)) && kindOf(o) !== "Job"), ...STANDIN_OBJECTS];
+const CLUSTER_SCOPED = devStackObjects(NS).filter((o) => CLUSTER_SCOPED_KINDS.includes(kindOf(o)));
 /** What `pulumi destroy` must leave (dataPolicy retain). */
 const RETAINED = [
     "PersistentVolumeClaim/nfs-server-data",
