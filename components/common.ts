@@ -1,7 +1,18 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { DataPolicy } from "../config";
+/** Annotation naming the stack that owns an object: "<organization>/<project>/<stack>". */
+export const OWNER_ANNOTATION = "platform.jupyterhub.org/stack";
+
+/** The owner annotation's value for the running stack. */
+export function stackOwner(): string {
+    return `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+}
+
+/** Annotations that mark an object as this stack's, so that a later `pulumi up` may take it back. */
+export function ownerAnnotations(): Record<string, string> {
+    return { [OWNER_ANNOTATION]: stackOwner() };
+}
 
 /** Labels on every object the program creates; `component` tells the pieces apart. */
 export function labels(component: string): Record<string, string> {
@@ -13,21 +24,14 @@ export function labels(component: string): Record<string, string> {
 }
 
 /**
- * Options for objects that hold user data or the hub database. With the "retain" policy,
- * `pulumi destroy` drops them from the state but leaves them in the cluster.
- */
-export function retainOpts(policy: DataPolicy): pulumi.CustomResourceOptions {
-    return { retainOnDelete: policy === "retain" };
-}
-
-/**
  * A block-storage claim holding data that must outlive `pulumi destroy` (database, directory,
- * NFS server disk): ReadWriteOnce, and retained unless the stack's data policy is "delete".
+ * NFS server disk): ReadWriteOnce, with the options of kept objects (ClusterAccess.keep).
  */
 export function dataClaim(
     resourceName: string,
-    args: { name: string; namespace: pulumi.Input<string>; labels: Record<string, string>; storageClass?: string; size: string; dataPolicy: DataPolicy },
+    args: { name: string; namespace: pulumi.Input<string>; labels: Record<string, string>; storageClass?: string; size: string },
     parent: pulumi.Resource,
+    keep: pulumi.CustomResourceOptions,
 ): k8s.core.v1.PersistentVolumeClaim {
     return new k8s.core.v1.PersistentVolumeClaim(
         resourceName,
@@ -35,7 +39,7 @@ export function dataClaim(
             metadata: { name: args.name, namespace: args.namespace, labels: args.labels },
             spec: { accessModes: ["ReadWriteOnce"], storageClassName: args.storageClass, resources: { requests: { storage: args.size } } },
         },
-        { parent, ...retainOpts(args.dataPolicy) },
+        { parent, ...keep },
     );
 }
 

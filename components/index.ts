@@ -1,3 +1,4 @@
+export * from "./cluster";
 export * from "./common";
 export * from "./jupyterhub";
 export * from "./mysql";

@@ -1,27 +1,61 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 
-import type { PlatformConfig, ProfileConfig } from "../config";
+import { ConfigError, type HubConfig, type PlatformConfig, type ProfileConfig } from "../config";
 import { labels } from "./common";
 import { LDAP_CA_MOUNT, LdapAuthSettings } from "./openldap";
 
-/** Everything the values need that other components or generated secrets provide. */
+/**
+ * The program's Secret that the chart mounts as `hub.existingSecret`. z2jh reads the hub's
+ * secrets from it before its own Secret, and merges its `values.yaml` over the chart values, so
+ * no secret is ever a chart value: the values are known at preview, and the first preview of a
+ * new stack shows every object of the chart.
+ */
+export const HUB_SECRET = "hub-secrets";
+
+/** What the values need from the other components. None of it is secret. */
 export interface HubWiring {
-    proxySecretToken: string;
-    cookieSecret: string;
-    cryptKeeperKey: string;
+    /** SQLAlchemy URL of the hub database without its password (hubSecretData adds it). */
     dbUrl: string;
     homeStorageClass: string;
     sharedClaimName?: string;
     /** Directory settings when login is LDAP (in-cluster or external). */
     ldap?: LdapAuthSettings;
-    /** Password of the external directory's search user (lookup_dn). */
-    ldapSearchPassword?: string;
     /** ConfigMap holding the directory's CA certificate as ca.crt. */
     ldapCaConfigMap?: string;
     /** kubernetes.io/tls Secret for the ingress host. */
     ingressTlsSecret?: string;
+}
+
+/** The generated and configured secrets the hub reads. */
+export interface HubSecretValues {
+    /** hub.config.JupyterHub.cookie_secret: 64 hex characters. */
+    cookieSecret: string;
+    /** hub.config.CryptKeeper.keys: 64 hex characters. */
+    cryptKeeperKey: string;
+    /** SQLAlchemy URL of the hub database, password included. */
+    dbUrl: string;
+    /** Password of the external directory's search user (lookup_dn). */
+    ldapSearchPassword?: string;
+}
+
+/**
+ * Data of the hub.existingSecret Secret: the keys z2jh's get_secret_value reads, and a values.yaml
+ * (JSON is YAML) that z2jh merges over the chart values at the hub's start. Pure; the caller keeps
+ * the result secret.
+ */
+export function hubSecretData(s: HubSecretValues): Record<string, string> {
+    const hub: Values = { db: { url: s.dbUrl } };
+    if (s.ldapSearchPassword !== undefined) hub.config = { LDAPAuthenticator: { lookup_dn_search_password: s.ldapSearchPassword } };
+    return {
+        "hub.config.JupyterHub.cookie_secret": s.cookieSecret,
+        "hub.config.CryptKeeper.keys": s.cryptKeeperKey,
+        "values.yaml": JSON.stringify({ hub }),
+    };
 }
 
 type Values = Record<string, unknown>;
@@ -35,8 +69,8 @@ export function splitImage(image: string): { name: string; tag: string } {
     return { name: image, tag: "" };
 }
 
-/** LDAPAuthenticator (ldapauthenticator 2.0) traitlets for a directory. */
-export function ldapAuthenticatorConfig(s: LdapAuthSettings, searchPassword?: string): Values {
+/** LDAPAuthenticator (ldapauthenticator 2.0) traitlets for a directory; the search password comes from hubSecretData. */
+export function ldapAuthenticatorConfig(s: LdapAuthSettings): Values {
     const c: Values = {
         server_address: s.serverAddress,
         server_port: s.port,
@@ -55,7 +89,6 @@ export function ldapAuthenticatorConfig(s: LdapAuthSettings, searchPassword?: st
         c.user_attribute = s.userAttribute;
         c.lookup_dn_search_user = s.searchUser;
         c.lookup_dn_user_dn_attribute = "cn";
-        if (searchPassword !== undefined) c.lookup_dn_search_password = searchPassword;
     }
     if (s.allowedGroups.length > 0) c.allowed_groups = s.allowedGroups;
     return c;
@@ -116,8 +149,9 @@ c.KubeSpawner.pre_spawn_hook = _shared_volume_writable_for_admins
 `.trimStart();
 
 /**
- * The z2jh chart values for a stack. Pure: secrets arrive as plain strings and the caller keeps
- * the result secret. Every value the chart would otherwise generate through `lookup` is set.
+ * The z2jh chart values for a stack. Pure, and free of secrets: those reach the hub through
+ * HUB_SECRET. The proxy's token is the one value z2jh reads only from its own Secret: the chart
+ * generates it and keeps it through `lookup`, which helm.v4.Chart runs against the live cluster.
  */
 export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
     const su = cfg.singleuser;
@@ -133,11 +167,10 @@ export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
             admin_users: cfg.hub.admins,
             enable_auth_state: true,
         },
-        CryptKeeper: { keys: [w.cryptKeeperKey] },
     };
     if (w.ldap) {
         (hubConfig.JupyterHub as Values).authenticator_class = "ldapauthenticator.LDAPAuthenticator";
-        hubConfig.LDAPAuthenticator = ldapAuthenticatorConfig(w.ldap, w.ldapSearchPassword);
+        hubConfig.LDAPAuthenticator = ldapAuthenticatorConfig(w.ldap);
         // JupyterHub 5 admits nobody without an allow rule: with no groups, every directory user.
         (hubConfig.Authenticator as Values).allow_all = w.ldap.allowedGroups.length === 0;
     } else {
@@ -182,7 +215,7 @@ export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
     const values: Values = {
         hub: {
             config: hubConfig,
-            cookieSecret: w.cookieSecret,
+            existingSecret: HUB_SECRET,
             db: { type: "mysql", url: w.dbUrl, upgrade: true },
             extraConfig,
             extraVolumes,
@@ -190,7 +223,6 @@ export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
             resources: CORE_RESOURCES.hub,
         },
         proxy: {
-            secretToken: w.proxySecretToken,
             service: { type: cfg.hub.proxyServiceType },
             chp: { resources: CORE_RESOURCES.proxy },
         },
@@ -224,6 +256,43 @@ export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
     return values;
 }
 
+/** Environment variable naming a local copy of the pinned chart, for machines without the chart repository. */
+export const CHART_DIR_ENV = "JUPYTERHUB_CHART_DIR";
+
+/** Where helm.v4.Chart finds the chart: hub.chartPath, else $JUPYTERHUB_CHART_DIR, else the repository at the pinned version. */
+export function chartSource(hub: HubConfig, env: Record<string, string | undefined>): { chart: string; version?: string; repositoryOpts?: { repo: string } } {
+    const local = hub.chartPath ?? env[CHART_DIR_ENV];
+    if (local) return { chart: local };
+    return { chart: "jupyterhub", version: hub.chartVersion, repositoryOpts: { repo: hub.chartRepo } };
+}
+
+/**
+ * Problems with a local chart directory: it must be the z2jh chart at the pinned version, or the
+ * values would be rendered by templates they were not written for. `chartYaml` is its Chart.yaml.
+ */
+export function localChartProblems(where: string, chartYaml: string | undefined, version: string): string[] {
+    if (chartYaml === undefined) return [`${where} has no Chart.yaml: point it at the chart's folder (the one holding Chart.yaml and templates/)`];
+    const name = /^name:\s*["']?([^"'\s]+)/m.exec(chartYaml)?.[1];
+    const found = /^version:\s*["']?([^"'\s]+)/m.exec(chartYaml)?.[1];
+    const problems: string[] = [];
+    if (name !== "jupyterhub") problems.push(`${where} is the chart "${name ?? "?"}", not "jupyterhub"`);
+    if (found !== version)
+        problems.push(
+            `${where} is chart version ${found ?? "?"}, but jupyterhub:hub.chartVersion pins ${version}: use the ${version} chart, or change the pin`,
+        );
+    return problems;
+}
+
+/** Refuses, before anything is deployed, a local chart that is not the pinned z2jh chart. */
+export function assertLocalChart(hub: HubConfig, env: Record<string, string | undefined>): void {
+    const source = chartSource(hub, env);
+    if (source.version) return;
+    const where = hub.chartPath ? `jupyterhub:hub.chartPath (${source.chart})` : `${CHART_DIR_ENV} (${source.chart})`;
+    const file = path.join(source.chart, "Chart.yaml");
+    const problems = localChartProblems(where, fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined, hub.chartVersion);
+    if (problems.length > 0) throw new ConfigError(problems);
+}
+
 /** The URL users open: the ingress host, else the proxy Service inside the cluster. */
 export function hubUrl(cfg: PlatformConfig): string {
     if (cfg.ingress.enabled) return `https://${cfg.ingress.host}/`;
@@ -237,17 +306,17 @@ export function ingressTlsSecretName(cfg: PlatformConfig): string | undefined {
 }
 
 export interface JupyterHubArgs {
-    /** Namespace to deploy into. */
-    namespace: pulumi.Input<string>;
     config: PlatformConfig;
-    /** Generated hub and proxy secrets. */
-    secrets: { proxySecretToken: pulumi.Output<string>; cookieSecret: pulumi.Output<string>; cryptKeeperKey: pulumi.Output<string> };
+    /** Generated hub secrets. */
+    secrets: { cookieSecret: pulumi.Output<string>; cryptKeeperKey: pulumi.Output<string> };
     /** SQLAlchemy URL of the hub database, password included. Secret. */
     dbUrl: pulumi.Output<string>;
+    /** The same URL without its password, for the chart values. */
+    dbUrlWithoutPassword: string;
     /** StorageClass of per-user home volumes. */
-    homeStorageClass: pulumi.Input<string>;
+    homeStorageClass: string;
     /** ReadWriteMany claim mounted in every user pod. Default: none. */
-    sharedClaimName?: pulumi.Input<string>;
+    sharedClaimName?: string;
     /** Directory settings when login is LDAP. */
     ldap?: LdapAuthSettings;
     /** PEM CA of the directory, mounted into the hub. */
@@ -260,33 +329,37 @@ export interface JupyterHubArgs {
 
 /**
  * The Zero to JupyterHub chart, pinned, rendered by helm.v4.Chart so that every object is its own
- * resource in previews, with values built by hubValues from the other components' outputs.
+ * resource in previews. Its values are plain and known at preview (hubValues); the secrets go to
+ * HUB_SECRET. The release is named after the namespace, so that the chart's cluster-wide objects
+ * (the user scheduler's ClusterRole, the priority classes) are the stack's own.
+ * The namespace, storage, database and directory come first: pass them as dependsOn.
  */
 export class JupyterHub extends pulumi.ComponentResource {
     public readonly url: string;
-    /** The chart values. Secret. */
-    public readonly values: pulumi.Output<pulumi.Unwrap<Values>>;
+    /** The chart values. Not secret. */
+    public readonly values: Values;
     /** The self-signed ingress certificate, when one was generated. */
     public readonly ingressCertificate?: pulumi.Output<string>;
 
     constructor(name: string, args: JupyterHubArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub:index:JupyterHub", name, {}, opts);
         const cfg = args.config;
+        const ns = cfg.namespace;
         const parent = { parent: this };
-        const before: pulumi.Resource[] = [];
+        const before: pulumi.Input<pulumi.Resource>[] =
+            opts?.dependsOn === undefined ? [] : Array.isArray(opts.dependsOn) ? [...opts.dependsOn] : [opts.dependsOn as pulumi.Input<pulumi.Resource>];
 
         let ldapCaConfigMap: string | undefined;
         if (args.ldapCaCert) {
             const cm = new k8s.core.v1.ConfigMap(
                 `${name}-ldap-ca`,
                 // A CA certificate is public; the hub needs it to verify the directory.
-                { metadata: { name: "jupyterhub-ldap-ca", namespace: args.namespace, labels: labels("hub") }, data: { "ca.crt": args.ldapCaCert } },
-                parent,
+                { metadata: { name: "jupyterhub-ldap-ca", namespace: ns, labels: labels("hub") }, data: { "ca.crt": args.ldapCaCert } },
+                { ...parent, dependsOn: before },
             );
             before.push(cm);
             ldapCaConfigMap = "jupyterhub-ldap-ca";
         }
-
         const tlsName = ingressTlsSecretName(cfg);
         if (tlsName && !cfg.ingress.tlsSecretName) {
             let cert: pulumi.Input<string>;
@@ -317,47 +390,41 @@ export class JupyterHub extends pulumi.ComponentResource {
                 new k8s.core.v1.Secret(
                     `${name}-ingress-tls`,
                     {
-                        metadata: { name: tlsName, namespace: args.namespace, labels: labels("hub") },
+                        metadata: { name: tlsName, namespace: ns, labels: labels("hub") },
                         type: "kubernetes.io/tls",
                         stringData: { "tls.crt": cert, "tls.key": key },
                     },
-                    parent,
+                    { ...parent, dependsOn: before },
                 ),
             );
         }
 
-        const values: pulumi.Output<Values> = pulumi
-            .all([
-                args.secrets.proxySecretToken,
-                args.secrets.cookieSecret,
-                args.secrets.cryptKeeperKey,
-                args.dbUrl,
-                args.homeStorageClass,
-                args.sharedClaimName,
-                args.ldapSearchPassword,
-            ])
-            .apply(([proxySecretToken, cookieSecret, cryptKeeperKey, dbUrl, homeStorageClass, sharedClaimName, ldapSearchPassword]) =>
-                hubValues(cfg, {
-                    proxySecretToken,
-                    cookieSecret,
-                    cryptKeeperKey,
-                    dbUrl,
-                    homeStorageClass,
-                    sharedClaimName,
-                    ldap: args.ldap,
-                    ldapSearchPassword,
-                    ldapCaConfigMap,
-                    ingressTlsSecret: tlsName,
-                }),
-            );
-        this.values = pulumi.secret(values);
+        const secretData = pulumi
+            .all([args.secrets.cookieSecret, args.secrets.cryptKeeperKey, args.dbUrl, args.ldapSearchPassword])
+            .apply(([cookieSecret, cryptKeeperKey, dbUrl, ldapSearchPassword]) => hubSecretData({ cookieSecret, cryptKeeperKey, dbUrl, ldapSearchPassword }));
+        before.push(
+            new k8s.core.v1.Secret(
+                `${name}-secrets`,
+                { metadata: { name: HUB_SECRET, namespace: ns, labels: labels("hub") }, stringData: pulumi.secret(secretData) },
+                { ...parent, dependsOn: before },
+            ),
+        );
+
+        this.values = hubValues(cfg, {
+            dbUrl: args.dbUrlWithoutPassword,
+            homeStorageClass: args.homeStorageClass,
+            sharedClaimName: args.sharedClaimName,
+            ldap: args.ldap,
+            ldapCaConfigMap,
+            ingressTlsSecret: tlsName,
+        });
 
         new k8s.helm.v4.Chart(
             `${name}`,
             {
-                chart: cfg.hub.chartPath ?? "jupyterhub",
-                ...(cfg.hub.chartPath ? {} : { version: cfg.hub.chartVersion, repositoryOpts: { repo: cfg.hub.chartRepo } }),
-                namespace: args.namespace,
+                ...chartSource(cfg.hub, process.env),
+                name: ns,
+                namespace: ns,
                 values: this.values,
                 skipAwait: cfg.skipAwait,
             },

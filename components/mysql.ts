@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 
-import type { DataPolicy, MySqlConfig } from "../config";
+import type { MySqlConfig } from "../config";
 import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
 
 /** A string literal for MySQL: quotes and backslashes escaped. */
@@ -34,17 +34,18 @@ export function hubDatabaseSql(database: string, user: string, password: string)
  * SQLAlchemy URL for the hub. The password goes inside the URL: z2jh's hub.db.password is not
  * read by pymysql (z2jh#2545).
  */
-export function hubDbUrl(p: { user: string; password: string; host: string; port: number; database: string }): string {
-    return `mysql+pymysql://${encodeURIComponent(p.user)}:${encodeURIComponent(p.password)}@${p.host}:${p.port}/${encodeURIComponent(p.database)}`;
+export function hubDbUrl(p: { user: string; password?: string; host: string; port: number; database: string }): string {
+    const password = p.password === undefined ? "" : `:${encodeURIComponent(p.password)}`;
+    return `mysql+pymysql://${encodeURIComponent(p.user)}${password}@${p.host}:${p.port}/${encodeURIComponent(p.database)}`;
 }
 
 export interface MySqlArgs {
     /** Namespace to deploy into. */
-    namespace: pulumi.Input<string>;
+    namespace: string;
     /** Validated `mysql` config. */
     config: MySqlConfig;
-    /** "retain" keeps the database volume on `pulumi destroy`. */
-    dataPolicy: DataPolicy;
+    /** Options of the database volume, kept by `pulumi destroy` unless data is deleted (ClusterAccess.keep). */
+    keep: pulumi.CustomResourceOptions;
     /** Password of the hub user on an external server (config key mysqlPassword). */
     externalPassword?: pulumi.Output<string>;
 }
@@ -58,6 +59,8 @@ export class MySql extends pulumi.ComponentResource {
     public readonly hubDbUrl: pulumi.Output<string>;
     /** host:port of the server. */
     public readonly endpoint: pulumi.Output<string>;
+    /** The same URL without its password: where the hub connects, as the chart values say it. */
+    public readonly hubDbUrlWithoutPassword: string;
     /** Password of the hub user. Secret. */
     public readonly hubPassword: pulumi.Output<string>;
 
@@ -65,12 +68,12 @@ export class MySql extends pulumi.ComponentResource {
         super("jupyterhub:index:MySql", name, {}, opts);
         const cfg = args.config;
         const parent = { parent: this };
-        const ns = pulumi.output(args.namespace);
+        const ns = args.namespace;
 
-        let host: pulumi.Output<string>;
+        let host: string;
         if (cfg.mode === "external") {
             if (!args.externalPassword) throw new Error("jupyterhub:mysqlPassword is required for an external MySQL server");
-            host = pulumi.output(cfg.host!);
+            host = cfg.host!;
             this.hubPassword = pulumi.secret(args.externalPassword);
         } else {
             const lbl = labels("mysql");
@@ -91,8 +94,9 @@ export class MySql extends pulumi.ComponentResource {
             );
             const data = dataClaim(
                 `${name}-data`,
-                { name: "mysql-data", namespace: ns, labels: lbl, storageClass: cfg.storageClass, size: cfg.storageSize, dataPolicy: args.dataPolicy },
+                { name: "mysql-data", namespace: ns, labels: lbl, storageClass: cfg.storageClass, size: cfg.storageSize },
                 this,
+                args.keep,
             );
             const service = new k8s.core.v1.Service(
                 `${name}`,
@@ -165,15 +169,13 @@ export class MySql extends pulumi.ComponentResource {
                 },
                 parent,
             );
-            host = pulumi.interpolate`${service.metadata.name}.${ns}.svc.cluster.local`;
+            host = `mysql.${ns}.svc.cluster.local`;
         }
 
-        this.endpoint = pulumi.interpolate`${host}:${cfg.port}`;
-        this.hubDbUrl = pulumi.secret(
-            pulumi
-                .all([host, this.hubPassword])
-                .apply(([h, password]) => hubDbUrl({ user: cfg.user, password, host: h, port: cfg.port, database: cfg.database })),
-        );
+        this.endpoint = pulumi.output(`${host}:${cfg.port}`);
+        const url = { user: cfg.user, host, port: cfg.port, database: cfg.database };
+        this.hubDbUrl = pulumi.secret(this.hubPassword.apply((password) => hubDbUrl({ ...url, password })));
+        this.hubDbUrlWithoutPassword = hubDbUrl(url);
         this.registerOutputs({ hubDbUrl: this.hubDbUrl, endpoint: this.endpoint });
     }
 }

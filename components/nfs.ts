@@ -2,7 +2,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { DataPolicy, NfsConfig } from "../config";
-import { dataClaim, labels, PRIVILEGED_REASON, retainOpts } from "./common";
+import { dataClaim, labels, ownerAnnotations, PRIVILEGED_REASON } from "./common";
+
+/** Name of the ReadWriteMany claim mounted in every user pod. */
+export const SHARED_CLAIM = "jupyterhub-shared";
 
 /** The CSI driver name registered by csi-driver-nfs. */
 export const CSI_DRIVER = "nfs.csi.k8s.io";
@@ -42,6 +45,12 @@ export function sharedSharePath(cfg: NfsConfig): string {
     return `${base.replace(/\/+$/, "")}/${cfg.shared.subPath}`;
 }
 
+/** The dependsOn of resource options, as a list. */
+function pulumiDeps(opts: pulumi.CustomResourceOptions): pulumi.Input<pulumi.Resource>[] {
+    const d = opts.dependsOn;
+    return d === undefined ? [] : Array.isArray(d) ? d : [d as pulumi.Input<pulumi.Resource>];
+}
+
 export interface NfsStorageArgs {
     /** Namespace for the NFS server, the driver and the shared claim. */
     namespace: pulumi.Input<string>;
@@ -49,6 +58,8 @@ export interface NfsStorageArgs {
     config: NfsConfig;
     /** "retain" keeps the server's disk and users' directories on `pulumi destroy`. */
     dataPolicy: DataPolicy;
+    /** Options of the objects `pulumi destroy` keeps with the data (ClusterAccess.keep). */
+    keep: pulumi.CustomResourceOptions;
 }
 
 /**
@@ -71,7 +82,7 @@ export class NfsStorage extends pulumi.ComponentResource {
         const parent = { parent: this };
 
         if (cfg.mode === "in-cluster") {
-            this.server = this.inClusterServer(name, ns, cfg, args.dataPolicy);
+            this.server = this.inClusterServer(name, ns, cfg, args.keep);
         } else {
             this.server = pulumi.output(cfg.server!);
         }
@@ -81,7 +92,7 @@ export class NfsStorage extends pulumi.ComponentResource {
         const sc = new k8s.storage.v1.StorageClass(
             `${name}-home`,
             {
-                metadata: { name: cfg.homeStorageClass, labels: labels("home-storage") },
+                metadata: { name: cfg.homeStorageClass, labels: labels("home-storage"), annotations: ownerAnnotations() },
                 ...homeStorageClassSpec(cfg, args.dataPolicy, this.server),
             },
             { ...parent, dependsOn: driver },
@@ -96,6 +107,7 @@ export class NfsStorage extends pulumi.ComponentResource {
                     metadata: {
                         name: pulumi.interpolate`${ns}-shared`,
                         labels: labels("shared-storage"),
+                        annotations: ownerAnnotations(),
                     },
                     spec: {
                         capacity: { storage: cfg.shared.size },
@@ -114,12 +126,12 @@ export class NfsStorage extends pulumi.ComponentResource {
                     },
                 },
                 // Retained with its claim: a bound PV cannot be deleted (pv-protection) while the claim exists.
-                { ...parent, dependsOn: driver, ...retainOpts(args.dataPolicy) },
+                { ...parent, ...args.keep, dependsOn: [...driver, ...pulumiDeps(args.keep)] },
             );
             const pvc = new k8s.core.v1.PersistentVolumeClaim(
                 `${name}-shared`,
                 {
-                    metadata: { name: "jupyterhub-shared", namespace: ns, labels: labels("shared-storage") },
+                    metadata: { name: SHARED_CLAIM, namespace: ns, labels: labels("shared-storage") },
                     spec: {
                         accessModes: ["ReadWriteMany"],
                         storageClassName: "",
@@ -127,7 +139,7 @@ export class NfsStorage extends pulumi.ComponentResource {
                         resources: { requests: { storage: cfg.shared.size } },
                     },
                 },
-                { ...parent, ...retainOpts(args.dataPolicy) },
+                { ...parent, ...args.keep },
             );
             this.sharedClaimName = pvc.metadata.name;
         }
@@ -139,15 +151,20 @@ export class NfsStorage extends pulumi.ComponentResource {
         });
     }
 
-    /** NFS server on a block volume; returns the Service's ClusterIP. */
-    private inClusterServer(name: string, ns: pulumi.Input<string>, cfg: NfsConfig, dataPolicy: DataPolicy): pulumi.Output<string> {
+    /**
+     * NFS server on a block volume; returns the Service's ClusterIP. The Service is kept with the
+     * data: home volumes name the server by that address (immutably), so it must survive a
+     * retaining `pulumi destroy` for the next `pulumi up` to mount them again.
+     */
+    private inClusterServer(name: string, ns: pulumi.Input<string>, cfg: NfsConfig, keep: pulumi.CustomResourceOptions): pulumi.Output<string> {
         const parent = { parent: this };
         const lbl = labels("nfs-server");
         // The server's disk holds every home directory and the shared data.
         const data = dataClaim(
             `${name}-server-data`,
-            { name: "nfs-server-data", namespace: ns, labels: lbl, storageClass: cfg.serverStorageClass, size: cfg.serverStorageSize, dataPolicy },
+            { name: "nfs-server-data", namespace: ns, labels: lbl, storageClass: cfg.serverStorageClass, size: cfg.serverStorageSize },
             this,
+            keep,
         );
         const ports = [
             { name: "nfs", port: 2049 },
@@ -205,7 +222,7 @@ export class NfsStorage extends pulumi.ComponentResource {
                     ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.port, protocol: "TCP" })),
                 },
             },
-            parent,
+            { ...parent, ...keep },
         );
         // Kubelets mount NFS from the node's network namespace, where cluster DNS names do not
         // resolve: volumes must name the ClusterIP.
@@ -223,7 +240,7 @@ export class NfsStorage extends pulumi.ComponentResource {
         const csiDriver = new k8s.storage.v1.CSIDriver(
             `${name}-csi-driver`,
             {
-                metadata: { name: CSI_DRIVER, labels: labels("csi-driver") },
+                metadata: { name: CSI_DRIVER, labels: labels("csi-driver"), annotations: ownerAnnotations() },
                 spec: { attachRequired: false, volumeLifecycleModes: ["Persistent"], fsGroupPolicy: "File" },
             },
             parent,

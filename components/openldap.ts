@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 
-import type { DataPolicy, LdapConfig, TlsStrategy } from "../config";
+import type { LdapConfig, TlsStrategy } from "../config";
 import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
 
 /** Ports the symas/openldap image listens on (it runs unprivileged). */
@@ -202,8 +202,8 @@ export interface OpenLdapArgs {
     namespace: pulumi.Input<string>;
     /** Validated `ldap` config with mode "in-cluster". */
     config: LdapConfig;
-    /** "retain" keeps the directory's volume on `pulumi destroy`. */
-    dataPolicy: DataPolicy;
+    /** Options of the directory's volume, kept by `pulumi destroy` unless data is deleted (ClusterAccess.keep). */
+    keep: pulumi.CustomResourceOptions;
 }
 
 /**
@@ -302,8 +302,9 @@ export class OpenLdap extends pulumi.ComponentResource {
         );
         const data = dataClaim(
             `${name}-data`,
-            { name: "openldap-data", namespace: ns, labels: lbl, storageClass: cfg.storageClass, size: cfg.storageSize, dataPolicy: args.dataPolicy },
+            { name: "openldap-data", namespace: ns, labels: lbl, storageClass: cfg.storageClass, size: cfg.storageSize },
             this,
+            args.keep,
         );
         const deployment = new k8s.apps.v1.Deployment(
             `${name}`,

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 
 import type * as pulumi from "@pulumi/pulumi";
 
-import { labels, PRIVILEGED_REASON, restrictedPod, retainOpts, skipAwaitTransform } from "../components/common";
+import { labels, PRIVILEGED_REASON, restrictedPod, skipAwaitTransform } from "../components/common";
 
 function transform(type: string, props: Record<string, unknown>) {
     const args = { type, name: "x", props, opts: {}, custom: true } as unknown as pulumi.ResourceTransformArgs;
@@ -21,11 +21,6 @@ describe("common: shared pieces of the components", () => {
     it("skipAwait leaves other providers' resources and the Helm chart alone (the Chart has its own skipAwait input)", () => {
         assert.equal(transform("random:index/randomPassword:RandomPassword", { length: 32 }), undefined);
         assert.equal(transform("kubernetes:helm.sh/v4:Chart", { chart: "x" }), undefined);
-    });
-
-    it("data is retained unless the stack chose deletion", () => {
-        assert.deepEqual(retainOpts("retain"), { retainOnDelete: true });
-        assert.deepEqual(retainOpts("delete"), { retainOnDelete: false });
     });
 
     it("labels and the restricted pod profile", () => {

@@ -25,6 +25,7 @@ export function devStackObjects(ns: string): string[] {
         "PersistentVolumeClaim/mysql-data",
         "PersistentVolumeClaim/nfs-server-data",
         "PersistentVolumeClaim/openldap-data",
+        "Secret/hub-secrets",
         "Secret/mysql-credentials",
         "Secret/openldap-bootstrap",
         "Secret/openldap-tls",

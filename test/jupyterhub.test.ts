@@ -7,7 +7,7 @@ import Ajv from "ajv";
 import * as YAML from "yaml";
 
 import { parseConfig, PlatformConfig } from "../config";
-import { HubWiring, hubValues, splitImage } from "../components/jupyterhub";
+import { chartSource, HUB_SECRET, hubSecretData, HubWiring, hubValues, localChartProblems, splitImage } from "../components/jupyterhub";
 import { ldapAuthSettings } from "../components/openldap";
 import { chartDataDir, get, helmMerge, rawStackConfig } from "./helpers";
 
@@ -24,14 +24,10 @@ function schemaErrors(values: unknown): string[] {
 }
 
 const wiring = (cfg: PlatformConfig): HubWiring => ({
-    proxySecretToken: "a".repeat(64),
-    cookieSecret: "b".repeat(64),
-    cryptKeeperKey: "c".repeat(64),
-    dbUrl: "mysql+pymysql://jupyterhub:pw@mysql.ns.svc.cluster.local:3306/jupyterhub",
+    dbUrl: "mysql+pymysql://jupyterhub@mysql.ns.svc.cluster.local:3306/jupyterhub",
     homeStorageClass: "jupyterhub-home",
     sharedClaimName: "jupyterhub-shared",
     ldap: ldapAuthSettings(cfg.ldap, cfg.namespace),
-    ldapSearchPassword: cfg.ldap.lookupDn ? "search-pw" : undefined,
     ldapCaConfigMap: "jupyterhub-ldap-ca",
     ingressTlsSecret: cfg.ingress.enabled ? (cfg.ingress.tlsSecretName ?? "jupyterhub-tls") : undefined,
 });
@@ -72,18 +68,51 @@ describe("jupyterhub: values against the chart's own schema", () => {
 });
 
 describe("jupyterhub: what the chart receives", () => {
-    it("sets every secret the chart would otherwise generate through lookup", () => {
-        assert.equal(get(devValues, "proxy.secretToken"), "a".repeat(64));
-        assert.equal(get(devValues, "hub.cookieSecret"), "b".repeat(64));
-        assert.deepEqual(get(devValues, "hub.config.CryptKeeper.keys"), ["c".repeat(64)]);
+    it("holds no secret: the hub's secrets come from the program's Secret, the proxy token from the chart's own", () => {
+        assert.equal(get(devValues, "hub.existingSecret"), HUB_SECRET);
+        for (const key of ["proxy.secretToken", "hub.cookieSecret", "hub.config.CryptKeeper", "hub.config.JupyterHub.cookie_secret", "hub.db.password"]) {
+            assert.equal(get(devValues, key), undefined, key);
+            assert.equal(get(prodValues, key), undefined, key);
+        }
+        assert.equal(get(prodValues, "hub.config.LDAPAuthenticator.lookup_dn_search_password"), undefined);
         assert.equal(get(devValues, "hub.config.Authenticator.enable_auth_state"), true);
     });
 
-    it("uses MySQL with the password in the URL, not hub.db.password, and recycles connections", () => {
+    it("the existing Secret carries what z2jh reads from it: the keys of get_secret_value and values merged over the chart's", () => {
+        const data = hubSecretData({ cookieSecret: "b".repeat(64), cryptKeeperKey: "c".repeat(64), dbUrl: "mysql+pymysql://u:p%40ss@h:3306/d" });
+        assert.deepEqual(Object.keys(data).sort(), ["hub.config.CryptKeeper.keys", "hub.config.JupyterHub.cookie_secret", "values.yaml"]);
+        assert.equal(data["hub.config.JupyterHub.cookie_secret"], "b".repeat(64));
+        assert.equal(data["hub.config.CryptKeeper.keys"], "c".repeat(64));
+        // JSON is YAML: z2jh's yaml.safe_load reads it.
+        assert.deepEqual(YAML.parse(data["values.yaml"]), { hub: { db: { url: "mysql+pymysql://u:p%40ss@h:3306/d" } } });
+        const withSearch = hubSecretData({ cookieSecret: "b", cryptKeeperKey: "c", dbUrl: "x", ldapSearchPassword: "search: pw" });
+        assert.deepEqual(YAML.parse(withSearch["values.yaml"]), {
+            hub: { db: { url: "x" }, config: { LDAPAuthenticator: { lookup_dn_search_password: "search: pw" } } },
+        });
+    });
+
+    it("uses MySQL without the password in the chart's URL, not hub.db.password, and recycles connections", () => {
         assert.equal(get(devValues, "hub.db.type"), "mysql");
-        assert.match(String(get(devValues, "hub.db.url")), /^mysql\+pymysql:\/\/jupyterhub:pw@/);
+        assert.equal(get(devValues, "hub.db.url"), "mysql+pymysql://jupyterhub@mysql.ns.svc.cluster.local:3306/jupyterhub");
         assert.equal(get(devValues, "hub.db.password"), undefined);
         assert.equal(get(devValues, "hub.config.JupyterHub.db_kwargs.pool_recycle"), 3600);
+    });
+
+    it("the chart comes from hub.chartPath, else JUPYTERHUB_CHART_DIR, else the repository at the pinned version", () => {
+        assert.deepEqual(chartSource(dev.hub, {}), { chart: "jupyterhub", version: "4.4.0", repositoryOpts: { repo: "https://hub.jupyter.org/helm-chart/" } });
+        assert.deepEqual(chartSource(dev.hub, { JUPYTERHUB_CHART_DIR: "/c" }), { chart: "/c" });
+        assert.deepEqual(chartSource({ ...dev.hub, chartPath: "/p" }, { JUPYTERHUB_CHART_DIR: "/c" }), { chart: "/p" });
+    });
+
+    it("a local chart must be the pinned jupyterhub chart, else one error naming where it came from", () => {
+        const where = "JUPYTERHUB_CHART_DIR (/c)";
+        assert.deepEqual(localChartProblems(where, "apiVersion: v2\nname: jupyterhub\nversion: 4.4.0\n", "4.4.0"), []);
+        assert.deepEqual(localChartProblems(where, 'name: jupyterhub\nversion: "4.3.5"\n', "4.4.0"), [
+            "JUPYTERHUB_CHART_DIR (/c) is chart version 4.3.5, but jupyterhub:hub.chartVersion pins 4.4.0: use the 4.4.0 chart, or change the pin",
+        ]);
+        assert.match(localChartProblems(where, "name: other\nversion: 4.4.0\n", "4.4.0")[0], /is the chart "other", not "jupyterhub"/);
+        assert.match(localChartProblems(where, undefined, "4.4.0")[0], /has no Chart\.yaml/);
+        assert.equal(localChartProblems(where, fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8"), "4.4.0").length, 0, "the chart data in ../shared passes");
     });
 
     it("dev: LDAP login limited to the allowed group, demo is admin, nobody else admitted by default", () => {
@@ -93,10 +122,6 @@ describe("jupyterhub: what the chart receives", () => {
         assert.equal(get(devValues, "hub.config.Authenticator.allow_all"), false);
         assert.deepEqual(get(devValues, "hub.config.Authenticator.admin_users"), ["demo"]);
         assert.deepEqual(get(devValues, "hub.extraVolumeMounts"), [{ name: "ldap-ca", mountPath: "/etc/jupyterhub/ldap-ca", readOnly: true }]);
-    });
-
-    it("prod: the search password reaches the authenticator only inside the (secret) values", () => {
-        assert.equal(get(prodValues, "hub.config.LDAPAuthenticator.lookup_dn_search_password"), "search-pw");
     });
 
     it("homes on the NFS class; the shared claim mounted read-only, writable for admins by a hook", () => {

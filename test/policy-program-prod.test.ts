@@ -24,7 +24,9 @@ describe("policy pack on the prod program (under mocks)", () => {
         assert.ok(subjects.some((s) => s.type === "kubernetes:core/v1:ConfigMap" && (s.props.metadata as { name: string }).name === "jupyterhub-ldap-ca"));
         const charts = subjects.filter((s) => s.type === "kubernetes:helm.sh/v4:Chart" && isJupyterHubChart(s.props));
         assert.equal(charts.length, 1);
-        // The revealed values are what the analyzer reads: the LDAP search password is in them.
-        assert.match(JSON.stringify(charts[0].props.values), /Search-User-pw-123/);
+        // The values carry no secret; the hub's Secret does, and the analyzer judges it as a Secret.
+        assert.doesNotMatch(JSON.stringify(charts[0].props.values), /Search-User-pw-123/);
+        const hubSecret = subjects.find((s) => s.type === "kubernetes:core/v1:Secret" && (s.props.metadata as { name: string }).name === "hub-secrets");
+        assert.match(JSON.stringify(hubSecret?.props.stringData), /Search-User-pw-123/);
     });
 });

@@ -63,15 +63,20 @@ describe("program (dev stack, under mocks): what gets created", () => {
 });
 
 describe("program (dev stack): wiring between components", () => {
-    it("the MySQL password in the MySQL Secret is the one in the hub's database URL", () => {
+    it("the MySQL password in the MySQL Secret is the one in the hub's database URL, which only the hub's Secret holds", () => {
         const secret = reveal(run.byName("mysql-credentials", "Secret").inputs);
         const hubPassword = at(secret, "stringData", "hub-password") as string;
-        const url = String(get(reveal(run.byName("jupyterhub").inputs), "values.hub.db.url"));
+        const merged = JSON.parse(String(at(reveal(run.byName("jupyterhub-secrets", "Secret").inputs), "stringData", "values.yaml"))) as unknown;
+        const url = String(get(merged, "hub.db.url"));
         const parsed = new URL(url.replace("mysql+pymysql", "mysql"));
         assert.ok(hubPassword.length >= 32);
         assert.equal(decodeURIComponent(parsed.password), hubPassword);
         assert.equal(parsed.hostname, "mysql.jupyterhub-dev.svc.cluster.local");
         assert.ok(String(at(secret, "stringData", "init.sql")).includes(`IDENTIFIED BY '${hubPassword}'`));
+        // The chart values name the same server, user and database, without the password.
+        const chartUrl = String(get(run.byName("jupyterhub").inputs, "values.hub.db.url"));
+        parsed.password = "";
+        assert.equal(chartUrl, parsed.toString().replace(/^mysql:/, "mysql+pymysql:"));
     });
 
     it("the LDAP bind template and allowed group match the bootstrapped tree", () => {
@@ -133,20 +138,21 @@ describe("program (dev stack): secrets stay secret", () => {
         assert.deepEqual(leaks, []);
     });
 
-    it("no Kubernetes object but a Secret (or the chart's secret values) holds a generated secret, wrapped or not", () => {
+    it("no Kubernetes object but a Secret holds a generated secret, wrapped or not (the chart values included)", () => {
         // A secret Output put in a label or a ConfigMap would still be wrapped as secret in the
         // state, yet land in the cluster in clear text: reveal everything and look.
         const leaks: string[] = [];
-        for (const r of run.resources.filter((x) => x.type.startsWith("kubernetes:") && !x.type.endsWith(":Secret") && !x.type.endsWith(":Chart"))) {
+        for (const r of run.resources.filter((x) => x.type.startsWith("kubernetes:") && !x.type.endsWith(":Secret"))) {
             const text = JSON.stringify(reveal(r.inputs));
             for (const secret of run.generatedSecrets) if (text.includes(secret)) leaks.push(`${r.type} ${r.name}`);
         }
         assert.deepEqual(leaks, []);
     });
 
-    it("the chart values, Secret data and the hub database URL arrive as secrets", () => {
-        assert.ok(isSecretWrapped(run.byName("jupyterhub").inputs.values));
-        for (const name of ["mysql-credentials", "openldap-bootstrap", "openldap-tls"]) {
+    it("Secret data arrives as secrets; the chart values are plain, so known at preview", () => {
+        assert.equal(isSecretWrapped(run.byName("jupyterhub").inputs.values), false);
+        assert.deepEqual(plainStrings(run.byName("jupyterhub").inputs.values).length > 50, true);
+        for (const name of ["mysql-credentials", "openldap-bootstrap", "openldap-tls", "jupyterhub-secrets"]) {
             const stringData = run.byName(name, "Secret").inputs.stringData as Record<string, unknown>;
             assert.ok(isSecretWrapped(stringData) || Object.values(stringData).every(isSecretWrapped), name);
         }
@@ -195,6 +201,8 @@ describe("program (dev stack): data survives destroy", () => {
             "PersistentVolumeClaim/nfs-server-data",
             "PersistentVolumeClaim/nfs-shared",
             "PersistentVolumeClaim/openldap-data",
+            // Home volumes name the server by its ClusterIP: the Service keeps it for them.
+            "Service/nfs-server",
         ]);
     });
 });

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
-import { get } from "./helpers";
+import { at, get } from "./helpers";
 import { isSecretWrapped, plainStrings, ProgramRun, reveal, runProgram } from "./program";
 
 // Values a user would have set with `pulumi config set --secret`.
@@ -32,12 +32,14 @@ describe("program (prod stack, under mocks)", () => {
         assert.equal(get(pv, "spec.persistentVolumeReclaimPolicy"), "Retain");
     });
 
-    it("the external MySQL password reaches the hub only inside the secret values", () => {
-        const chart = run.byName("jupyterhub").inputs;
-        assert.ok(isSecretWrapped(chart.values));
-        const url = String(get(reveal(chart), "values.hub.db.url"));
-        assert.equal(url, `mysql+pymysql://jupyterhub:${encodeURIComponent(MYSQL_PASSWORD)}@mysql.example.org:3306/jupyterhub`);
-        assert.equal(get(reveal(chart), "values.hub.config.LDAPAuthenticator.lookup_dn_search_password"), LDAP_PASSWORD);
+    it("the external MySQL and directory passwords reach the hub only inside its Secret", () => {
+        const data = run.byName("jupyterhub-secrets", "Secret").inputs.stringData;
+        assert.ok(isSecretWrapped(data));
+        const merged = JSON.parse(String(at(reveal(data), "values.yaml"))) as unknown;
+        assert.equal(get(merged, "hub.db.url"), `mysql+pymysql://jupyterhub:${encodeURIComponent(MYSQL_PASSWORD)}@mysql.example.org:3306/jupyterhub`);
+        assert.equal(get(merged, "hub.config.LDAPAuthenticator.lookup_dn_search_password"), LDAP_PASSWORD);
+        const values = JSON.stringify(run.byName("jupyterhub").inputs.values);
+        assert.ok(!values.includes(MYSQL_PASSWORD) && !values.includes(LDAP_PASSWORD));
     });
 
     it("config secrets never appear in clear text in any input", () => {

@@ -112,6 +112,7 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
         "jupyterhub",
         stack,
         false,
+        "organization",
     );
 
     pulumi.runtime.setAllConfig(

@@ -11,8 +11,13 @@ import * as path from "node:path";
 
 import { chartDataDir } from "../helpers";
 
-/** Minimal template: what the hub would receive, plus the Services users reach. */
+/**
+ * Minimal template: what the hub would receive, plus the Services users reach. Like the real
+ * chart, the proxy token is taken from the live Secret through `lookup` (else generated), the
+ * hub Deployment rolls on a checksum of its Secret, and hub.existingSecret is mounted.
+ */
 const TEMPLATE = `{{- /* Stand-in for z2jh's templates: not the real chart. */ -}}
+{{- $live := lookup "v1" "Secret" .Release.Namespace "hub" | default (dict "data" (dict)) }}
 apiVersion: v1
 kind: Secret
 metadata:
@@ -21,8 +26,7 @@ metadata:
 type: Opaque
 data:
   values.yaml: {{ toYaml .Values | b64enc | quote }}
-  hub.config.ConfigurableHTTPProxy.auth_token: {{ required "proxy.secretToken must be set" .Values.proxy.secretToken | b64enc | quote }}
-  hub.config.JupyterHub.cookie_secret: {{ required "hub.cookieSecret must be set" .Values.hub.cookieSecret | b64enc | quote }}
+  hub.config.ConfigurableHTTPProxy.auth_token: {{ index $live.data "hub.config.ConfigurableHTTPProxy.auth_token" | default (randAlphaNum 64 | b64enc) | quote }}
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -50,9 +54,12 @@ spec:
             {{- toYaml .Values.hub.resources | nindent 12 }}
           volumeMounts:
             - {name: config, mountPath: /usr/local/etc/jupyterhub/secret/}
+            - {name: existing, mountPath: /usr/local/etc/jupyterhub/existing-secret/}
       volumes:
         - name: config
           secret: {secretName: hub}
+        - name: existing
+          secret: {secretName: {{ required "hub.existingSecret must be set" .Values.hub.existingSecret }}}
 ---
 apiVersion: v1
 kind: Service

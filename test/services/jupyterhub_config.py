@@ -1,31 +1,52 @@
 # JupyterHub config for test/services/login.services.ts (not used by the deployment).
 #
-# Part 1 applies the chart values the program generates the way z2jh 4.4.0's own
-# jupyterhub_config.py does: every top-level key of hub.config is a traitlets class name whose dict
-# is merged into c[ClassName], and hub.db.url (hub.db.type mysql) becomes JupyterHub.db_url.
-# The chart takes CryptKeeper.keys out of hub.config, stores them in the hub Secret joined by ";"
-# and sets c.CryptKeeper.keys from there: the same list ends up in the same trait, so merging it
-# here is equivalent. JUPYTERHUB_CRYPT_KEY is not set for the hub (the test removes it).
+# Part 1 applies the chart values and the hub's existing Secret the program generates, the way
+# z2jh 4.4.0's own jupyterhub_config.py and z2jh.py do: the Secret's values.yaml is merged over the
+# chart values (_load_config); every top-level key of hub.config is a traitlets class name whose
+# dict is merged into c[ClassName], except the secrets z2jh takes out of it; hub.db.url (hub.db.type
+# mysql) becomes JupyterHub.db_url; cookie_secret and CryptKeeper.keys (";"-joined) come from the
+# existing Secret's keys (get_secret_value reads existing-secret/ first). JUPYTERHUB_CRYPT_KEY is
+# not set for the hub (the test removes it).
 #
 # Part 2 is what the chart's templates and the cluster provide and this test replaces: addresses
-# and ports on 127.0.0.1, the cookie secret (chart: hub.cookieSecret), the proxy token (chart:
-# proxy.secretToken), a spawner that starts nothing (chart: KubeSpawner; the test is about
-# login), and an API token for the test itself.
+# and ports on 127.0.0.1, the proxy token (chart: generated and kept in its own Secret), a spawner
+# that starts nothing (chart: KubeSpawner; the test is about login), and an API token for the
+# test itself.
 import json
 import os
 
 from jupyterhub.spawner import Spawner
+import yaml
 
 here = os.environ["JHUB_TEST_STATE"]
 with open(os.path.join(here, "hub-values.json")) as f:
     # {"config": values.hub.config, "db": {"url": values.hub.db.url}}, as hubValues() made them,
     # with only service addresses, ports and the CA path swapped by the test.
     hub = json.load(f)
+with open(os.path.join(here, "hub-secret.json")) as f:
+    # The existing Secret's data, as hubSecretData() made it.
+    secret = json.load(f)
 with open(os.path.join(here, "test-settings.json")) as f:
     t = json.load(f)
 
-# --- part 1: the generated values, applied as the chart applies them ----------------------------
+
+def merge(base, update):
+    """z2jh's _merge_dictionaries: nested dicts merged, anything else replaced."""
+    out = dict(base)
+    for k, v in update.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+# --- part 1: the generated values and Secret, applied as the chart applies them -----------------
+hub = merge(hub, yaml.safe_load(secret["values.yaml"])["hub"])
+c.JupyterHub.cookie_secret = secret["hub.config.JupyterHub.cookie_secret"]
+c.CryptKeeper.keys = secret["hub.config.CryptKeeper.keys"].split(";")
 for app, cfg in hub["config"].items():
+    if app == "JupyterHub":
+        cfg.pop("cookie_secret", None)
+    elif app == "CryptKeeper":
+        cfg.pop("keys", None)
     c[app].update(cfg)
 c.JupyterHub.db_url = hub["db"]["url"]
 
@@ -45,7 +66,6 @@ class NoServerSpawner(Spawner):
 
 
 c.JupyterHub.spawner_class = NoServerSpawner
-c.JupyterHub.cookie_secret = t["cookieSecret"]
 c.JupyterHub.ip = "127.0.0.1"
 c.JupyterHub.port = t["proxyPort"]
 c.JupyterHub.hub_ip = "127.0.0.1"

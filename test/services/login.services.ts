@@ -12,9 +12,11 @@
 //     sync Job does), ldapCertDnsNames (the server certificate's SANs);
 //   - the database: hubDatabaseSql (run as root, as the mysql image runs /docker-entrypoint-initdb.d)
 //     and hubDbUrl;
-//   - the hub: inClusterAuthSettings, hubValues (and so ldapAuthenticatorConfig): hub.config and
-//     hub.db.url are written to JSON and applied by test/services/jupyterhub_config.py as the
-//     chart applies them. Only addresses, ports and the CA path are swapped for local ones.
+//   - the hub: inClusterAuthSettings, hubValues (and so ldapAuthenticatorConfig) and hubSecretData:
+//     hub.config and hub.db.url from the chart values and the hub's existing Secret are written
+//     to JSON and applied by test/services/jupyterhub_config.py as z2jh applies them (the
+//     Secret's values.yaml merged over the chart values; cookie secret and CryptKeeper keys from
+//     its keys). Only addresses, ports and the CA path are swapped for local ones.
 //
 // What the test stands in for, and how it differs:
 //   - slapd.conf below does what symas/openldap does from the environment in components/openldap.ts:
@@ -56,7 +58,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { parseConfig, PlatformConfig } from "../../config";
-import { HubWiring, hubValues } from "../../components/jupyterhub";
+import { hubSecretData, HubWiring, hubValues } from "../../components/jupyterhub";
 import { hubDatabaseSql, hubDbUrl } from "../../components/mysql";
 import { bootstrapLdif, groupSyncLdif, inClusterAuthSettings, ldapCertDnsNames, ldapTree, sshaHash } from "../../components/openldap";
 import { rawStackConfig, ROOT } from "../helpers";
@@ -77,12 +79,13 @@ let tools: Tools;
 const ports = { ldap: 0, ldaps: 0, mysql: 0, hub: 0, proxy: 0, proxyApi: 0 };
 const passwords: Record<string, string> = {};
 const secrets = { ldapAdmin: alnum(32), mysqlHub: alnum(32), apiToken: crypto.randomBytes(32).toString("hex") };
-const wiringSecrets = {
+const hubSecrets = {
     // The shape of HubSecrets' values: 32 random bytes in hex.
-    proxySecretToken: crypto.randomBytes(32).toString("hex"),
     cookieSecret: crypto.randomBytes(32).toString("hex"),
     cryptKeeperKey: crypto.randomBytes(32).toString("hex"),
 };
+/** The chart's own token, which z2jh generates (randAlphaNum 64) and keeps in its Secret. */
+const proxyToken = alnum(64);
 let hub: Service | undefined;
 let hubRuns = 0;
 let values: Json;
@@ -297,12 +300,18 @@ function sqlAsHubUser(sql: string): string[][] {
 
 // --- JupyterHub ----------------------------------------------------------------------------------
 
+/** The database URL as MySql builds it, with the local server's address instead of the Service's. */
+const localDbUrl = (password?: string) => hubDbUrl({ user: cfg.mysql.user, password, host: "127.0.0.1", port: ports.mysql, database: cfg.mysql.database });
+
+/** The hub's existing Secret, from hubSecretData with the local database. */
+function generatedSecret(): Record<string, string> {
+    return hubSecretData({ ...hubSecrets, dbUrl: localDbUrl(secrets.mysqlHub) });
+}
+
 /** The chart values, from hubValues with the dev stack and local wiring. */
 function generatedValues(): Json {
     const wiring: HubWiring = {
-        ...wiringSecrets,
-        // hubDbUrl as MySql builds it, with the local server's address instead of the Service's.
-        dbUrl: hubDbUrl({ user: cfg.mysql.user, password: secrets.mysqlHub, host: "127.0.0.1", port: ports.mysql, database: cfg.mysql.database }),
+        dbUrl: localDbUrl(),
         homeStorageClass: cfg.nfs.homeStorageClass,
         sharedClaimName: "jupyterhub-shared",
         ldap: inClusterAuthSettings(cfg.ldap, cfg.namespace),
@@ -324,6 +333,7 @@ function hubValuesForTest(caFile: string): Json {
 async function startHub(caFile: string): Promise<Service> {
     hubRuns += 1;
     fs.writeFileSync(p("hub", "hub-values.json"), JSON.stringify(hubValuesForTest(caFile), null, 2), { mode: 0o600 });
+    fs.writeFileSync(p("hub", "hub-secret.json"), JSON.stringify(generatedSecret(), null, 2), { mode: 0o600 });
     const env: NodeJS.ProcessEnv = {
         ...process.env,
         JHUB_TEST_STATE: p("hub"),
@@ -497,8 +507,7 @@ describe(`login with real OpenLDAP, MariaDB and JupyterHub, configured from Pulu
         fs.writeFileSync(
             p("hub", "test-settings.json"),
             JSON.stringify({
-                cookieSecret: wiringSecrets.cookieSecret,
-                proxySecretToken: wiringSecrets.proxySecretToken,
+                proxySecretToken: proxyToken,
                 apiToken: secrets.apiToken,
                 chp: tools.chp,
                 hubPort: ports.hub,
@@ -535,8 +544,10 @@ describe(`login with real OpenLDAP, MariaDB and JupyterHub, configured from Pulu
         l.server_port = ldapAuth.server_port;
         (l.tls_kwargs as Json).ca_certs_file = (ldapAuth.tls_kwargs as Json).ca_certs_file;
         assert.deepEqual(swapped.config, hubSection.config, "nothing else in hub.config differs from what hubValues made");
+        // The chart's URL has no password; the Secret's, merged over it at the hub's start, has.
+        assert.equal((local.db as Json).url, `mysql+pymysql://${cfg.mysql.user}@127.0.0.1:${ports.mysql}/${cfg.mysql.database}`);
         assert.match(
-            (local.db as Json).url as string,
+            (JSON.parse(generatedSecret()["values.yaml"]) as { hub: { db: { url: string } } }).hub.db.url,
             new RegExp(`^mysql\\+pymysql://${cfg.mysql.user}:[A-Za-z0-9]+@127\\.0\\.0\\.1:${ports.mysql}/${cfg.mysql.database}$`),
         );
     });
@@ -607,7 +618,7 @@ describe(`login with real OpenLDAP, MariaDB and JupyterHub, configured from Pulu
         assert.deepEqual(names, [`${ADMIN} (admin)`]);
     });
 
-    test("auth_state is encrypted with hub.config.CryptKeeper.keys (no JUPYTERHUB_CRYPT_KEY in the hub's environment)", async () => {
+    test("auth_state is encrypted with the existing Secret's CryptKeeper keys (no JUPYTERHUB_CRYPT_KEY in the hub's environment)", async () => {
         // enable_auth_state without a key stops the hub at start; here it runs, and decrypts:
         const demo = await api(`/users/${ADMIN}`);
         const authState = demo.body.auth_state as { ldap_groups?: string[] } | null;

@@ -1,0 +1,100 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+import type { DataPolicy, PlatformConfig } from "../config";
+import { labels, OWNER_ANNOTATION, ownerAnnotations, stackOwner } from "./common";
+import { CSI_DRIVER } from "./nfs";
+
+/** A name the stack takes in the cluster, and what to do when somebody else holds it. */
+export interface ClaimedName {
+    apiVersion: string;
+    kind: string;
+    namespace?: string;
+    name: string;
+    fix: string;
+}
+
+/**
+ * The names another stack or another installation could already hold. Names derived from the
+ * namespace (the shared PV, the driver's and the chart's cluster roles and priority classes) are
+ * unique once the namespace is this stack's.
+ */
+export function claimedNames(cfg: PlatformConfig): ClaimedName[] {
+    const names: ClaimedName[] = [
+        {
+            apiVersion: "v1",
+            kind: "Namespace",
+            name: cfg.namespace,
+            fix: "Give this stack a namespace of its own (jupyterhub:namespace), or delete that namespace if it is a leftover.",
+        },
+        {
+            apiVersion: "storage.k8s.io/v1",
+            kind: "StorageClass",
+            name: cfg.nfs.homeStorageClass,
+            fix: "Give this stack a home StorageClass name of its own (jupyterhub:nfs.homeStorageClass).",
+        },
+    ];
+    if (cfg.nfs.installCsiDriver) {
+        names.push({
+            apiVersion: "storage.k8s.io/v1",
+            kind: "CSIDriver",
+            name: CSI_DRIVER,
+            fix: "The cluster already runs csi-driver-nfs: set jupyterhub:nfs.installCsiDriver to false to use it.",
+        });
+    }
+    return names;
+}
+
+/** Relative to the project directory, where the engine starts the provider: the same on every machine. */
+const PREFLIGHT_CHART = "components/preflight";
+
+/**
+ * Where the stack lives and how the program talks to it: a check that no name the stack needs
+ * belongs to somebody else, the namespace, and two providers: one for every object, and one that
+ * may take back objects kept by an earlier `pulumi destroy`. Every object waits for the check and
+ * the namespace through its provider, so a refused name stops the update before anything exists.
+ *
+ * Secrets and ConfigMaps are updated in place (enableSecretMutable, enableConfigMapMutable): the
+ * chart's and the program's are fixed names that the hub and the directory read, so the
+ * provider's default (replace on any data change) would create a second object of the same name;
+ * the chart's checksum annotations roll the pods that read them instead.
+ */
+export class ClusterAccess extends pulumi.ComponentResource {
+    /** For every object the program and the chart create. */
+    public readonly provider: k8s.Provider;
+    public readonly namespace: k8s.core.v1.Namespace;
+    /** For the objects a retaining `pulumi destroy` leaves behind: creating one that exists takes it back. */
+    private readonly adoptProvider: k8s.Provider;
+
+    constructor(name: string, cfg: PlatformConfig, opts?: pulumi.ComponentResourceOptions) {
+        super("jupyterhub:index:ClusterAccess", name, {}, opts);
+        const mutable = { enableSecretMutable: true, enableConfigMapMutable: true };
+        this.adoptProvider = new k8s.Provider(`${name}-adopt`, { ...mutable, upsertExistingObjects: true }, { parent: this });
+        const preflight = new k8s.helm.v4.Chart(
+            `${name}-preflight`,
+            {
+                chart: PREFLIGHT_CHART,
+                namespace: cfg.namespace,
+                values: { owner: stackOwner(), annotation: OWNER_ANNOTATION, objects: claimedNames(cfg) },
+            },
+            { parent: this, provider: this.adoptProvider },
+        );
+        // With data retained, the namespace outlives `pulumi destroy`: deleting it would take the
+        // users' home claims (created by the hub, unknown to Pulumi) and the database volume with it.
+        this.namespace = new k8s.core.v1.Namespace(
+            "namespace",
+            { metadata: { name: cfg.namespace, labels: labels("namespace"), annotations: ownerAnnotations() } },
+            { parent: this, provider: this.adoptProvider, dependsOn: [preflight], retainOnDelete: cfg.dataPolicy === "retain" },
+        );
+        this.provider = new k8s.Provider(`${name}`, mutable, { parent: this, dependsOn: [this.namespace] });
+        this.registerOutputs({});
+    }
+
+    /**
+     * Options for an object that holds data or names the data's location: retained by
+     * `pulumi destroy` unless the data policy is "delete", and taken back by the next `pulumi up`.
+     */
+    public keep(policy: DataPolicy): pulumi.CustomResourceOptions {
+        return { provider: this.adoptProvider, dependsOn: [this.namespace], retainOnDelete: policy === "retain" };
+    }
+}
