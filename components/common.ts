@@ -47,6 +47,16 @@ export function dataClaim(
 export const HUB_POD_SELECTOR = { matchLabels: { app: "jupyterhub", component: "hub" } };
 
 /**
+ * The options a transform hands back. The SDK gives a transform `deleteBeforeReplace: false` when
+ * it was never set, and sending that back overrides the provider's own choice (delete first for a
+ * named object, whose replacement cannot exist beside it): an unset one stays unset.
+ */
+export function transformOpts(opts: pulumi.ResourceOptions): pulumi.ResourceOptions {
+    const { deleteBeforeReplace, ...rest } = opts as pulumi.CustomResourceOptions;
+    return deleteBeforeReplace ? opts : rest;
+}
+
+/**
  * Stack transform for clusters whose pods never run (an API server without nodes, as in the
  * real-engine tests): every Kubernetes object is created without waiting for readiness.
  */
@@ -54,7 +64,7 @@ export const skipAwaitTransform: pulumi.ResourceTransform = (args) => {
     if (!args.type.startsWith("kubernetes:") || args.type.startsWith("kubernetes:helm")) return undefined;
     const metadata = (args.props.metadata ?? {}) as { annotations?: Record<string, string> };
     const annotations = { ...(metadata.annotations ?? {}), "pulumi.com/skipAwait": "true" };
-    return { props: { ...args.props, metadata: { ...metadata, annotations } }, opts: args.opts };
+    return { props: { ...args.props, metadata: { ...metadata, annotations } }, opts: transformOpts(args.opts) };
 };
 
 /** Pod security for images that run unprivileged: the Kubernetes "restricted" profile. */

@@ -1,3 +1,4 @@
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -6,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 
 import { ConfigError, type HubConfig, type PlatformConfig, type ProfileConfig } from "../config";
-import { labels } from "./common";
+import { labels, transformOpts } from "./common";
 import { LDAP_CA_MOUNT, LdapAuthSettings } from "./openldap";
 
 /**
@@ -283,6 +284,33 @@ export function localChartProblems(where: string, chartYaml: string | undefined,
     return problems;
 }
 
+/**
+ * z2jh's pod checksums, made deterministic. The chart evaluates its generate-or-lookup secrets
+ * (proxy token, and its own cookie secret and CryptKeeper key, unused beside HUB_SECRET) once per
+ * use: in the first render the Secret and the checksums of the hub and proxy pods get different
+ * random values, so the next preview would roll both for nothing. The hub's checksum/secret
+ * becomes a digest of the values (what the chart's Secret carries besides those secrets, which
+ * `lookup` then keeps); the proxy's checksum/auth-token a constant, since the token changes only
+ * with a new Secret, which comes only with a new release.
+ */
+export function stableChecksums(values: Values, chartVersion: string): pulumi.ResourceTransform {
+    const digest = crypto
+        .createHash("sha256")
+        .update(JSON.stringify([chartVersion, values]))
+        .digest("hex");
+    const fixed: Record<string, [string, string]> = { hub: ["checksum/secret", digest], proxy: ["checksum/auth-token", "kept-by-lookup"] };
+    return (args) => {
+        if (args.type !== "kubernetes:apps/v1:Deployment") return undefined;
+        const props = args.props as { metadata?: { name?: string }; spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } };
+        const change = fixed[props.metadata?.name ?? ""];
+        const template = props.spec?.template;
+        if (!change || !template) return undefined;
+        const annotations = { ...(template.metadata?.annotations ?? {}), [change[0]]: change[1] };
+        const spec = { ...props.spec, template: { ...template, metadata: { ...template.metadata, annotations } } };
+        return { props: { ...args.props, spec }, opts: transformOpts(args.opts) };
+    };
+}
+
 /** Refuses, before anything is deployed, a local chart that is not the pinned z2jh chart. */
 export function assertLocalChart(hub: HubConfig, env: Record<string, string | undefined>): void {
     const source = chartSource(hub, env);
@@ -428,7 +456,7 @@ export class JupyterHub extends pulumi.ComponentResource {
                 values: this.values,
                 skipAwait: cfg.skipAwait,
             },
-            { ...parent, dependsOn: before },
+            { ...parent, dependsOn: before, transforms: [stableChecksums(this.values, cfg.hub.chartVersion)] },
         );
 
         this.url = hubUrl(cfg);

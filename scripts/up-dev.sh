@@ -2,7 +2,9 @@
 # One command: sets up everything and runs `pulumi up` of the self-contained dev stack against the
 # current kubeconfig context, with a local file backend in .pulumi-local/ (gitignored).
 #   scripts/up-dev.sh [extra pulumi up flags]      e.g. --yes, --skip-preview
-# Uses `pulumi` from PATH if present, else builds it (and the provider plugins) from Go modules.
+# Needs the Pulumi CLI (with its Node.js language host and the kubernetes, random and tls plugins)
+# on PATH, or in ~/.pulumi/bin where its installer puts it. Without the chart repository (offline
+# clusters), point JUPYTERHUB_CHART_DIR at a local copy of the pinned chart.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -11,16 +13,11 @@ bash .ci/ensure-node.sh
 . .ci/node-env.sh
 [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
 
-if ! command -v pulumi >/dev/null 2>&1; then
-  bash .ci/toolchain.sh pulumi || true
-  # shellcheck disable=SC1091
-  . "${JHUB_TOOLCHAIN_DIR:-$HOME/.cache/jhub-toolchain}/env.sh"
-fi
+if ! command -v pulumi >/dev/null 2>&1 && [ -x "$HOME/.pulumi/bin/pulumi" ]; then PATH="$HOME/.pulumi/bin:$PATH"; fi
 command -v pulumi >/dev/null 2>&1 || {
   cat >&2 <<'MSG'
-No Pulumi CLI: it is not on PATH and could not be built from Go modules (the build needs
-github.com/pulumi/pulumi/pkg/v3 and the provider modules from the Go module proxy).
-Install it (https://www.pulumi.com/docs/iac/download-install/) and run this script again.
+No Pulumi CLI: it is neither on PATH nor in ~/.pulumi/bin. Install it
+(https://www.pulumi.com/docs/iac/download-install/) and run this script again.
 MSG
   exit 1
 }

@@ -122,6 +122,9 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
         },
         Object.keys(secrets).map((k) => `jupyterhub:${k}`),
     );
+    // The program takes a local chart from the environment (CI sets it for the engine suite);
+    // these runs are about the program's own choices: the pinned chart from its repository.
+    delete process.env.JUPYTERHUB_CHART_DIR;
     let mod: Record<string, unknown> = {};
     await pulumi.runtime.runInPulumiStack(async () => {
         // Records dependsOn and retainOnDelete as the program states them (mocks see neither).

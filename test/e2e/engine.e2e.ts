@@ -43,9 +43,12 @@ const env: NodeJS.ProcessEnv = {
 
 /**
  * The chart's objects for the dev stack's values. The real z2jh 4.4.0 chart renders 23 (no
- * ingress, no pre-puller hook, no image-pull secret); the stand-in four.
+ * ingress, no pre-puller hook, no image-pull secret, no priority classes); the stand-in four.
  */
 const REAL_CHART_OBJECTS = [
+    // Cluster-wide, named after the release, which the program names after the namespace.
+    `ClusterRole/${NS}-user-scheduler`,
+    `ClusterRoleBinding/${NS}-user-scheduler`,
     "ConfigMap/hub",
     "ConfigMap/user-scheduler",
     "DaemonSet/continuous-image-puller",
@@ -55,20 +58,18 @@ const REAL_CHART_OBJECTS = [
     "NetworkPolicy/hub",
     "NetworkPolicy/proxy",
     "NetworkPolicy/singleuser",
-    "PersistentVolumeClaim/hub-db-dir",
-    "PodDisruptionBudget/proxy",
     "PodDisruptionBudget/user-placeholder",
     "PodDisruptionBudget/user-scheduler",
     "Role/hub",
-    "Role/user-scheduler",
     "RoleBinding/hub",
-    "RoleBinding/user-scheduler",
     "Secret/hub",
     "Service/hub",
     "Service/proxy-api",
     "Service/proxy-public",
+    "ServiceAccount/continuous-image-puller",
     "ServiceAccount/hub",
     "ServiceAccount/user-scheduler",
+    "StatefulSet/user-placeholder",
 ];
 const CHART_OBJECTS = realChart ? REAL_CHART_OBJECTS : STANDIN_OBJECTS;
 
