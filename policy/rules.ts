@@ -326,6 +326,15 @@ export function configMapEntryProblem(key: string, value: string): string | unde
     return undefined;
 }
 
+/** A Kubernetes object name (DNS-1123 label). */
+const OBJECT_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** z2jh's hub ConfigMap, whose entries name the chart's objects. */
+function isChartNameTable(props: Obj): boolean {
+    const labels = obj(obj(props.metadata).labels);
+    return labels.app === "jupyterhub" && labels.component === "hub";
+}
+
 export const noSecretsInConfigMaps: ResourceValidationPolicy = {
     name: "no-secrets-in-configmaps",
     description: "ConfigMaps hold no secret material: no PEM private keys, no values of keys named like password, token, secret or key.",
@@ -336,7 +345,11 @@ export const noSecretsInConfigMaps: ResourceValidationPolicy = {
             ...Object.entries(obj(args.props.data)).map(([k, v]): [string, string] => [k, String(v)]),
             ...Object.entries(obj(args.props.binaryData)).map(([k, v]): [string, string] => [k, Buffer.from(String(v), "base64").toString("latin1")]),
         ];
+        const nameTable = isChartNameTable(args.props);
         for (const [k, v] of entries) {
+            // z2jh's hub ConfigMap maps each of its objects to its name ("hub-existing-secret":
+            // "hub-secrets"): names of Secrets, not their contents.
+            if (nameTable && OBJECT_NAME.test(v)) continue;
             const problem = configMapEntryProblem(k, v);
             if (problem) {
                 report(
@@ -445,7 +458,11 @@ export const backendsNetworkPolicies: StackValidationPolicy = {
 
 /** z2jh's pod labels: the chart's own pods, and the user pods KubeSpawner creates. */
 const JUPYTERHUB_COMPONENTS = ["hub", "proxy"];
-const USER_POD_LABELS = { app: "jupyterhub", component: "singleuser-server" };
+
+/** The labels z2jh's hub gives user pods: its own app and release, component singleuser-server. */
+function userPodLabels(hubLabels: Record<string, string>): Record<string, string> {
+    return { app: "jupyterhub", component: "singleuser-server", ...(hubLabels.release ? { release: hubLabels.release } : {}) };
+}
 
 export const renderedChartNetworkPolicies: StackValidationPolicy = {
     name: "jupyterhub-rendered-network-policies",
@@ -466,9 +483,9 @@ export const renderedChartNetworkPolicies: StackValidationPolicy = {
                     r.urn,
                 );
             }
-            if (pod.labels.component === "hub" && !covered(ns, USER_POD_LABELS)) {
+            if (pod.labels.component === "hub" && !covered(ns, userPodLabels(pod.labels))) {
                 report(
-                    `no ingress NetworkPolicy in namespace "${ns}" selects the user pods ${JSON.stringify(USER_POD_LABELS)}; keep singleuser.networkPolicy.enabled true`,
+                    `no ingress NetworkPolicy in namespace "${ns}" selects the user pods ${JSON.stringify(userPodLabels(pod.labels))}; keep singleuser.networkPolicy.enabled true`,
                     r.urn,
                 );
             }

@@ -262,6 +262,20 @@ describe("policy: mysql-ldap-network-policies (stack)", () => {
             ],
         );
         assert.deepEqual(await stackViolations(renderedChartNetworkPolicies, [hub, proxy, np("hub"), np("proxy"), np("singleuser-server")]), []);
+        // With a release label on the hub (as z2jh renders it), the user pods carry it too, and
+        // the chart's user-pod policy selects it.
+        const released = (component: string) =>
+            deployment({}, undefined, { app: "jupyterhub", component, release: "r" }, component === "hub" ? "hub" : "proxy");
+        const npr = (component: string) => networkPolicy({ matchLabels: { app: "jupyterhub", component, release: "r" } });
+        assert.deepEqual(
+            await stackViolations(renderedChartNetworkPolicies, [released("hub"), released("proxy"), npr("hub"), npr("proxy"), npr("singleuser-server")]),
+            [],
+        );
+        const otherRelease = networkPolicy({ matchLabels: { app: "jupyterhub", component: "singleuser-server", release: "other" } });
+        assert.match(
+            (await stackViolations(renderedChartNetworkPolicies, [released("hub"), npr("hub"), otherRelease]))[0].message,
+            /selects the user pods \{"app":"jupyterhub","component":"singleuser-server","release":"r"\}/,
+        );
         // Without rendered chart objects (mocks, helm.v3.Release) there is nothing to judge.
         assert.deepEqual(await stackViolations(renderedChartNetworkPolicies, [deployment()]), []);
     });
@@ -289,6 +303,22 @@ describe("policy: no-secrets-in-configmaps", () => {
             `ConfigMap "${NS}/settings": key "apiKey" looks like a credential; ${fix}`,
             `ConfigMap "${NS}/settings": key "tls.bin" holds a PEM private key; ${fix}`,
         ]);
+    });
+
+    it("z2jh's hub ConfigMap names its Secrets under keys like hub-existing-secret: names pass, contents do not", async () => {
+        const table = (data: Record<string, string>): Subject => ({
+            type: "kubernetes:core/v1:ConfigMap",
+            name: "hub",
+            props: { metadata: { name: "hub", namespace: NS, labels: { app: "jupyterhub", component: "hub" } }, data },
+        });
+        assert.deepEqual(
+            await resourceViolations(noSecretsInConfigMaps, table({ "hub-existing-secret": "hub-secrets", "image-pull-secret": "image-pull-secret" })),
+            [],
+        );
+        assert.equal((await resourceViolations(noSecretsInConfigMaps, table({ "hub-existing-secret": "s3cr3t/Value+" }))).length, 1);
+        assert.equal((await resourceViolations(noSecretsInConfigMaps, table({ "tls.key": PEM_KEY }))).length, 1);
+        // Elsewhere a name-like value under a credential-like key is still reported.
+        assert.equal((await resourceViolations(noSecretsInConfigMaps, configMap({ "api-token": "abcdef123" }))).length, 1);
     });
 
     it("passes public certificates under any key, and ordinary settings", async () => {

@@ -18,6 +18,7 @@ apiServerSuite({
         `Namespace/${NS}`,
         `PersistentVolume/${NS}-shared`,
         "PersistentVolumeClaim/jupyterhub-shared",
+        "Secret/hub-secrets",
         "ServiceAccount/csi-nfs-controller-sa",
         "ServiceAccount/csi-nfs-node-sa",
         "StorageClass/jupyterhub-home",

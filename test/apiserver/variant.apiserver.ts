@@ -26,6 +26,7 @@ apiServerSuite({
         "PersistentVolumeClaim/mysql-data",
         "PersistentVolumeClaim/nfs-server-data",
         "PersistentVolumeClaim/openldap-data",
+        "Secret/hub-secrets",
         "Secret/jupyterhub-tls",
         "Secret/mysql-credentials",
         "Secret/openldap-bootstrap",

@@ -209,6 +209,14 @@ describe("real engine: the dev stack against a real API server", () => {
         pulumi(["up", "--yes", "--expect-no-changes", "--skip-preview"], "no-op up");
     });
 
+    it("3b. the policy pack passes the deployed stack, chart objects included, with the dev policy config", () => {
+        const out = pulumi(
+            ["preview", "--policy-pack", path.join(ROOT, "policy"), "--policy-pack-config", path.join(ROOT, "policy", "config.dev.json")],
+            "preview with policy pack",
+        );
+        assert.match(out, /✅ jupyterhub-platform@v/);
+    });
+
     it("4. a chart value changed is an in-place update of the hub Secret, rolled out by up; the proxy token stays", () => {
         const token = decodeSecret("hub")["hub.config.ConfigurableHTTPProxy.auth_token"];
         const checksum = jsonpath("deployment", "hub", "{.spec.template.metadata.annotations}");

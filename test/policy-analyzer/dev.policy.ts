@@ -30,7 +30,7 @@ describe("policy pack over the Analyzer protocol: dev", () => {
         const { errors } = await s.configureWith("prod");
         assert.deepEqual(errors, []);
         const { diagnostics } = await s.pack.analyzeAll(s.resources);
-        const chart = s.resources.find((r) => r.type === "kubernetes:helm.sh/v4:Chart")!;
+        const chart = s.resources.find((r) => r.type === "kubernetes:helm.sh/v4:Chart" && r.name === "jupyterhub")!;
         assert.deepEqual(diagnostics.map(pick), [{ policy: "external-services-allowed", ...PACK, level: "mandatory", urn: chart.urn }]);
         assert.match(
             diagnostics[0].detail,

@@ -22,15 +22,18 @@ describe("policy pack over the Analyzer protocol: prod", () => {
 
     it("every resource the program registers is sent as the engine would: well-formed types and URNs, inputs as registered", () => {
         checkResources(s);
-        // The LDAP search password reaches the chart's values as a secret, which the pack reveals.
-        const chart = s.resources.find((r) => r.type === "kubernetes:helm.sh/v4:Chart")!;
-        assert.match(JSON.stringify(chart.inputs.values), /"1b47061264138c4ac30d75fd1eb44270","value":\{.*Search-User-pw-123/);
+        // The LDAP search password reaches the hub's Secret as a secret, which the pack reveals;
+        // the chart's values carry none.
+        const hubSecret = s.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.name === "jupyterhub-secrets")!;
+        assert.match(JSON.stringify(hubSecret.inputs.stringData), /"1b47061264138c4ac30d75fd1eb44270","value":\{.*Search-User-pw-123/);
+        const chart = s.resources.find((r) => r.type === "kubernetes:helm.sh/v4:Chart" && r.name === "jupyterhub")!;
+        assert.doesNotMatch(JSON.stringify(chart.inputs.values), /Search-User-pw-123/);
     });
 
     it("accepts policy/config.prod.json; no resource gets a violation from Analyze, nor the stack from AnalyzeStack", () => checkAllClean(s));
 
     it("negative control: a NodePort proxy-public (as the chart would render it) is refused by prod's config only", async () => {
-        const chart = s.resources.find((r) => r.type === "kubernetes:helm.sh/v4:Chart")!;
+        const chart = s.resources.find((r) => r.type === "kubernetes:helm.sh/v4:Chart" && r.name === "jupyterhub")!;
         const proxyPublic = engineResource(STACK, {
             type: "kubernetes:core/v1:Service",
             name: `jupyterhub:${NS}/proxy-public`,
