@@ -11,35 +11,18 @@
 // the stack sets `skipAwait: true`: readiness waits are NOT tested here.
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import * as YAML from "yaml";
-
 import { CLUSTER_SCOPED_KINDS, devStackObjects } from "../dev-objects";
-import { ROOT, run as runCommand } from "../helpers";
-import { assembleStandInChart, STANDIN_OBJECTS } from "./standin-chart";
+import { ROOT } from "../helpers";
+import { EngineProject } from "./project";
+import { STANDIN_OBJECTS } from "./standin-chart";
 
 const NS = "jhub-e2e";
 const STACK = "e2e";
-const timings: Array<[string, number]> = [];
-
-const work = fs.mkdtempSync(path.join(os.tmpdir(), "jhub-e2e-"));
-const project = path.join(work, "project");
-const stateDir = path.join(work, "state");
-const realChart = process.env.JUPYTERHUB_CHART_DIR;
-const chartDir = realChart ?? assembleStandInChart(work);
-const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    JUPYTERHUB_CHART_DIR: chartDir,
-    PULUMI_BACKEND_URL: `file://${stateDir}`,
-    PULUMI_CONFIG_PASSPHRASE: "e2e-test-passphrase",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_SKIP_CONFIRMATIONS: "true",
-};
+const project = new EngineProject(STACK);
+const realChart = project.realChart;
 
 /**
  * The chart's objects for the dev stack's values. The real z2jh 4.4.0 chart renders 23 (no
@@ -73,28 +56,15 @@ const REAL_CHART_OBJECTS = [
 ];
 const CHART_OBJECTS = realChart ? REAL_CHART_OBJECTS : STANDIN_OBJECTS;
 
-function run(cmd: string, args: string[], opts: { input?: string; cwd?: string } = {}): string {
-    return runCommand(cmd, args, { cwd: project, env, ...opts });
-}
-
 function pulumi(args: string[], label?: string, stack = STACK): string {
-    const t0 = Date.now();
-    const out = run("pulumi", [...args, "--stack", stack, "--non-interactive"]);
-    if (label) timings.push([label, (Date.now() - t0) / 1000]);
-    return out;
+    return project.pulumi(args, { label, stack });
 }
 
-/** A pulumi command that must fail; returns its output. */
 function pulumiFails(args: string[], stack: string): string {
-    try {
-        pulumi(args, undefined, stack);
-    } catch (e) {
-        return String((e as Error).message);
-    }
-    assert.fail(`pulumi ${args.join(" ")} succeeded on stack ${stack}`);
+    return project.pulumiFails(args, { stack });
 }
 
-const kubectl = (args: string[], input?: string) => run("kubectl", args, input === undefined ? {} : { input });
+const kubectl = (args: string[], input?: string) => project.kubectl(args, input);
 
 /** Whether the object exists; `namespace` null for cluster-scoped kinds. */
 function exists(kind: string, name: string, namespace: string | null = NS): boolean {
@@ -157,31 +127,16 @@ function decodeSecret(name: string): Record<string, string> {
     return Object.fromEntries(Object.entries(s.data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
 }
 
-/** Makes a stack in the temp project: the dev stack's config with the given changes. */
-function initStack(stack: string, config: Record<string, unknown>): void {
-    run("pulumi", ["stack", "init", stack, "--non-interactive"]);
-    const dev = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
-    const file = path.join(project, `Pulumi.${stack}.yaml`);
-    const stackFile = (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as Record<string, unknown>;
-    stackFile.config = { ...dev.config, "jupyterhub:skipAwait": true, ...config };
-    fs.writeFileSync(file, YAML.stringify(stackFile));
-}
+const initStack = (stack: string, config: Record<string, unknown>) => project.initStack(stack, config);
 
 before(() => {
-    console.log(
-        `e2e: Pulumi ${run("pulumi", ["version"], { cwd: work }).trim()}, chart ${realChart ? `z2jh at ${realChart}` : `stand-in (JUPYTERHUB_CHART_DIR unset)`}`,
-    );
-    fs.mkdirSync(project, { recursive: true });
-    fs.mkdirSync(stateDir, { recursive: true });
-    for (const f of ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "config.ts"]) fs.copyFileSync(path.join(ROOT, f), path.join(project, f));
-    fs.cpSync(path.join(ROOT, "components"), path.join(project, "components"), { recursive: true });
-    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
+    console.log(`e2e: ${project.describe()}`);
     initStack(STACK, { "jupyterhub:namespace": NS });
 });
 
 after(() => {
-    for (const [step, s] of timings) console.log(`e2e timing ${step.replace(/ /g, "-")} ${s.toFixed(1)}s`);
-    fs.rmSync(work, { recursive: true, force: true });
+    project.printTimings("e2e");
+    project.remove();
 });
 
 describe("real engine: the dev stack against a real API server", () => {
