@@ -21,7 +21,6 @@ function problemsOf(raw: Record<string, unknown>, stack = "dev"): string[] {
     assert.fail(`config was accepted: ${JSON.stringify(raw)}`);
 }
 
-
 describe("config: defaults and stack files", () => {
     it("Pulumi.yaml defaults are exactly the program's defaults", () => {
         // Each object key replaces the whole default when a stack sets it, so the two must agree.
