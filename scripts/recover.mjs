@@ -5,19 +5,44 @@
 //   node scripts/recover.mjs --stack dev        (npm run recover -- --stack dev)
 //
 // 1. removes the dead update's lock (`pulumi cancel`);
-// 2. takes into the state the Kubernetes objects the killed update had begun to create: its
+// 2. if the kill cut the state file short while it was being written ("failed to load
+//    checkpoint"), puts back the last complete one, which the backend keeps beside it (.bak);
+// 3. takes into the state the Kubernetes objects the killed update had begun to create: its
 //    pending creates, imported by their IDs (namespace/name), which a refresh reads back;
-// 3. drops the other pending creates (generated passwords, keys, certificates): `pulumi up`
+// 4. drops the other pending creates (generated passwords, keys, certificates): `pulumi up`
 //    creates them anew.
-// Without step 2, `pulumi up` would stop at the first of those objects with "already exists".
+// Without step 3, `pulumi up` would stop at the first of those objects with "already exists".
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 const stackArgs = process.argv.slice(2);
 const pulumi = (args, stdio = "pipe") =>
-    execFileSync("pulumi", [...args, ...stackArgs, "--non-interactive"], { encoding: "utf8", stdio: ["ignore", stdio, "inherit"] });
+    execFileSync("pulumi", [...args, ...stackArgs, "--non-interactive"], {
+        encoding: "utf8",
+        maxBuffer: 1 << 30,
+        stdio: ["ignore", stdio, stdio === "pipe" ? "pipe" : "inherit"],
+    });
+
+function exportState() {
+    try {
+        return JSON.parse(pulumi(["stack", "export"]));
+    } catch (e) {
+        if (!/failed to load checkpoint/.test(String(e.stderr ?? e.message))) throw e;
+        const url = /Backend URL: (\S+)/.exec(execFileSync("pulumi", ["whoami", "--verbose"], { encoding: "utf8" }))?.[1] ?? "";
+        if (!url.startsWith("file://")) throw e;
+        const project = /^name:\s*(\S+)/m.exec(fs.readFileSync("Pulumi.yaml", "utf8"))?.[1];
+        const stack = pulumi(["stack", "--show-name"]).trim();
+        const file = path.join(new URL(url).pathname, ".pulumi", "stacks", project, `${stack}.json`);
+        if (!fs.existsSync(`${file}.bak`)) throw e;
+        fs.copyFileSync(`${file}.bak`, file);
+        console.log(`recover: ${file} was cut short by the kill; restored the last complete checkpoint from ${file}.bak`);
+        return JSON.parse(pulumi(["stack", "export"]));
+    }
+}
 
 pulumi(["cancel", "--yes"], "inherit");
-const { deployment } = JSON.parse(pulumi(["stack", "export"]));
+const { deployment } = exportState();
 const imports = [];
 for (const op of deployment.pending_operations ?? []) {
     const r = op.resource;
