@@ -50,9 +50,16 @@ const PREFLIGHT_CHART = "components/preflight";
 
 /**
  * Where the stack lives and how the program talks to it: a check that no name the stack needs
- * belongs to somebody else, the namespace, and two providers: one for every object, and one that
- * may take back objects kept by an earlier `pulumi destroy`. Every object waits for the check and
- * the namespace through its provider, so a refused name stops the update before anything exists.
+ * belongs to somebody else, the namespace, and the providers. Every object waits for the check
+ * and the namespace through its provider, so a refused name stops the update before anything
+ * exists. Two provider instances only because the check and the namespace cannot wait for
+ * themselves; both are configured alike.
+ *
+ * Creating an object that exists takes it over (upsertExistingObjects). Once the check has shown
+ * that the namespace and the cluster-wide names are this stack's, an existing object of the same
+ * name is this stack's own: kept by a retaining `pulumi destroy`, or made by an update that was
+ * killed before the state recorded it. Mind it when renaming a resource: give it an alias, or the
+ * new name takes the object over and the old name's delete then removes it.
  *
  * Secrets and ConfigMaps are updated in place (enableSecretMutable, enableConfigMapMutable): the
  * chart's and the program's are fixed names that the hub and the directory read, so the
@@ -63,13 +70,13 @@ export class ClusterAccess extends pulumi.ComponentResource {
     /** For every object the program and the chart create. */
     public readonly provider: k8s.Provider;
     public readonly namespace: k8s.core.v1.Namespace;
-    /** For the objects a retaining `pulumi destroy` leaves behind: creating one that exists takes it back. */
+    /** For the check, the namespace and the objects a retaining `pulumi destroy` leaves behind. */
     private readonly adoptProvider: k8s.Provider;
 
     constructor(name: string, cfg: PlatformConfig, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub:index:ClusterAccess", name, {}, opts);
-        const mutable = { enableSecretMutable: true, enableConfigMapMutable: true };
-        this.adoptProvider = new k8s.Provider(`${name}-adopt`, { ...mutable, upsertExistingObjects: true }, { parent: this });
+        const settings = { enableSecretMutable: true, enableConfigMapMutable: true, upsertExistingObjects: true };
+        this.adoptProvider = new k8s.Provider(`${name}-adopt`, settings, { parent: this });
         const preflight = new k8s.helm.v4.Chart(
             `${name}-preflight`,
             {
@@ -86,7 +93,7 @@ export class ClusterAccess extends pulumi.ComponentResource {
             { metadata: { name: cfg.namespace, labels: labels("namespace"), annotations: ownerAnnotations() } },
             { parent: this, provider: this.adoptProvider, dependsOn: [preflight], retainOnDelete: cfg.dataPolicy === "retain" },
         );
-        this.provider = new k8s.Provider(`${name}`, mutable, { parent: this, dependsOn: [this.namespace] });
+        this.provider = new k8s.Provider(`${name}`, settings, { parent: this, dependsOn: [this.namespace] });
         this.registerOutputs({});
     }
 

@@ -11,7 +11,9 @@
 //    pending creates, imported by their IDs (namespace/name), which a refresh reads back;
 // 4. drops the other pending creates (generated passwords, keys, certificates): `pulumi up`
 //    creates them anew.
-// Without step 3, `pulumi up` would stop at the first of those objects with "already exists".
+// Objects the killed update made without the state recording them at all are taken over by the
+// next `pulumi up` (the providers create over existing objects once the preflight check has
+// shown the namespace is this stack's: components/cluster.ts).
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
