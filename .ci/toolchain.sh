@@ -82,14 +82,12 @@ fresh_copy() {
 
 # drop_local_replaces SRCDIR VERSION_FN: drop every replace whose target is a local
 # path; for each dropped module that is required, require it at "$(VERSION_FN path)".
-# VERSION_FN may print KEEP to leave a local replace alone (a shim we recreate).
 drop_local_replaces() {
   local src=$1 fn=$2 p v args=()
   local json
   json=$(cd "$src" && go mod edit -json)
   while IFS= read -r p; do
     [[ -z "$p" ]] && continue
-    [[ "$("$fn" "$p")" == KEEP ]] && continue
     args+=("-dropreplace=$p")
     if jq -e --arg p "$p" '.Require[]? | select(.Path == $p)' <<<"$json" >/dev/null; then
       v=$("$fn" "$p")
