@@ -58,8 +58,10 @@ const PREFLIGHT_CHART = "components/preflight";
  * Creating an object that exists takes it over (upsertExistingObjects). Once the check has shown
  * that the namespace and the cluster-wide names are this stack's, an existing object of the same
  * name is this stack's own: kept by a retaining `pulumi destroy`, or made by an update that was
- * killed before the state recorded it. Mind it when renaming a resource: give it an alias, or the
- * new name takes the object over and the old name's delete then removes it.
+ * killed before the state recorded it. Server-side apply then forces its fields (enablePatchForce):
+ * such an object carries another field manager, the earlier update's, whose fields would
+ * otherwise conflict. Mind it when renaming a resource: give it an alias, or the new name takes
+ * the object over and the old name's delete then removes it.
  *
  * Secrets and ConfigMaps are updated in place (enableSecretMutable, enableConfigMapMutable): the
  * chart's and the program's are fixed names that the hub and the directory read, so the
@@ -75,7 +77,7 @@ export class ClusterAccess extends pulumi.ComponentResource {
 
     constructor(name: string, cfg: PlatformConfig, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub:index:ClusterAccess", name, {}, opts);
-        const settings = { enableSecretMutable: true, enableConfigMapMutable: true, upsertExistingObjects: true };
+        const settings = { enableSecretMutable: true, enableConfigMapMutable: true, upsertExistingObjects: true, enablePatchForce: true };
         this.adoptProvider = new k8s.Provider(`${name}-adopt`, settings, { parent: this });
         const preflight = new k8s.helm.v4.Chart(
             `${name}-preflight`,
