@@ -46,6 +46,12 @@ export function dataClaim(
 /** Selector of the z2jh hub pod, for NetworkPolicies of the services only the hub may reach. */
 export const HUB_POD_SELECTOR = { matchLabels: { app: "jupyterhub", component: "hub" } };
 
+/** The dependsOn of resource options, as a list (the option takes one resource or a list). */
+export function dependsOnList(opts: pulumi.ResourceOptions | undefined): pulumi.Input<pulumi.Resource>[] {
+    const d = opts?.dependsOn;
+    return d === undefined ? [] : Array.isArray(d) ? [...d] : [d as pulumi.Input<pulumi.Resource>];
+}
+
 /**
  * The options a transform hands back. The SDK gives a transform `deleteBeforeReplace: false` when
  * it was never set, and sending that back overrides the provider's own choice (delete first for a

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 
 import { ConfigError, type HubConfig, type PlatformConfig, type ProfileConfig } from "../config";
-import { labels, transformOpts } from "./common";
+import { dependsOnList, labels, transformOpts } from "./common";
 import { LDAP_CA_MOUNT, LdapAuthSettings } from "./openldap";
 
 /**
@@ -374,8 +374,7 @@ export class JupyterHub extends pulumi.ComponentResource {
         const cfg = args.config;
         const ns = cfg.namespace;
         const parent = { parent: this };
-        const before: pulumi.Input<pulumi.Resource>[] =
-            opts?.dependsOn === undefined ? [] : Array.isArray(opts.dependsOn) ? [...opts.dependsOn] : [opts.dependsOn as pulumi.Input<pulumi.Resource>];
+        const before = dependsOnList(opts);
 
         let ldapCaConfigMap: string | undefined;
         if (args.ldapCaCert) {

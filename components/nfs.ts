@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { DataPolicy, NfsConfig } from "../config";
-import { dataClaim, labels, ownerAnnotations, PRIVILEGED_REASON } from "./common";
+import { dataClaim, dependsOnList, labels, ownerAnnotations, PRIVILEGED_REASON } from "./common";
 
 /** Name of the ReadWriteMany claim mounted in every user pod. */
 export const SHARED_CLAIM = "jupyterhub-shared";
@@ -43,12 +43,6 @@ export function homeStorageClassSpec<S>(cfg: NfsConfig, dataPolicy: DataPolicy, 
 export function sharedSharePath(cfg: NfsConfig): string {
     const base = cfg.mode === "in-cluster" ? "/" : cfg.path;
     return `${base.replace(/\/+$/, "")}/${cfg.shared.subPath}`;
-}
-
-/** The dependsOn of resource options, as a list. */
-function pulumiDeps(opts: pulumi.CustomResourceOptions): pulumi.Input<pulumi.Resource>[] {
-    const d = opts.dependsOn;
-    return d === undefined ? [] : Array.isArray(d) ? d : [d as pulumi.Input<pulumi.Resource>];
 }
 
 export interface NfsStorageArgs {
@@ -126,7 +120,7 @@ export class NfsStorage extends pulumi.ComponentResource {
                     },
                 },
                 // Retained with its claim: a bound PV cannot be deleted (pv-protection) while the claim exists.
-                { ...parent, ...args.keep, dependsOn: [...driver, ...pulumiDeps(args.keep)] },
+                { ...parent, ...args.keep, dependsOn: [...driver, ...dependsOnList(args.keep)] },
             );
             const pvc = new k8s.core.v1.PersistentVolumeClaim(
                 `${name}-shared`,

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 
 import type * as pulumi from "@pulumi/pulumi";
 
-import { labels, PRIVILEGED_REASON, restrictedPod, skipAwaitTransform } from "../components/common";
+import { dependsOnList, labels, PRIVILEGED_REASON, restrictedPod, skipAwaitTransform } from "../components/common";
 
 function transform(type: string, props: Record<string, unknown>) {
     const args = { type, name: "x", props, opts: {}, custom: true } as unknown as pulumi.ResourceTransformArgs;
@@ -21,6 +21,18 @@ describe("common: shared pieces of the components", () => {
     it("skipAwait leaves other providers' resources and the Helm chart alone (the Chart has its own skipAwait input)", () => {
         assert.equal(transform("random:index/randomPassword:RandomPassword", { length: 32 }), undefined);
         assert.equal(transform("kubernetes:helm.sh/v4:Chart", { chart: "x" }), undefined);
+    });
+
+    it("dependsOn as a list: none, one resource, or a copy of the list", () => {
+        const [a, b] = [{ name: "a" }, { name: "b" }] as unknown as pulumi.Resource[];
+        assert.deepEqual(dependsOnList(undefined), []);
+        assert.deepEqual(dependsOnList({}), []);
+        assert.deepEqual(dependsOnList({ dependsOn: a }), [a]);
+        const list = [a, b];
+        const got = dependsOnList({ dependsOn: list });
+        assert.deepEqual(got, [a, b]);
+        got.push(a);
+        assert.equal(list.length, 2, "the caller's list is not changed");
     });
 
     it("labels and the restricted pod profile", () => {
