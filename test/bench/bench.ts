@@ -11,9 +11,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+import { specialSecretSig as SECRET_SIG, specialSigKey as SIG } from "@pulumi/pulumi/runtime/rpc";
 import * as YAML from "yaml";
 
-import { EngineProject, StateResource } from "../e2e/project";
+import { EngineProject, StateResource, waitFor } from "../e2e/project";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const NS = "jhub-bench";
@@ -28,26 +29,14 @@ function timed<T>(name: string, fn: () => T): T {
     return out;
 }
 
-function waitGone(kind: string, name: string): void {
-    for (let i = 0; i < 300; i++) {
-        try {
-            project.kubectl(["get", kind, name, "-o", "name"]);
-        } catch {
-            return;
-        }
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
-    }
-    throw new Error(`${kind} ${name} still there after 150 s`);
-}
-
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const waitGone = (kind: string, name: string) => waitFor(() => !project.exists(kind, name), `${kind} ${name} gone`, 150);
 
 /** `pulumi stack export --show-secrets` keeps secrets wrapped, with their plaintext as JSON: unwrapped. */
 function unwrapSecrets(v: unknown): unknown {
     if (Array.isArray(v)) return v.map(unwrapSecrets);
     if (typeof v !== "object" || v === null) return v;
     const o = v as Record<string, unknown>;
-    if (o[SECRET_SIG] !== undefined && typeof o.plaintext === "string") return unwrapSecrets(JSON.parse(o.plaintext));
+    if (o[SIG] === SECRET_SIG && typeof o.plaintext === "string") return unwrapSecrets(JSON.parse(o.plaintext));
     return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
 }
 

@@ -10,13 +10,12 @@
 // kubelets: kwok marks pods running, PVCs bind only to PVs made by hand and Jobs never finish, so
 // the stack sets `skipAwait: true`: readiness waits are NOT tested here.
 import * as assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { CLUSTER_SCOPED_KINDS, devStackObjects } from "../dev-objects";
 import { ROOT } from "../helpers";
-import { EngineProject } from "./project";
+import { EngineProject, waitFor } from "./project";
 import { STANDIN_OBJECTS } from "./standin-chart";
 
 const NS = "jhub-e2e";
@@ -67,14 +66,7 @@ function pulumiFails(args: string[], stack: string): string {
 const kubectl = (args: string[], input?: string) => project.kubectl(args, input);
 
 /** Whether the object exists; `namespace` null for cluster-scoped kinds. */
-function exists(kind: string, name: string, namespace: string | null = NS): boolean {
-    try {
-        kubectl(["get", kind, name, ...(namespace ? ["-n", namespace] : []), "-o", "name"]);
-        return true;
-    } catch {
-        return false;
-    }
-}
+const exists = (kind: string, name: string, namespace: string | null = NS) => project.exists(kind, name, namespace ?? undefined);
 
 const kindOf = (o: string) => o.split("/")[0];
 const nameOf = (o: string) => o.slice(o.indexOf("/") + 1);
@@ -221,31 +213,7 @@ describe("real engine: the dev stack against a real API server", () => {
     it("6. destroy removes what the program made and keeps the data, and users' homes stay bound", () => {
         serverIp = jsonpath("service", "nfs-server", "{.spec.clusterIP}");
         // A home as KubeSpawner asks for it and csi-driver-nfs provisions it: unknown to Pulumi.
-        const claim = {
-            apiVersion: "v1",
-            kind: "PersistentVolumeClaim",
-            metadata: { name: "claim-demo", namespace: NS, annotations: { "hub.jupyter.org/username": "demo" }, labels: { component: "singleuser-storage" } },
-            spec: { accessModes: ["ReadWriteOnce"], storageClassName: "jupyterhub-home", volumeName: "pvc-demo", resources: { requests: { storage: "1Gi" } } },
-        };
-        const volume = {
-            apiVersion: "v1",
-            kind: "PersistentVolume",
-            metadata: { name: "pvc-demo", annotations: { "pv.kubernetes.io/provisioned-by": "nfs.csi.k8s.io" } },
-            spec: {
-                accessModes: ["ReadWriteOnce"],
-                capacity: { storage: "1Gi" },
-                storageClassName: "jupyterhub-home",
-                persistentVolumeReclaimPolicy: "Retain",
-                claimRef: { namespace: NS, name: "claim-demo" },
-                csi: {
-                    driver: "nfs.csi.k8s.io",
-                    volumeHandle: `${serverIp}##${NS}-claim-demo##`,
-                    volumeAttributes: { server: serverIp, share: "/", subDir: `${NS}-claim-demo` },
-                },
-            },
-        };
-        kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: [volume, claim] }));
-        waitFor(() => jsonpath("pvc", "claim-demo", "{.status.phase}") === "Bound", "claim-demo bound");
+        project.makeHome(NS, "demo");
         kept = Object.fromEntries([...KEPT, `Namespace/${NS}`].map((o) => [o, uidOf(o)]));
 
         pulumi(["destroy", "--yes", "--skip-preview"], "destroy");
@@ -317,12 +285,4 @@ describe("real engine: the dev stack against a real API server", () => {
 
 function uidOf(o: string): string {
     return jsonpath(kindOf(o), nameOf(o), "{.metadata.uid}", isClusterScoped(o) ? null : NS);
-}
-
-function waitFor(ok: () => boolean, what: string, seconds = 120): void {
-    const deadline = Date.now() + seconds * 1000;
-    while (!ok()) {
-        if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-        execFileSync("sleep", ["1"]);
-    }
 }

@@ -1,6 +1,7 @@
 // A copy of the program in a temp directory with a file backend, driven through the real `pulumi`
 // CLI: shared by the engine suite, the reliability suite and the benchmark.
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -79,6 +80,48 @@ export class EngineProject {
         return this.run("kubectl", args, input === undefined ? {} : { input });
     }
 
+    /** Whether the object exists; no namespace for cluster-scoped kinds. */
+    exists(kind: string, name: string, namespace?: string): boolean {
+        try {
+            this.kubectl(["get", kind, name, ...(namespace ? ["-n", namespace] : []), "-o", "name"]);
+            return true;
+        } catch {
+            return false;
+        }
+    }
+
+    /**
+     * A home as KubeSpawner asks for it (claim-<user>) and csi-driver-nfs provisions it (PV
+     * pvc-<user> on the stack's NFS server, Retain): unknown to Pulumi. Returns when it is bound.
+     */
+    makeHome(namespace: string, user: string): void {
+        const server = this.kubectl(["get", "service", "nfs-server", "-n", namespace, "-o", "jsonpath={.spec.clusterIP}"]);
+        const [claim, volume, dir] = [`claim-${user}`, `pvc-${user}`, `${namespace}-claim-${user}`];
+        const items = [
+            {
+                apiVersion: "v1",
+                kind: "PersistentVolume",
+                metadata: { name: volume, annotations: { "pv.kubernetes.io/provisioned-by": "nfs.csi.k8s.io" } },
+                spec: {
+                    accessModes: ["ReadWriteOnce"],
+                    capacity: { storage: "1Gi" },
+                    storageClassName: "jupyterhub-home",
+                    persistentVolumeReclaimPolicy: "Retain",
+                    claimRef: { namespace, name: claim },
+                    csi: { driver: "nfs.csi.k8s.io", volumeHandle: `${server}##${dir}##`, volumeAttributes: { server, share: "/", subDir: dir } },
+                },
+            },
+            {
+                apiVersion: "v1",
+                kind: "PersistentVolumeClaim",
+                metadata: { name: claim, namespace, annotations: { "hub.jupyter.org/username": user }, labels: { component: "singleuser-storage" } },
+                spec: { accessModes: ["ReadWriteOnce"], storageClassName: "jupyterhub-home", volumeName: volume, resources: { requests: { storage: "1Gi" } } },
+            },
+        ];
+        this.kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+        waitFor(() => this.kubectl(["get", "pvc", claim, "-n", namespace, "-o", "jsonpath={.status.phase}"]) === "Bound", `${claim} bound`);
+    }
+
     /** A stack with the dev stack's config, skipAwait on, and the given changes. */
     initStack(stack: string, config: Record<string, unknown>): void {
         this.run("pulumi", ["stack", "init", stack, "--non-interactive"]);
@@ -107,6 +150,15 @@ export class EngineProject {
 
     printTimings(prefix: string): void {
         for (const [step, s] of this.timings) console.log(`${prefix} timing ${step.replace(/ /g, "-")} ${s.toFixed(1)}s`);
+    }
+}
+
+/** Polls `ok` every second until it holds; fails the test after `seconds`. */
+export function waitFor(ok: () => boolean, what: string, seconds = 120): void {
+    const deadline = Date.now() + seconds * 1000;
+    while (!ok()) {
+        if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+        execFileSync("sleep", ["1"]);
     }
 }
 

@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { SECRET_KEYS } from "../../config";
 import { BAD } from "../bad-configs";
 import { ROOT } from "../helpers";
-import { EngineProject, kubernetesObjects } from "./project";
+import { EngineProject, kubernetesObjects, waitFor } from "./project";
 
 const NS = "jhub-rel";
 const STACK = "rel";
@@ -68,53 +68,10 @@ async function untilCreating(up: ReturnType<typeof startUp>): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
 }
 
-function exists(kind: string, name: string, ns?: string): boolean {
-    try {
-        kubectl(["get", kind, name, ...(ns ? ["-n", ns] : []), "-o", "name"]);
-        return true;
-    } catch {
-        return false;
-    }
-}
-
-/** A home claim bound to a volume on the stack's NFS server, as KubeSpawner and csi-driver-nfs make them. */
-function makeHome(user: string): void {
-    const server = kubectl(["get", "service", "nfs-server", "-n", NS, "-o", "jsonpath={.spec.clusterIP}"]);
-    const pv = `pvc-${user}`;
-    const items = [
-        {
-            apiVersion: "v1",
-            kind: "PersistentVolume",
-            metadata: { name: pv },
-            spec: {
-                accessModes: ["ReadWriteOnce"],
-                capacity: { storage: "1Gi" },
-                storageClassName: "jupyterhub-home",
-                persistentVolumeReclaimPolicy: "Retain",
-                claimRef: { namespace: NS, name: `claim-${user}` },
-                csi: { driver: "nfs.csi.k8s.io", volumeHandle: `${server}##${NS}-claim-${user}##`, volumeAttributes: { server, share: "/" } },
-            },
-        },
-        {
-            apiVersion: "v1",
-            kind: "PersistentVolumeClaim",
-            metadata: { name: `claim-${user}`, namespace: NS, annotations: { "hub.jupyter.org/username": user } },
-            spec: { accessModes: ["ReadWriteOnce"], storageClassName: "jupyterhub-home", volumeName: pv, resources: { requests: { storage: "1Gi" } } },
-        },
-    ];
-    kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
-    waitFor(() => phase(user) === "Bound", `claim-${user} bound`);
-}
+const exists = (kind: string, name: string, ns?: string) => project.exists(kind, name, ns);
+const makeHome = (user: string) => project.makeHome(NS, user);
 
 const phase = (user: string) => kubectl(["get", "pvc", `claim-${user}`, "-n", NS, "-o", "jsonpath={.status.phase}"]);
-
-function waitFor(ok: () => boolean, what: string, seconds = 120): void {
-    const deadline = Date.now() + seconds * 1000;
-    while (!ok()) {
-        if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-        execFileSync("sleep", ["1"]);
-    }
-}
 
 before(() => {
     console.log(`reliability: ${project.describe()}`);
