@@ -6,7 +6,7 @@
 # SKIPPED line and exits 0. Starts a private cluster and stops it, whatever happens.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-SUITE=e2e ENGINE_PORT_BASE=20000
+SUITE=e2e CLUSTER_PORT_BASE=20000
 # shellcheck source=.ci/engine-cluster.sh
 . .ci/engine-cluster.sh
 node --test --test-timeout=600000 .build/test/e2e/engine.e2e.js

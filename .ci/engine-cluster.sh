@@ -1,21 +1,10 @@
 #!/usr/bin/env bash
 # Sourced by the suites that drive the real Pulumi engine (.ci/e2e.sh, .ci/reliability.sh,
-# .ci/bench.sh): with `pulumi` on PATH, builds what the tool cache lacks, starts a private control
-# plane on ports of the caller's (ENGINE_PORT_BASE), stops it on exit, compiles the tests.
-# Without `pulumi` it prints one SKIPPED line for SUITE and exits 0.
+# .ci/bench.sh): without `pulumi` on PATH it prints one SKIPPED line for SUITE and exits 0; with
+# it, a private control plane as .ci/private-cluster.sh starts one.
 if ! command -v pulumi >/dev/null 2>&1; then
   echo "${SUITE:?}: SKIPPED — no Pulumi engine on this machine (no pulumi on PATH)"
   exit 0
 fi
-bash .ci/toolchain.sh node k8s helm
-# shellcheck disable=SC1091
-. "${JHUB_TOOLCHAIN_DIR:-$HOME/.cache/jhub-toolchain}/env.sh"
-export JHUB_CLUSTER_DIR="${JHUB_CLUSTER_DIR:-$(mktemp -d "/tmp/jhub-cluster-$SUITE.XXXXXX")}"
-base=${ENGINE_PORT_BASE:?}
-export JHUB_APISERVER_PORT="${JHUB_APISERVER_PORT:-$((base + 6443))}" JHUB_ETCD_PORT="${JHUB_ETCD_PORT:-$((base + 2379))}"
-export JHUB_ETCD_PEER_PORT="${JHUB_ETCD_PEER_PORT:-$((base + 2380))}" JHUB_KCM_PORT="${JHUB_KCM_PORT:-$((base + 1257))}"
-export JHUB_SCHEDULER_PORT="${JHUB_SCHEDULER_PORT:-$((base + 1259))}" JHUB_KWOK_PORT="${JHUB_KWOK_PORT:-$((base + 1247))}"
-trap 'bash .ci/cluster.sh stop || true' EXIT
-bash .ci/cluster.sh start
-export KUBECONFIG="$JHUB_CLUSTER_DIR/kubeconfig"
-rm -rf .build && npx tsc -p tsconfig.json
+# shellcheck source=.ci/private-cluster.sh
+. .ci/private-cluster.sh

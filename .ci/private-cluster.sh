@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Sourced by the suites that need a Kubernetes API server (.ci/apiserver.sh and, through
+# .ci/engine-cluster.sh, the engine suites): builds what the tool cache lacks, starts a private
+# control plane for SUITE on ports of its own (CLUSTER_PORT_BASE + the usual port numbers), so
+# that a developer's cluster and the other suites are not disturbed, stops it on exit, and
+# compiles the tests.
+bash .ci/toolchain.sh node k8s helm
+# shellcheck disable=SC1091
+. "${JHUB_TOOLCHAIN_DIR:-$HOME/.cache/jhub-toolchain}/env.sh"
+export JHUB_CLUSTER_DIR="${JHUB_CLUSTER_DIR:-$(mktemp -d "/tmp/jhub-cluster-${SUITE:?}.XXXXXX")}"
+base=${CLUSTER_PORT_BASE:?}
+export JHUB_APISERVER_PORT="${JHUB_APISERVER_PORT:-$((base + 6443))}" JHUB_ETCD_PORT="${JHUB_ETCD_PORT:-$((base + 2379))}"
+export JHUB_ETCD_PEER_PORT="${JHUB_ETCD_PEER_PORT:-$((base + 2380))}" JHUB_KCM_PORT="${JHUB_KCM_PORT:-$((base + 1257))}"
+export JHUB_SCHEDULER_PORT="${JHUB_SCHEDULER_PORT:-$((base + 1259))}" JHUB_KWOK_PORT="${JHUB_KWOK_PORT:-$((base + 1247))}"
+trap 'bash .ci/cluster.sh stop || true' EXIT
+bash .ci/cluster.sh start
+export KUBECONFIG="$JHUB_CLUSTER_DIR/kubeconfig"
+rm -rf .build && npx tsc -p tsconfig.json
