@@ -3,7 +3,7 @@
 # test/e2e/reliability.e2e.ts). Same requirements and SKIPPED line as .ci/e2e.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-SUITE=reliability CLUSTER_PORT_BASE=40000
+SUITE=reliability CLUSTER_PORT_BASE=14000
 # shellcheck source=.ci/engine-cluster.sh
 . .ci/engine-cluster.sh
 node --test --test-timeout=600000 .build/test/e2e/reliability.e2e.js
