@@ -163,6 +163,19 @@ export interface IngressConfig {
     tlsCert?: string;
 }
 
+/** Scheduled dumps of the hub database and the in-cluster directory (components/backup.ts). */
+export interface BackupConfig {
+    enabled: boolean;
+    /** Cron schedule of the dumps (five fields, or @hourly/@daily/@weekly/@monthly/@yearly). */
+    schedule: string;
+    /** IANA time zone the schedule is read in (CronJob spec.timeZone). */
+    timeZone: string;
+    /** How many dumps of each kind stay on the volume; older ones are deleted. */
+    keep: number;
+    /** Size requested for the backup claim on the NFS export. */
+    storageSize: string;
+}
+
 export interface HubConfig {
     chartVersion: string;
     chartRepo: string;
@@ -188,6 +201,7 @@ export interface PlatformConfig {
     profiles: ProfileConfig[];
     culling: CullingConfig;
     ingress: IngressConfig;
+    backup: BackupConfig;
     /** Skip the provider's readiness checks (clusters whose pods never run, e.g. API-server-only tests). */
     skipAwait: boolean;
     /** Names of secret keys that are set (their values are read separately, as secrets). */
@@ -210,6 +224,7 @@ export const CONFIG_KEYS = [
     "profiles",
     "culling",
     "ingress",
+    "backup",
     "skipAwait",
     ...SECRET_KEYS,
 ] as const;
@@ -402,6 +417,55 @@ class Reader {
 
     raw(k: string): unknown {
         return this.obj[k];
+    }
+}
+
+const CRON_MACROS = ["@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually"];
+const CRON_FIELDS: Array<{ min: number; max: number; names?: string[]; question?: boolean }> = [
+    { min: 0, max: 59 },
+    { min: 0, max: 23 },
+    { min: 1, max: 31, question: true },
+    { min: 1, max: 12, names: ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"] },
+    { min: 0, max: 6, names: ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], question: true },
+];
+
+/**
+ * Whether a CronJob accepts the schedule: five fields (numbers or names in range, "*", "?" in the
+ * day fields, ranges, lists, steps) or a macro. Checked here so that the error names the key.
+ */
+export function isCronSchedule(schedule: string): boolean {
+    if (CRON_MACROS.includes(schedule)) return true;
+    const fields = schedule.trim().split(/\s+/);
+    if (fields.length !== 5) return false;
+    return fields.every((field, i) => {
+        const f = CRON_FIELDS[i];
+        const value = (v: string): number => {
+            const named = f.names?.indexOf(v.toUpperCase()) ?? -1;
+            if (named >= 0) return f.min + named;
+            return /^[0-9]+$/.test(v) ? Number(v) : NaN;
+        };
+        return field.split(",").every((part) => {
+            const m = /^([^/]+)(\/([0-9]+))?$/.exec(part);
+            if (!m || (m[3] !== undefined && Number(m[3]) < 1)) return false;
+            if (m[1] === "*" || (m[1] === "?" && f.question && m[3] === undefined)) return true;
+            const [lo, hi, extra] = m[1].split("-").map(value);
+            const inRange = (n: number) => Number.isInteger(n) && n >= f.min && n <= f.max;
+            return extra === undefined && inRange(lo) && (hi === undefined || (inRange(hi) && hi >= lo));
+        });
+    });
+}
+
+/**
+ * Whether the runtime's time zone database knows the name. Intl ignores case, the controller's Go
+ * time package does not: every part of an IANA name starts with a capital ("America/Port-au-Prince").
+ */
+function isTimeZone(tz: string): boolean {
+    if (!/^[A-Z][A-Za-z0-9_+-]*(\/[A-Z][A-Za-z0-9_+-]*)*$/.test(tz)) return false;
+    try {
+        new Intl.DateTimeFormat("en", { timeZone: tz });
+        return true;
+    } catch {
+        return false;
     }
 }
 
@@ -866,6 +930,27 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
         problems.push(`${g.key("tlsCert")} and ${g.key("tlsSecretName")} are exclusive: give a certificate or name an existing Secret, not both`);
     }
 
+    // --- Backups ---
+    const b = top.sub("backup");
+    b.only(["enabled", "schedule", "timeZone", "keep", "storageSize"]);
+    const backup: BackupConfig = {
+        enabled: b.bool("enabled", true),
+        schedule: b.str("schedule", "17 2 * * *"),
+        timeZone: b.str("timeZone", "Etc/UTC"),
+        keep: b.num("keep", 7, { min: 1, max: 1000, integer: true }),
+        storageSize: b.quantity("storageSize", "5Gi"),
+    };
+    if (!isCronSchedule(backup.schedule)) {
+        b.problem(
+            "schedule",
+            backup.schedule,
+            'must be a cron schedule of five fields (minute 0-59, hour 0-23, day of month 1-31, month 1-12, day of week 0-6) such as "17 2 * * *", or one of @hourly, @daily, @weekly, @monthly, @yearly',
+        );
+    }
+    if (b.has("timeZone") && !isTimeZone(backup.timeZone)) {
+        b.problem("timeZone", backup.timeZone, 'must be an IANA time zone such as "Etc/UTC" or "Europe/Paris"');
+    }
+
     if (problems.length > 0) throw new ConfigError(problems);
 
     return {
@@ -880,6 +965,7 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
         profiles,
         culling,
         ingress,
+        backup,
         skipAwait: top.bool("skipAwait", false),
         secretsPresent: {
             mysqlPassword: Boolean(rawAll["mysqlPassword"]),

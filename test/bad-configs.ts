@@ -163,6 +163,18 @@ export const BAD: Array<[string, Record<string, unknown>, string[], string?]> = 
         { ldap: devUsers, ingress: { enabled: true, host: "hub.example.org", tlsCert: "-----BEGIN CERTIFICATE-----\nx" } },
         ["jupyterhub:ingressTlsKey is required with jupyterhub:ingress.tlsCert"],
     ],
+    [
+        "backup schedule with six fields",
+        { ldap: devUsers, backup: { schedule: "0 17 2 * * *" } },
+        ["jupyterhub:backup.schedule must be a cron schedule of five fields", '"0 17 2 * * *"'],
+    ],
+    ["backup hour out of range", { ldap: devUsers, backup: { schedule: "0 24 * * *" } }, ["jupyterhub:backup.schedule must be a cron schedule", "hour 0-23"]],
+    ["backups keeping none", { ldap: devUsers, backup: { keep: 0 } }, ["jupyterhub:backup.keep must be at least 1 (got 0)"]],
+    [
+        "backup time zone in lower case",
+        { ldap: devUsers, backup: { timeZone: "europe/paris" } },
+        ["jupyterhub:backup.timeZone must be an IANA time zone", '"europe/paris"'],
+    ],
     ["object given a string", { ldap: devUsers, culling: "yes" }, ['jupyterhub:culling must be an object (got "yes")']],
     ["boolean as word", { ldap: devUsers, culling: { enabled: "maybe" } }, ['jupyterhub:culling.enabled must be true or false (got "maybe")']],
 ];

@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 
-import { ConfigError, DEFAULTS, parseConfig, toBytes } from "../config";
+import { ConfigError, DEFAULTS, isCronSchedule, parseConfig, toBytes } from "../config";
 import { BAD, devUsers } from "./bad-configs";
 import { projectDefaults, rawStackConfig, ROOT } from "./helpers";
 
@@ -62,6 +62,39 @@ describe("config: defaults and stack files", () => {
         const problems = problemsOf(rawStackConfig("prod"), "prod");
         assert.ok(problems.some((p) => p.includes("jupyterhub:mysqlPassword is required") && p.includes("pulumi config set --secret mysqlPassword")));
         assert.ok(problems.some((p) => p.includes("jupyterhub:ldapBindPassword is required")));
+    });
+
+    it("backups are on by default in dev and prod, daily, keeping 7 of each kind", () => {
+        for (const cfg of [
+            parseConfig(rawStackConfig("dev"), "dev"),
+            parseConfig({ ...rawStackConfig("prod"), mysqlPassword: "<secret>", ldapBindPassword: "<secret>" }, "prod"),
+        ]) {
+            assert.deepEqual(cfg.backup, { enabled: true, schedule: "17 2 * * *", timeZone: "Etc/UTC", keep: 7, storageSize: "5Gi" });
+        }
+    });
+
+    it("backup schedules: what a CronJob accepts passes, the rest is refused", () => {
+        for (const ok of ["17 2 * * *", "*/15 * * * *", "0 3 * * MON-FRI", "0 0 1 jan,jul ?", "30 1 1-7/2 * 0", "@daily", "@weekly"]) {
+            assert.ok(isCronSchedule(ok), ok);
+        }
+        for (const bad of [
+            "",
+            "* * * *",
+            "0 17 2 * * *",
+            "60 * * * *",
+            "0 24 * * *",
+            "0 0 0 * *",
+            "0 0 * 13 *",
+            "0 0 * * 7",
+            "0 0 * * MON-SUN-X",
+            "*/0 * * * *",
+            "5-1 * * * *",
+            "? * * * *",
+            "@every 1h",
+            "CRON_TZ=UTC 0 2 * * *",
+        ]) {
+            assert.ok(!isCronSchedule(bad), bad);
+        }
     });
 
     it("quantities compare across units", () => {

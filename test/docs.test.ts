@@ -112,7 +112,7 @@ describe("docs: the configuration reference", () => {
 
     it("every field the parser accepts in an object key is in the table as key.field", () => {
         const objectKeys = CONFIG_KEYS.filter((k) => knownFields(k));
-        assert.deepEqual([...objectKeys].sort(), ["culling", "hub", "ingress", "ldap", "mysql", "nfs", "singleuser"]);
+        assert.deepEqual([...objectKeys].sort(), ["backup", "culling", "hub", "ingress", "ldap", "mysql", "nfs", "singleuser"]);
         const fields = objectKeys.flatMap((k) => fieldsUnder(k, k, false)).filter((f) => !f.inList);
         assert.ok(
             fields.some((f) => f.path === "nfs.shared.readOnlyForUsers"),
