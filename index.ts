@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadConfig, NS } from "./config";
 import {
     assertLocalChart,
+    Backup,
     ClusterAccess,
     HubSecrets,
     JupyterHub,
@@ -41,6 +42,23 @@ const database = new MySql(
     inCluster,
 );
 
+// Dumps of the database and the directory; one more, before the hub, whenever its versions change.
+const backup = cfg.backup.enabled
+    ? new Backup(
+          "backup",
+          {
+              namespace: ns,
+              config: cfg.backup,
+              database: { config: cfg.mysql, host: database.host, password: database.hubPassword },
+              directory: directory ? { tree: directory.tree, image: cfg.ldap.image } : undefined,
+              chartVersion: cfg.hub.chartVersion,
+              storageClass: storage.homeStorageClass,
+              keep,
+          },
+          { ...inCluster, dependsOn: [database, ...(directory ? [directory] : [])] },
+      )
+    : undefined;
+
 const hub = new JupyterHub(
     "jupyterhub",
     {
@@ -55,8 +73,8 @@ const hub = new JupyterHub(
         ldapSearchPassword: cfg.secretsPresent.ldapBindPassword ? secretConfig.requireSecret("ldapBindPassword") : undefined,
         ingressTlsKey: cfg.secretsPresent.ingressTlsKey ? secretConfig.requireSecret("ingressTlsKey") : undefined,
     },
-    // The hub migrates its schema at start and authenticates against the directory.
-    { ...inCluster, dependsOn: [storage, database, ...(directory ? [directory] : [])] },
+    // The hub migrates its schema at start (after the dump, with backups on) and authenticates against the directory.
+    { ...inCluster, dependsOn: [storage, database, ...(directory ? [directory] : []), ...(backup ? [backup] : [])] },
 );
 
 export const hubUrl = hub.url;

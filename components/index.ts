@@ -1,3 +1,4 @@
+export * from "./backup";
 export * from "./cluster";
 export * from "./common";
 export * from "./jupyterhub";

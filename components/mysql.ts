@@ -59,6 +59,8 @@ export class MySql extends pulumi.ComponentResource {
     public readonly hubDbUrl: pulumi.Output<string>;
     /** host:port of the server. */
     public readonly endpoint: pulumi.Output<string>;
+    /** Host name of the server: the Service in the cluster, or the external host. */
+    public readonly host: string;
     /** The same URL without its password: where the hub connects, as the chart values say it. */
     public readonly hubDbUrlWithoutPassword: string;
     /** Password of the hub user. Secret. */
@@ -172,6 +174,7 @@ export class MySql extends pulumi.ComponentResource {
             host = `mysql.${ns}.svc.cluster.local`;
         }
 
+        this.host = host;
         this.endpoint = pulumi.output(`${host}:${cfg.port}`);
         const url = { user: cfg.user, host, port: cfg.port, database: cfg.database };
         this.hubDbUrl = pulumi.secret(this.hubPassword.apply((password) => hubDbUrl({ ...url, password })));

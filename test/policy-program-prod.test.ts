@@ -18,9 +18,14 @@ describe("policy pack on the prod program (under mocks)", () => {
         assert.deepEqual(await packViolations(subjects, loadPackConfig("prod")), []);
     });
 
-    it("the rules had the prod objects to judge: the CSI driver's pods, the LDAP CA ConfigMap, the chart", () => {
+    it("the rules had the prod objects to judge: the CSI driver's pods, the backup pods, the LDAP CA ConfigMap, the chart", () => {
         const pods = subjects.map((s) => podOf(s.type, s.props, s.name)?.object).filter((o) => o !== undefined);
-        assert.deepEqual(pods.sort(), ['DaemonSet "jupyterhub/csi-nfs-node"', 'Deployment "jupyterhub/csi-nfs-controller"']);
+        assert.deepEqual(pods.sort(), [
+            'CronJob "jupyterhub/backup-hub-db"',
+            'DaemonSet "jupyterhub/csi-nfs-node"',
+            'Deployment "jupyterhub/csi-nfs-controller"',
+            'Job "jupyterhub/hub-db-before-chart-4-4-0-mysql-8-4-7"',
+        ]);
         assert.ok(subjects.some((s) => s.type === "kubernetes:core/v1:ConfigMap" && (s.props.metadata as { name: string }).name === "jupyterhub-ldap-ca"));
         const charts = subjects.filter((s) => s.type === "kubernetes:helm.sh/v4:Chart" && isJupyterHubChart(s.props));
         assert.equal(charts.length, 1);

@@ -25,15 +25,18 @@ describe("policy pack on the dev program (under mocks)", () => {
         assert.deepEqual(
             pods.sort(),
             [
+                'CronJob "jupyterhub-dev/backup-directory"',
+                'CronJob "jupyterhub-dev/backup-hub-db"',
                 'DaemonSet "jupyterhub-dev/csi-nfs-node"',
                 'Deployment "jupyterhub-dev/csi-nfs-controller"',
                 'Deployment "jupyterhub-dev/nfs-server"',
                 'Deployment "jupyterhub-dev/openldap"',
+                'Job "jupyterhub-dev/hub-db-before-chart-4-4-0-mysql-8-4-7"',
                 'StatefulSet "jupyterhub-dev/mysql"',
                 ...pods.filter((o) => o.startsWith('Job "jupyterhub-dev/openldap-sync-')),
             ].sort(),
         );
-        assert.equal(pods.filter((o) => o.startsWith("Job ")).length, 1);
+        assert.equal(pods.filter((o) => o.startsWith("Job ")).length, 2);
         assert.equal(subjects.filter((s) => s.type === "kubernetes:helm.sh/v4:Chart" && isJupyterHubChart(s.props)).length, 1);
         const backends = subjects.filter((s) => s.type === "kubernetes:core/v1:Service").map((s) => (s.props.metadata as { name: string }).name);
         assert.ok(backends.includes("mysql") && backends.includes("openldap"), backends.join(", "));
@@ -60,9 +63,10 @@ describe("policy pack on the dev program (under mocks)", () => {
         assert.match(found[0].message, /^Chart "jupyterhub": values\.proxy\.service\.type NodePort exposes Service "proxy-public"/);
     });
 
-    it("without the MySQL NetworkPolicy, the stack policy names the MySQL Service", async () => {
-        const withoutPolicy = subjects.filter((s) => !(s.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && s.name === "mysql"));
-        assert.equal(withoutPolicy.length, subjects.length - 1);
+    it("without the NetworkPolicies that admit the hub and the backups to MySQL, the stack policy names the MySQL Service", async () => {
+        const mysqlPolicies = ["mysql", "backup-to-mysql"];
+        const withoutPolicy = subjects.filter((s) => !(s.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && mysqlPolicies.includes(s.name)));
+        assert.equal(withoutPolicy.length, subjects.length - 2);
         const found = await packViolations(withoutPolicy, loadPackConfig("dev"));
         assert.deepEqual(
             found.map((v) => v.policy),

@@ -197,6 +197,7 @@ describe("program (dev stack): data survives destroy", () => {
         assert.deepEqual(retained, [
             "Namespace/namespace",
             "PersistentVolume/nfs-shared",
+            "PersistentVolumeClaim/backup-data",
             "PersistentVolumeClaim/mysql-data",
             "PersistentVolumeClaim/nfs-server-data",
             "PersistentVolumeClaim/nfs-shared",
