@@ -4,9 +4,28 @@
 /** Kinds that live outside any namespace. */
 export const CLUSTER_SCOPED_KINDS = ["Namespace", "CSIDriver", "ClusterRole", "ClusterRoleBinding", "StorageClass", "PersistentVolume"];
 
+/**
+ * The backups' objects (components/backup.ts) with the default chart version and MySQL image;
+ * the directory's CronJob and policies only with an in-cluster directory, the policy admitting
+ * the backups to MySQL only with an in-cluster server.
+ */
+export function backupObjects(p: { inClusterDirectory: boolean; inClusterMysql: boolean }): string[] {
+    return [
+        "ConfigMap/backup-scripts",
+        "CronJob/backup-hub-db",
+        "Job/hub-db-before-chart-4-4-0-mysql-8-4-7",
+        "NetworkPolicy/backup-hub-db",
+        "PersistentVolumeClaim/backups",
+        "Secret/backup-hub-db",
+        ...(p.inClusterMysql ? ["NetworkPolicy/backup-to-mysql"] : []),
+        ...(p.inClusterDirectory ? ["CronJob/backup-directory", "NetworkPolicy/backup-directory", "NetworkPolicy/backup-to-openldap"] : []),
+    ];
+}
+
 /** Kind/name of every object; the LDAP sync Job's name ends in a hash of the tree. */
 export function devStackObjects(ns: string): string[] {
     return [
+        ...backupObjects({ inClusterDirectory: true, inClusterMysql: true }),
         "CSIDriver/nfs.csi.k8s.io",
         `ClusterRole/${ns}-nfs-external-provisioner`,
         `ClusterRoleBinding/${ns}-nfs-csi-provisioner-binding`,

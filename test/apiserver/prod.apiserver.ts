@@ -1,5 +1,6 @@
 // The prod stack's objects against a real kube-apiserver (see harness.ts for what this covers):
 // external NFS, directory and database, so only the driver, the storage and the hub's pieces.
+import { backupObjects } from "../dev-objects";
 import { apiServerSuite } from "./harness";
 
 const NS = "jhub-apiserver-prod";
@@ -9,6 +10,7 @@ apiServerSuite({
     namespace: NS,
     secrets: { mysqlPassword: "prod-mysql-password", ldapBindPassword: "prod-search-password" },
     expected: [
+        ...backupObjects({ inClusterDirectory: false, inClusterMysql: false }),
         "CSIDriver/nfs.csi.k8s.io",
         `ClusterRole/${NS}-nfs-external-provisioner`,
         `ClusterRoleBinding/${NS}-nfs-csi-provisioner-binding`,

@@ -1,5 +1,6 @@
 // The dev stack with an ingress and a self-signed certificate, data deletion chosen, and the
 // cluster's own csi-driver-nfs (installCsiDriver false), against a real kube-apiserver.
+import { backupObjects } from "../dev-objects";
 import { apiServerSuite } from "./harness";
 
 const NS = "jhub-apiserver-variant";
@@ -13,6 +14,7 @@ apiServerSuite({
         "jupyterhub:nfs": { onDelete: "delete", installCsiDriver: false },
     },
     expected: [
+        ...backupObjects({ inClusterDirectory: true, inClusterMysql: true }),
         "ConfigMap/jupyterhub-ldap-ca",
         "ConfigMap/openldap-sync",
         "Deployment/nfs-server",

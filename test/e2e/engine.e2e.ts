@@ -76,13 +76,17 @@ const jsonpath = (kind: string, name: string, expr: string, ns: string | null = 
     kubectl(["get", kind, name, ...(ns ? ["-n", ns] : []), "-o", `jsonpath=${expr}`]);
 
 /** Every object of the program outside the chart; the LDAP sync Job's name carries a hash. */
-const PROGRAM_OBJECTS = devStackObjects(NS).filter((o) => kindOf(o) !== "Job");
+const PROGRAM_OBJECTS = devStackObjects(NS).filter((o) => !o.startsWith("Job/openldap-sync-"));
+/** The backups' schedules and the dump before an upgrade (components/backup.ts). */
+const BACKUP_CRONJOBS = ["CronJob/backup-hub-db", "CronJob/backup-directory"];
+const PRE_UPGRADE_JOB = "Job/hub-db-before-chart-4-4-0-mysql-8-4-7";
 /** What a retaining `pulumi destroy` leaves, besides the namespace and the shared PV. */
 const KEPT = [
     "PersistentVolumeClaim/nfs-server-data",
     "PersistentVolumeClaim/jupyterhub-shared",
     "PersistentVolumeClaim/openldap-data",
     "PersistentVolumeClaim/mysql-data",
+    "PersistentVolumeClaim/backups",
     "Service/nfs-server",
 ];
 
@@ -138,6 +142,8 @@ describe("real engine: the dev stack against a real API server", () => {
         const missing = [...PROGRAM_OBJECTS, ...CHART_OBJECTS].filter((o) => !creates.has(o));
         assert.deepEqual(missing, [], `the preview does not show: ${missing.join(", ")}`);
         assert.ok([...creates].some((o) => o.startsWith("Job/openldap-sync-")));
+        const backups = [...BACKUP_CRONJOBS, PRE_UPGRADE_JOB].filter((o) => !creates.has(o));
+        assert.deepEqual(backups, [], "the backup CronJobs and the dump before the hub are in the preview");
         const incomplete = (p.diagnostics ?? []).filter((d) => /unknown values|Preview is incomplete/i.test(d.message));
         assert.deepEqual(incomplete, []);
         const chartCreates = p.steps.filter((s) => s.op === "create" && s.urn.includes("helm.sh/v4:Chart$") && !s.urn.includes("preflight"));
@@ -149,6 +155,10 @@ describe("real engine: the dev stack against a real API server", () => {
         const missing = [...PROGRAM_OBJECTS, ...CHART_OBJECTS].filter((o) => !exists1(o));
         assert.deepEqual(missing, []);
         assert.match(kubectl(["get", "jobs", "-n", NS, "-o", "name"]), /job\.batch\/openldap-sync-[0-9a-f]{16}/);
+        for (const cron of BACKUP_CRONJOBS) {
+            assert.equal(jsonpath("cronjob", nameOf(cron), "{.spec.schedule} {.spec.timeZone} {.spec.concurrencyPolicy}"), "17 2 * * * Etc/UTC Forbid", cron);
+        }
+        assert.ok(exists1(PRE_UPGRADE_JOB), PRE_UPGRADE_JOB);
     });
 
     it("3. three previews in a row and an up right after find nothing to change", () => {
@@ -180,6 +190,30 @@ describe("real engine: the dev stack against a real API server", () => {
         assert.notEqual(jsonpath("deployment", "hub", "{.spec.template.metadata.annotations}"), checksum, "the hub rolls through its checksum");
         assert.equal(decodeSecret("hub")["hub.config.ConfigurableHTTPProxy.auth_token"], token, "lookup keeps the proxy token");
         pulumi(["preview", "--expect-no-changes"], "preview after change");
+    });
+
+    it("4b. a new MySQL image replaces the dump Job by one named after it, and the hub's chart waits for the backups", () => {
+        pulumi(["config", "set", "--path", "mysql.image", "mysql:8.4.8"]);
+        const steps = preview(["--diff"], "MySQL image preview").steps.filter((s) => s.op !== "same" && isKubernetesObject(s));
+        // A replacement shows the old object's name in oldState and the new one's in newState.
+        const named = (st?: { type: string; inputs?: Record<string, unknown> }) =>
+            st ? `${st.type.split(":").pop()}/${String((st.inputs?.metadata as { name?: string } | undefined)?.name)}` : undefined;
+        const touched = new Set(steps.flatMap((s) => [named(s.newState), named(s.oldState)]).filter((o) => o !== undefined));
+        assert.deepEqual([...touched].sort(), ["Job/hub-db-before-chart-4-4-0-mysql-8-4-8", PRE_UPGRADE_JOB, "StatefulSet/mysql"].sort());
+        assert.ok(
+            steps.some((s) => /replace/.test(s.op) && named(s.newState) === "Job/hub-db-before-chart-4-4-0-mysql-8-4-8"),
+            steps.map((s) => `${s.op} ${stepObject(s)}`).join(", "),
+        );
+        pulumi(["up", "--yes", "--skip-preview"], "MySQL image up");
+        assert.ok(exists("job", "hub-db-before-chart-4-4-0-mysql-8-4-8"));
+        assert.ok(!exists1(PRE_UPGRADE_JOB));
+        const state = JSON.parse(pulumi(["stack", "export"])) as { deployment: { resources: Array<{ urn: string; type: string; dependencies?: string[] }> } };
+        const chart = state.deployment.resources.find((r) => r.type === "kubernetes:helm.sh/v4:Chart" && r.urn.endsWith("::jupyterhub"))!;
+        assert.ok(
+            (chart.dependencies ?? []).some((d) => d.endsWith("jupyterhub:index:Backup::backup")),
+            `the chart depends on the backups: ${(chart.dependencies ?? []).join(", ")}`,
+        );
+        pulumi(["preview", "--expect-no-changes"], "preview after MySQL image change");
     });
 
     it("5. the state and the stack outputs hold no secret in plain text", () => {
