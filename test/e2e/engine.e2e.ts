@@ -199,7 +199,12 @@ describe("real engine: the dev stack against a real API server", () => {
         const named = (st?: { type: string; inputs?: Record<string, unknown> }) =>
             st ? `${st.type.split(":").pop()}/${String((st.inputs?.metadata as { name?: string } | undefined)?.name)}` : undefined;
         const touched = new Set(steps.flatMap((s) => [named(s.newState), named(s.oldState)]).filter((o) => o !== undefined));
-        assert.deepEqual([...touched].sort(), ["Job/hub-db-before-chart-4-4-0-mysql-8-4-8", PRE_UPGRADE_JOB, "StatefulSet/mysql"].sort());
+        // The server, the daily dump (it runs the server's own client) and the dump before the hub.
+        assert.deepEqual(
+            [...touched].sort(),
+            ["CronJob/backup-hub-db", "Job/hub-db-before-chart-4-4-0-mysql-8-4-8", PRE_UPGRADE_JOB, "StatefulSet/mysql"].sort(),
+        );
+        assert.ok(steps.some((s) => s.op === "update" && named(s.newState) === "CronJob/backup-hub-db"));
         assert.ok(
             steps.some((s) => /replace/.test(s.op) && named(s.newState) === "Job/hub-db-before-chart-4-4-0-mysql-8-4-8"),
             steps.map((s) => `${s.op} ${stepObject(s)}`).join(", "),
