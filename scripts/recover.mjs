@@ -4,9 +4,10 @@
 //
 //   node scripts/recover.mjs --stack dev        (npm run recover -- --stack dev)
 //
-// 1. removes the dead update's lock (`pulumi cancel`);
-// 2. if the kill cut the state file short while it was being written ("failed to load
-//    checkpoint"), puts back the last complete one, which the backend keeps beside it (.bak);
+// 1. if the kill cut the state file short while it was being written ("failed to load
+//    checkpoint", which `pulumi cancel` stops at too), puts back the last complete one, which
+//    the backend keeps beside it (.bak);
+// 2. removes the dead update's lock (`pulumi cancel`);
 // 3. takes into the state the Kubernetes objects the killed update had begun to create: its
 //    pending creates, imported by their IDs (namespace/name), which a refresh reads back;
 // 4. drops the other pending creates (generated passwords, keys, certificates): `pulumi up`
@@ -26,9 +27,13 @@ const pulumi = (args, stdio = "pipe") =>
         stdio: ["ignore", stdio, stdio === "pipe" ? "pipe" : "inherit"],
     });
 
-function exportState() {
+/**
+ * Runs a command that loads the checkpoint; when the kill cut the checkpoint short, puts back the
+ * last complete one (.bak) and runs it again. `pulumi cancel` loads it too, so it goes through here.
+ */
+function withCheckpoint(run) {
     try {
-        return JSON.parse(pulumi(["stack", "export"]));
+        return run();
     } catch (e) {
         if (!/failed to load checkpoint/.test(String(e.stderr ?? e.message))) throw e;
         const url = /Backend URL: (\S+)/.exec(execFileSync("pulumi", ["whoami", "--verbose"], { encoding: "utf8" }))?.[1] ?? "";
@@ -39,12 +44,12 @@ function exportState() {
         if (!fs.existsSync(`${file}.bak`)) throw e;
         fs.copyFileSync(`${file}.bak`, file);
         console.log(`recover: ${file} was cut short by the kill; restored the last complete checkpoint from ${file}.bak`);
-        return JSON.parse(pulumi(["stack", "export"]));
+        return run();
     }
 }
 
-pulumi(["cancel", "--yes"], "inherit");
-const { deployment } = exportState();
+process.stdout.write(withCheckpoint(() => pulumi(["cancel", "--yes"])));
+const { deployment } = withCheckpoint(() => JSON.parse(pulumi(["stack", "export"])));
 const imports = [];
 for (const op of deployment.pending_operations ?? []) {
     const r = op.resource;
