@@ -51,7 +51,7 @@ const hub = new JupyterHub(
         homeStorageClass: cfg.nfs.homeStorageClass,
         sharedClaimName: storage.sharedClaimName ? SHARED_CLAIM : undefined,
         ldap: ldapAuthSettings(cfg.ldap, cfg.namespace),
-        ldapCaCert: directory ? directory.caCert : cfg.ldap.caCert,
+        ldapCaCert: directory ? directory.caCert : cfg.ldap.mode === "external" ? cfg.ldap.caCert : undefined,
         ldapSearchPassword: cfg.secretsPresent.ldapBindPassword ? secretConfig.requireSecret("ldapBindPassword") : undefined,
         ingressTlsKey: cfg.secretsPresent.ingressTlsKey ? secretConfig.requireSecret("ingressTlsKey") : undefined,
     },
@@ -70,7 +70,7 @@ export const sharedVolumeClaim = storage.sharedClaimName;
 export const nfsServer = storage.server;
 export const mysqlService = database.endpoint;
 export const ldapBaseDn = cfg.ldap.mode === "none" ? undefined : cfg.ldap.baseDn;
-export const ldapUsers = directory ? cfg.ldap.users.map((u) => directory.tree.userDn(u.uid)) : undefined;
+export const ldapUsers = directory && cfg.ldap.mode === "in-cluster" ? cfg.ldap.users.map((u) => directory.tree.userDn(u.uid)) : undefined;
 export const ldapUserPasswords = directory?.userPasswords;
 export const ldapCaCertificate = directory?.caCert;
 export const dataPolicy = cfg.dataPolicy;

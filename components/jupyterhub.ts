@@ -388,11 +388,12 @@ export class JupyterHub extends pulumi.ComponentResource {
             ldapCaConfigMap = "jupyterhub-ldap-ca";
         }
         const tlsName = ingressTlsSecretName(cfg);
-        if (tlsName && !cfg.ingress.tlsSecretName) {
+        const ingress = cfg.ingress;
+        if (tlsName && ingress.enabled && !ingress.tlsSecretName) {
             let cert: pulumi.Input<string>;
             let key: pulumi.Input<string>;
-            if (cfg.ingress.tlsCert && args.ingressTlsKey) {
-                cert = cfg.ingress.tlsCert;
+            if (ingress.tlsCert && args.ingressTlsKey) {
+                cert = ingress.tlsCert;
                 key = args.ingressTlsKey;
             } else {
                 // No certificate given: a self-signed one, so the hub is never served in clear text.
@@ -401,8 +402,8 @@ export class JupyterHub extends pulumi.ComponentResource {
                     `${name}-ingress`,
                     {
                         privateKeyPem: pk.privateKeyPem,
-                        subject: { commonName: cfg.ingress.host! },
-                        dnsNames: [cfg.ingress.host!],
+                        subject: { commonName: ingress.host },
+                        dnsNames: [ingress.host],
                         validityPeriodHours: 24 * 365,
                         earlyRenewalHours: 24 * 30,
                         allowedUses: ["digital_signature", "key_encipherment", "server_auth"],

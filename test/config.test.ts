@@ -6,9 +6,9 @@ import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 
-import { ConfigError, DEFAULTS, parseConfig, toBytes } from "../config";
+import { ConfigError, parseConfig, toBytes } from "../config";
 import { BAD, devUsers } from "./bad-configs";
-import { projectDefaults, rawStackConfig, ROOT } from "./helpers";
+import { inMode, projectDefaults, rawStackConfig, ROOT } from "./helpers";
 
 /** The error text for one bad config, which must exist. */
 function problemsOf(raw: Record<string, unknown>, stack = "dev"): string[] {
@@ -30,10 +30,11 @@ describe("config: defaults and stack files", () => {
     });
 
     it("every default image is pinned and MySQL is 8.4", () => {
-        for (const image of Object.values(DEFAULTS).filter((v) => v.includes(":") && !v.startsWith("http"))) {
-            assert.match(image, /:[0-9v][^:]*$/, image);
-        }
-        assert.match(DEFAULTS.mysqlImage, /^mysql:8\.4\.[0-9]+$/);
+        const cfg = parseConfig({ ldap: devUsers }, "dev");
+        const mysql = inMode(cfg.mysql, "in-cluster");
+        const images = [inMode(cfg.nfs, "in-cluster").serverImage, inMode(cfg.ldap, "in-cluster").image, mysql.image, cfg.singleuser.image];
+        for (const image of images) assert.match(image, /:[0-9v][^:]*$/, image);
+        assert.match(mysql.image, /^mysql:8\.4\.[0-9]+$/);
     });
 
     it("the dev stack is self-contained", () => {
@@ -53,7 +54,7 @@ describe("config: defaults and stack files", () => {
         assert.equal(cfg.ldap.mode, "external");
         assert.equal(cfg.ldap.tlsStrategy, "on_connect");
         assert.equal(cfg.mysql.mode, "external");
-        assert.equal(cfg.ingress.host, "hub.example.org");
+        assert.equal(cfg.ingress.enabled && cfg.ingress.host, "hub.example.org");
         assert.equal(cfg.profiles.find((p) => p.slug === "gpu")?.gpus, 1);
         assert.equal(cfg.culling.maxAge, 86400);
     });
@@ -100,6 +101,65 @@ describe("config: bad input is refused with the key, the value and the fix", () 
 
     it("the message says nothing was deployed", () => {
         assert.throws(() => parseConfig({ dataPolicy: "keep" }, "dev"), /nothing was deployed/);
+    });
+
+    it("checks across fields still run when other fields of the same object are wrong", () => {
+        const problems = problemsOf({ ldap: devUsers, singleuser: { cpuLimit: 1, cpuGuarantee: 2, memoryLimit: "lots", defaultUrl: "lab" } });
+        assert.deepEqual(
+            problems.map((p) => p.split(" ")[0]).sort(),
+            ["jupyterhub:singleuser.cpuGuarantee", "jupyterhub:singleuser.defaultUrl", "jupyterhub:singleuser.memoryLimit"],
+            problems.join("\n"),
+        );
+    });
+
+    it("a check whose field is wrong stays silent instead of adding a second, misleading line", () => {
+        const problems = problemsOf({ ldap: devUsers, singleuser: { memoryLimit: "lots", memoryGuarantee: "2G" } });
+        assert.deepEqual(problems, ['jupyterhub:singleuser.memoryLimit must be a Kubernetes quantity such as "10Gi" or "512M" (got "lots")']);
+    });
+
+    it("a key of another mode is refused naming the mode it belongs to", () => {
+        const problems = problemsOf({ ldap: devUsers, nfs: { server: "10.0.0.5" }, ingress: { host: "hub.example.org" } });
+        assert.deepEqual(problems, [
+            'jupyterhub:nfs.server is only used when jupyterhub:nfs.mode is "external": remove it, or change jupyterhub:nfs.mode (got "10.0.0.5")',
+            'jupyterhub:ingress.host is only used when jupyterhub:ingress.enabled is true: remove it, or change jupyterhub:ingress.enabled (got "hub.example.org")',
+        ]);
+        const none = problemsOf({ ldap: { mode: "none", users: [{ uid: "a" }] }, hub: { authenticatorClass: "dummy" } });
+        assert.match(none.join("\n"), /jupyterhub:ldap\.users is only used when jupyterhub:ldap\.mode is "in-cluster"/);
+    });
+
+    it("a misspelt key in a list item names the item and the keys it has", () => {
+        const [line] = problemsOf({ ldap: devUsers, profiles: [{ slug: "a", gpu: 1 }] });
+        assert.match(line, /^jupyterhub:profiles\[0\]\.gpu is not a known setting; known keys here: slug, displayName, .*gpus, gpuResource/);
+    });
+
+    it("never echoes a secret, and shows only the first line of a PEM", () => {
+        const key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+        const text = problemsOf({ ldap: devUsers, mysqlPassword: 42, ingress: { enabled: true, host: "hub.example.org", tlsCert: key } }).join("\n");
+        assert.match(text, /jupyterhub:mysqlPassword must be a string secret \(got "<hidden>"\)/);
+        assert.match(text, /jupyterhub:ingress\.tlsCert must be a PEM certificate \(got "-----BEGIN PRIVATE KEY-----\.\.\."\)/);
+        assert.ok(!text.includes("MIIE") && !text.includes("42"), text);
+    });
+
+    it("numbers and booleans may be strings, as `pulumi config set --path` stores them; null is unset", () => {
+        const cfg = parseConfig(
+            { ldap: devUsers, culling: { enabled: "false", timeout: "1200", every: null }, ingress: { enabled: "true", host: "hub.example.org" } },
+            "dev",
+        );
+        assert.deepEqual([cfg.culling.enabled, cfg.culling.timeout, cfg.culling.every], [false, 1200, 600]);
+        assert.equal(cfg.ingress.enabled && cfg.ingress.host, "hub.example.org");
+        assert.deepEqual(problemsOf({ ldap: devUsers, culling: { enabled: "yes" } }), ['jupyterhub:culling.enabled must be true or false (got "yes")']);
+    });
+
+    it("each mode has exactly its fields and defaults; nfs.onDelete follows dataPolicy unless set", () => {
+        const external = inMode(parseConfig({ ldap: devUsers, nfs: { mode: "external", server: "nfs" } }, "dev").nfs, "external");
+        assert.deepEqual([external.path, external.onDelete, "serverImage" in external], ["/", "retain", false]);
+        assert.equal(parseConfig({ ldap: devUsers, dataPolicy: "delete" }, "dev").nfs.onDelete, "delete");
+        assert.equal(parseConfig({ ldap: devUsers, dataPolicy: "delete", nfs: { onDelete: "archive" } }, "dev").nfs.onDelete, "archive");
+        const ldap = inMode(
+            parseConfig({ ldap: { mode: "external", server: "ldap", lookupDn: true, searchUser: "cn=s" }, ldapBindPassword: "<secret>" }, "dev").ldap,
+            "external",
+        );
+        assert.deepEqual([ldap.tlsStrategy, ldap.port, "users" in ldap], ["before_bind", undefined, false]);
     });
 });
 

@@ -9,7 +9,9 @@ import { describe, it } from "node:test";
 
 import * as YAML from "yaml";
 
-import { CONFIG_KEYS, ConfigError, NS, parseConfig } from "../config";
+import { ConfigError, NS, parseConfig, Sections } from "../config";
+
+const CONFIG_KEYS = Object.keys(Sections.shape);
 import { ROOT } from "./helpers";
 
 const UNKNOWN = "zzNotASetting";

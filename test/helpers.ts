@@ -5,6 +5,12 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 
+/** The value of a discriminated config section in the mode a test expects (a failed assertion otherwise). */
+export function inMode<T extends { mode: string }, M extends T["mode"]>(section: T, mode: M): Extract<T, { mode: M }> {
+    if (section.mode !== mode) throw new Error(`expected mode "${mode}", got "${section.mode}"`);
+    return section as Extract<T, { mode: M }>;
+}
+
 /** Project root (tests run from .build/test). */
 export const ROOT = path.resolve(__dirname, "..", "..");
 

@@ -5,25 +5,29 @@ import { describe, it } from "node:test";
 import { parseConfig } from "../config";
 import { bootstrapLdif, externalAuthSettings, groupSyncLdif, inClusterAuthSettings, ldapCertDnsNames, ldapTree, sshaHash } from "../components/openldap";
 import { ldapAuthenticatorConfig } from "../components/jupyterhub";
+import { inMode } from "./helpers";
 
-const cfg = parseConfig(
-    {
-        ldap: {
-            baseDn: "dc=example,dc=org",
-            organisation: "Example Org",
-            users: [
-                { uid: "alice", givenName: "Alice", sn: "Liddell", mail: "alice@example.org" },
-                { uid: "bob", givenName: "Bob", sn: "Müller" },
-            ],
-            groups: [
-                { cn: "hub-users", members: ["alice", "bob"] },
-                { cn: "hub-admins", members: ["alice"] },
-            ],
-            allowedGroups: ["hub-users"],
+const cfg = inMode(
+    parseConfig(
+        {
+            ldap: {
+                baseDn: "dc=example,dc=org",
+                organisation: "Example Org",
+                users: [
+                    { uid: "alice", givenName: "Alice", sn: "Liddell", mail: "alice@example.org" },
+                    { uid: "bob", givenName: "Bob", sn: "Müller" },
+                ],
+                groups: [
+                    { cn: "hub-users", members: ["alice", "bob"] },
+                    { cn: "hub-admins", members: ["alice"] },
+                ],
+                allowedGroups: ["hub-users"],
+            },
         },
-    },
-    "dev",
-).ldap;
+        "dev",
+    ).ldap,
+    "in-cluster",
+);
 
 describe("openldap: tree and LDIF", () => {
     it("derives every DN from the base DN and OUs", () => {
@@ -117,20 +121,23 @@ describe("openldap: what the authenticator is told", () => {
     });
 
     it("external with lookup_dn: search user, base and attribute; no CA when none is given", () => {
-        const ext = parseConfig(
-            {
-                ldap: {
-                    mode: "external",
-                    server: "ldap.corp",
-                    baseDn: "dc=corp",
-                    lookupDn: true,
-                    searchUser: "cn=svc,dc=corp",
-                    allowedGroups: ["cn=staff,dc=corp"],
+        const ext = inMode(
+            parseConfig(
+                {
+                    ldap: {
+                        mode: "external",
+                        server: "ldap.corp",
+                        baseDn: "dc=corp",
+                        lookupDn: true,
+                        searchUser: "cn=svc,dc=corp",
+                        allowedGroups: ["cn=staff,dc=corp"],
+                    },
+                    ldapBindPassword: "<secret>",
                 },
-                ldapBindPassword: "<secret>",
-            },
-            "prod",
-        ).ldap;
+                "prod",
+            ).ldap,
+            "external",
+        );
         const c = ldapAuthenticatorConfig(externalAuthSettings(ext));
         assert.equal(c.lookup_dn, true);
         assert.equal(c.user_search_base, "dc=corp");

@@ -61,16 +61,17 @@ import { parseConfig, PlatformConfig } from "../../config";
 import { hubSecretData, HubWiring, hubValues } from "../../components/jupyterhub";
 import { hubDatabaseSql, hubDbUrl } from "../../components/mysql";
 import { bootstrapLdif, groupSyncLdif, inClusterAuthSettings, ldapCertDnsNames, ldapTree, sshaHash } from "../../components/openldap";
-import { rawStackConfig, ROOT } from "../helpers";
+import { inMode, rawStackConfig, ROOT } from "../helpers";
 import { alnum, findTools, freePort, portOpen, run, Service, tail, Tools, waitFor } from "./env";
 
 type Json = Record<string, unknown>;
 
 const cfg: PlatformConfig = parseConfig(rawStackConfig("dev"), "dev");
-const tree = ldapTree(cfg.ldap);
+const directory = inMode(cfg.ldap, "in-cluster");
+const tree = ldapTree(directory);
 const ADMIN = cfg.hub.admins[0];
-const ALLOWED_GROUP = cfg.ldap.allowedGroups[0];
-const OUTSIDER = cfg.ldap.users.map((u) => u.uid).find((uid) => !cfg.ldap.groups.some((g) => g.members.includes(uid)))!;
+const ALLOWED_GROUP = directory.allowedGroups[0];
+const OUTSIDER = directory.users.map((u) => u.uid).find((uid) => !directory.groups.some((g) => g.members.includes(uid)))!;
 
 /** Everything the test started or made, for the `after` hook. */
 const services: Service[] = [];
@@ -120,7 +121,7 @@ function makeCa(dir: string, cn: string): void {
         "-key",
         path.join(dir, "ca.key"),
         "-subj",
-        `/CN=${cn}/O=${cfg.ldap.organisation}`,
+        `/CN=${cn}/O=${directory.organisation}`,
         "-days",
         "2",
         "-addext",
@@ -139,7 +140,7 @@ function makeServerCert(dir: string, caDir: string): string[] {
     const csr = path.join(dir, "tls.csr");
     const ext = path.join(dir, "ext.cnf");
     run(tools.openssl, ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key]);
-    run(tools.openssl, ["req", "-new", "-key", key, "-subj", `/CN=openldap.${cfg.namespace}.svc/O=${cfg.ldap.organisation}`, "-out", csr]);
+    run(tools.openssl, ["req", "-new", "-key", key, "-subj", `/CN=openldap.${cfg.namespace}.svc/O=${directory.organisation}`, "-out", csr]);
     fs.writeFileSync(
         ext,
         [
@@ -207,11 +208,11 @@ async function startLdap(): Promise<void> {
     fs.mkdirSync(p("ldap", "data"), { recursive: true });
     fs.writeFileSync(p("ldap", "slapd.conf"), slapdConf());
     const hashes: Record<string, string> = {};
-    for (const u of cfg.ldap.users) {
+    for (const u of directory.users) {
         passwords[u.uid] = alnum(20);
         hashes[u.uid] = sshaHash(passwords[u.uid], crypto.randomBytes(8));
     }
-    fs.writeFileSync(p("ldap", "tree.ldif"), bootstrapLdif(cfg.ldap, hashes));
+    fs.writeFileSync(p("ldap", "tree.ldif"), bootstrapLdif(directory, hashes));
     run(tools.slapadd, ["-f", p("ldap", "slapd.conf"), "-l", p("ldap", "tree.ldif")]);
     // -d: stay in the foreground (logging connections and operations), so the test owns the process.
     const slapd = new Service(
@@ -223,7 +224,7 @@ async function startLdap(): Promise<void> {
     services.push(slapd);
     await waitFor("slapd", () => portOpen(ports.ldaps), slapd, 20_000);
     // As the sync Job: group membership reset to the config, over LDAPS as the admin.
-    fs.writeFileSync(p("ldap", "groups.ldif"), groupSyncLdif(cfg.ldap));
+    fs.writeFileSync(p("ldap", "groups.ldif"), groupSyncLdif(directory));
     ldap(tools.ldapmodify, ["-D", tree.adminDn, "-w", secrets.ldapAdmin, "-f", p("ldap", "groups.ldif")]);
 }
 
@@ -314,7 +315,7 @@ function generatedValues(): Json {
         dbUrl: localDbUrl(),
         homeStorageClass: cfg.nfs.homeStorageClass,
         sharedClaimName: "jupyterhub-shared",
-        ldap: inClusterAuthSettings(cfg.ldap, cfg.namespace),
+        ldap: inClusterAuthSettings(directory, cfg.namespace),
         ldapCaConfigMap: "jupyterhub-ldap-ca",
     };
     return hubValues(cfg, wiring);
