@@ -26,7 +26,8 @@ function schemaErrors(values: unknown): string[] {
 const wiring = (cfg: PlatformConfig): HubWiring => ({
     dbUrl: "mysql+pymysql://jupyterhub@mysql.ns.svc.cluster.local:3306/jupyterhub",
     homeStorageClass: "jupyterhub-home",
-    sharedClaimName: "jupyterhub-shared",
+    dbPoolRecycle: cfg.mysql.poolRecycle,
+    shared: { claimName: "jupyterhub-shared", mountPath: cfg.nfs.shared.mountPath, readOnlyForUsers: cfg.nfs.shared.readOnlyForUsers },
     ldap: ldapAuthSettings(cfg.ldap, cfg.namespace),
     ldapCaConfigMap: "jupyterhub-ldap-ca",
     ingressTlsSecret: cfg.ingress.enabled ? (cfg.ingress.tlsSecretName ?? "jupyterhub-tls") : undefined,
@@ -60,7 +61,7 @@ describe("jupyterhub: values against the chart's own schema", () => {
 
     it("values for login without LDAP validate too", () => {
         const none = parseConfig({ ldap: { mode: "none" }, hub: { authenticatorClass: "dummy" }, nfs: { shared: { enabled: false } } }, "dev");
-        const v = hubValues(none, { ...wiring(none), sharedClaimName: undefined });
+        const v = hubValues(none, { ...wiring(none), shared: undefined });
         assert.deepEqual(schemaErrors(v), []);
         assert.equal(get(v, "hub.config.JupyterHub.authenticator_class"), "dummy");
         assert.equal(get(v, "hub.config.Authenticator.allow_all"), true);

@@ -314,7 +314,8 @@ function generatedValues(): Json {
     const wiring: HubWiring = {
         dbUrl: localDbUrl(),
         homeStorageClass: cfg.nfs.homeStorageClass,
-        sharedClaimName: "jupyterhub-shared",
+        dbPoolRecycle: cfg.mysql.poolRecycle,
+        shared: { claimName: "jupyterhub-shared", mountPath: cfg.nfs.shared.mountPath, readOnlyForUsers: cfg.nfs.shared.readOnlyForUsers },
         ldap: inClusterAuthSettings(directory, cfg.namespace),
         ldapCaConfigMap: "jupyterhub-ldap-ca",
     };
