@@ -122,6 +122,7 @@ const CHART_VERSION: Check = [/^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/, 'mus
 const GPU: Check = [/^[a-z0-9.-]+\/[a-z0-9.-]+$/, 'must be an extended resource name such as "nvidia.com/gpu"'];
 const GROUP_DN = 'must be a full group DN such as "cn=jupyterhub,ou=groups,dc=example,dc=org" for an external directory';
 const INSECURE = 'must not be "insecure" for the in-cluster directory, which always serves TLS with the program\'s CA';
+const HOSTNAME: Check = [DNS_NAME, "must be a DNS host name such as hub.example.org"];
 const HIDDEN_DIRS = ["/home/jovyan", "/", "/etc", "/usr"];
 const LATE = "or idle servers outlive the timeout";
 const EXCLUSIVE = "are exclusive: give a certificate or name an existing Secret, not both";
@@ -337,7 +338,7 @@ const Culling = rule(
 const IngressOn = rule(
     obj("HTTPS at `host`", {
         enabled: z.literal(true),
-        host: required(`is required when ${NS}:ingress.enabled is true (e.g. hub.example.org)`, [DNS_NAME, "must be a DNS host name such as hub.example.org"]),
+        host: required(`is required when ${NS}:ingress.enabled is true (e.g. hub.example.org)`, HOSTNAME).describe("the hub's host name"),
         className: optStr().describe("IngressClass"),
         annotations: strMap().describe("annotations of the Ingress"),
         tlsSecretName: optStr([DNS_NAME, "must be a Secret name"]).describe("an existing kubernetes.io/tls Secret (e.g. from cert-manager)"),
