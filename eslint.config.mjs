@@ -4,7 +4,7 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: [".build/", "node_modules/", "**/*.js", "**/*.mjs"] },
+    { ignores: ["node_modules/", "**/*.js", "**/*.mjs"] },
     js.configs.recommended,
     ...tseslint.configs.recommendedTypeChecked,
     {

@@ -10,7 +10,7 @@ import * as z from "zod";
 
 import { inner, NS, objectsOf, PLAINTEXT, SECRET_KEYS, Sections } from "../config";
 
-const ROOT = path.resolve(__dirname, fs.existsSync(path.resolve(__dirname, "..", "Pulumi.yaml")) ? ".." : "../.."); // or compiled into .build/
+const ROOT = path.resolve(__dirname, "..");
 const BEGIN = "<!-- BEGIN configuration reference: written by `npm run docs` from config.ts -->";
 const END = "<!-- END configuration reference -->";
 
