@@ -3,7 +3,7 @@ import * as crypto from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { BackupConfig, MySqlConfig } from "../config";
+import { type BackupConfig, MYSQL_IMAGE, type MySqlConfig } from "../config";
 import { dependsOnList, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
 import { splitImage } from "./jupyterhub";
 import type { LdapTree } from "./openldap";
@@ -274,6 +274,9 @@ export class Backup extends pulumi.ComponentResource {
         const cfg = args.config;
         const ns = args.namespace;
         const db = args.database.config;
+        // mysqldump runs from the server's own image; for an external server (no mysql.image), from
+        // the image the program runs in-cluster servers with.
+        const clientImage = db.mode === "in-cluster" ? db.image : MYSQL_IMAGE;
         const parent = { parent: this };
         const before = dependsOnList(opts);
         const dbLabels = labels("backup-hub-db");
@@ -374,7 +377,7 @@ export class Backup extends pulumi.ComponentResource {
                 containers: [
                     {
                         name: "dump",
-                        image: db.image,
+                        image: clientImage,
                         command: ["sh", `${MOUNT.scripts}/${SCRIPTS.dumpHubDb}`],
                         env: toEnv(
                             hubDbEnv({
@@ -414,12 +417,12 @@ export class Backup extends pulumi.ComponentResource {
             { ...parent, dependsOn: ready },
         );
 
-        this.preUpgradeJobName = preUpgradeJobName(args.chartVersion, db.image);
+        this.preUpgradeJobName = preUpgradeJobName(args.chartVersion, clientImage);
         new k8s.batch.v1.Job(
             `${name}-before-upgrade`,
             {
                 metadata: { name: this.preUpgradeJobName, namespace: ns, labels: dbLabels },
-                spec: jobSpec(hubDbPod(preUpgradeLabel(args.chartVersion, db.image))),
+                spec: jobSpec(hubDbPod(preUpgradeLabel(args.chartVersion, clientImage))),
             },
             // Awaited: the hub, which depends on this component, is updated only after the dump.
             { ...parent, dependsOn: ready, customTimeouts: { create: "60m", update: "60m" } },
