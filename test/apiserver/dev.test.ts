@@ -13,8 +13,6 @@ const NS = "jhub-apiserver";
 
 apiServerSuite({ stack: "dev", namespace: NS, expected: devStackObjects(NS) });
 
-apiServerSuite({ stack: "dev", namespace: NS, expected: devStackObjects(NS) });
-
 // After the suite above has applied the CronJobs: the restore steps of docs/operations.md, with
 // the patch taken from the document itself, make Jobs the API server accepts, which run the
 // restore script in the CronJob's own pod (its labels, which the NetworkPolicies admit, its
