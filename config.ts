@@ -17,6 +17,11 @@ export type LdapMode = "in-cluster" | "external" | "none";
 export type MySqlMode = "in-cluster" | "external";
 export type TlsStrategy = "before_bind" | "on_connect" | "insecure";
 export type ServiceType = "ClusterIP" | "NodePort" | "LoadBalancer";
+/** Attribute of a group entry that lists its members: user DNs (member, uniqueMember) or login names (memberUid). */
+export type GroupMemberAttribute = "member" | "uniqueMember" | "memberUid";
+
+/** Where group shares live: `<export>/groups/<group>`, mounted at `/mnt/groups/<group>` in members' pods. */
+export const GROUP_SHARES = { dir: "groups", mountRoot: "/mnt/groups" } as const;
 
 export interface SharedVolumeConfig {
     enabled: boolean;
@@ -57,6 +62,8 @@ export interface NfsConfig {
     csiDriverVersion: string;
     /** Install csi-driver-nfs; false when the cluster already runs it (driver nfs.csi.k8s.io). */
     installCsiDriver: boolean;
+    /** JupyterHub group names; each gets GROUP_SHARES.dir/<group> on the export, mounted in its members' pods only. */
+    groupShares: string[];
 }
 
 export interface LdapUser {
@@ -83,6 +90,14 @@ export interface LdapConfig {
     groups: LdapGroup[];
     /** Group cns (in-cluster) or full group DNs (external) whose members may log in. Empty: every directory user. */
     allowedGroups: string[];
+    /** Group cns (in-cluster) or full group DNs (external) whose members are admins (and may log in), besides hub.admins. */
+    adminGroups: string[];
+    /** The user's directory groups become their JupyterHub groups at each login. Default: true in-cluster. */
+    syncGroups: boolean;
+    /** External directory: the one attribute group membership is read from. Unset: any of member, uniqueMember, memberUid. */
+    groupMemberAttribute?: GroupMemberAttribute;
+    /** Attribute naming a group in its DN ("cn" in cn=gpu,ou=groups,...): that value is its JupyterHub group name. */
+    groupNameAttribute: string;
     image: string;
     storageSize: string;
     storageClass?: string;
@@ -128,6 +143,8 @@ export interface ProfileConfig {
     gpuResource: string;
     nodeSelector: Record<string, string>;
     tolerations: Array<Record<string, string>>;
+    /** JupyterHub groups whose members are offered this profile. Empty: everybody. */
+    groups: string[];
 }
 
 export interface SingleUserConfig {
@@ -247,6 +264,8 @@ const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P|k|m)?$/;
 const UID = /^[a-z_][a-z0-9_.-]{0,31}$/;
 const SQL_IDENT = /^[a-zA-Z_][a-zA-Z0-9_]{0,31}$/;
+const GROUP_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/;
+const LDAP_ATTRIBUTE = /^[a-zA-Z][a-zA-Z0-9-]*$/;
 
 function show(v: unknown): string {
     return JSON.stringify(v) ?? String(v);
@@ -455,6 +474,7 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
         "shared",
         "csiDriverVersion",
         "installCsiDriver",
+        "groupShares",
     ]);
     const nfsMode = n.oneOf("mode", ["in-cluster", "external"] as const, "in-cluster");
     const nfsServer = n.optStr("server", {
@@ -516,8 +536,28 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
             expected: 'must be a release tag such as "v4.12.1"',
         }),
         installCsiDriver: n.bool("installCsiDriver", true),
+        groupShares: n.strList("groupShares", [], { re: GROUP_NAME, expected: 'must be a group name such as "course-101"' }),
     };
     checkNotLatest(n, "serverImage", nfs.serverImage);
+    nfs.groupShares.forEach((g, i) => {
+        if (nfs.groupShares.indexOf(g) !== i) problems.push(`${n.key(`groupShares[${i}]`)} "${g}" is listed twice`);
+    });
+    if (nfs.groupShares.length > 0) {
+        if (shared.subPath === GROUP_SHARES.dir) {
+            sh.problem(
+                "subPath",
+                shared.subPath,
+                `must not be "${GROUP_SHARES.dir}" while ${n.key("groupShares")} is set: group shares live in <export>/${GROUP_SHARES.dir}`,
+            );
+        }
+        if (shared.mountPath === GROUP_SHARES.mountRoot || shared.mountPath.startsWith(`${GROUP_SHARES.mountRoot}/`)) {
+            sh.problem(
+                "mountPath",
+                shared.mountPath,
+                `must not be ${GROUP_SHARES.mountRoot} or inside it while ${n.key("groupShares")} is set: group shares are mounted at ${GROUP_SHARES.mountRoot}/<group>`,
+            );
+        }
+    }
 
     // --- LDAP ---
     const l = top.sub("ldap");
@@ -541,6 +581,10 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
         "userAttribute",
         "searchUser",
         "caCert",
+        "adminGroups",
+        "syncGroups",
+        "groupMemberAttribute",
+        "groupNameAttribute",
         "password",
         "bindPassword",
     ]);
@@ -590,14 +634,17 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
         return { cn, members };
     });
     const allowedGroups = l.strList("allowedGroups", []);
+    const adminGroups = l.strList("adminGroups", []);
+    const cns = groups.map((x) => x.cn).join(", ") || "none defined";
     if (ldapMode === "in-cluster") {
-        allowedGroups.forEach((g, i) => {
-            if (!groups.some((x) => x.cn === g)) {
-                problems.push(
-                    `${l.key(`allowedGroups[${i}]`)} "${g}" is not one of ${NS}:ldap.groups (${groups.map((x) => x.cn).join(", ") || "none defined"})`,
-                );
-            }
-        });
+        for (const [k, list] of [
+            ["allowedGroups", allowedGroups],
+            ["adminGroups", adminGroups],
+        ] as const) {
+            list.forEach((g, i) => {
+                if (!groups.some((x) => x.cn === g)) problems.push(`${l.key(`${k}[${i}]`)} "${g}" is not one of ${NS}:ldap.groups (${cns})`);
+            });
+        }
         if (users.length === 0) {
             problems.push(`${l.key("users")} must list at least one user when ${l.key("mode")} is "in-cluster", or nobody can log in`);
         }
@@ -607,6 +654,40 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
             if (!isDn(g))
                 l.problem(`allowedGroups[${i}]`, g, 'must be a full group DN such as "cn=jupyterhub,ou=groups,dc=example,dc=org" for an external directory');
         });
+        adminGroups.forEach((g, i) => {
+            if (!isDn(g))
+                l.problem(`adminGroups[${i}]`, g, 'must be a full group DN such as "cn=hub-admins,ou=groups,dc=example,dc=org" for an external directory');
+        });
+    }
+    const syncGroups = l.bool("syncGroups", ldapMode === "in-cluster");
+    const groupNameAttribute = l.str("groupNameAttribute", "cn", { re: LDAP_ATTRIBUTE, expected: 'must be an LDAP attribute name such as "cn"' });
+    const groupMemberAttribute = l.has("groupMemberAttribute")
+        ? l.oneOf("groupMemberAttribute", ["member", "uniqueMember", "memberUid"] as const, "member")
+        : undefined;
+    if (ldapMode === "none") {
+        const noLdap = `is only used with LDAP login (${NS}:ldap.mode "in-cluster" or "external")`;
+        if (adminGroups.length > 0) l.problem("adminGroups", adminGroups, `${noLdap}; with ldap.mode "none" name the admins in ${NS}:hub.admins`);
+        if (l.has("syncGroups") && syncGroups) l.problem("syncGroups", syncGroups, `${noLdap}; remove it`);
+    }
+    if (ldapMode === "in-cluster" && groupNameAttribute !== "cn") {
+        l.problem("groupNameAttribute", groupNameAttribute, 'must be "cn" for the in-cluster directory, whose groups are cn=<name>,ou=<groupsOu>,<baseDn>');
+    }
+    if (ldapMode === "external" && syncGroups) {
+        // A synced group's JupyterHub name is the value of its DN's first attribute.
+        for (const [k, list] of [
+            ["allowedGroups", allowedGroups],
+            ["adminGroups", adminGroups],
+        ] as const) {
+            list.forEach((g, i) => {
+                if (isDn(g) && g.split("=")[0].trim().toLowerCase() !== groupNameAttribute.toLowerCase()) {
+                    l.problem(
+                        `${k}[${i}]`,
+                        g,
+                        `must start with "${groupNameAttribute}=" (${NS}:ldap.groupNameAttribute), which names its JupyterHub group when ${NS}:ldap.syncGroups is true`,
+                    );
+                }
+            });
+        }
     }
     const tlsStrategy = l.oneOf("tlsStrategy", ["before_bind", "on_connect", "insecure"] as const, ldapMode === "in-cluster" ? "on_connect" : "before_bind");
     const bindDnTemplates = l.strList("bindDnTemplates", []);
@@ -635,6 +716,10 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
         userAttribute: l.str("userAttribute", "uid"),
         searchUser: l.optStr("searchUser"),
         caCert: l.optStr("caCert"),
+        adminGroups,
+        syncGroups,
+        groupMemberAttribute,
+        groupNameAttribute,
     };
     checkNotLatest(l, "image", ldap.image);
     if (ldapMode === "external") {
@@ -655,9 +740,14 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
         }
     }
     if (ldapMode !== "external") {
-        for (const k of ["server", "bindDnTemplates", "searchUser", "caCert"]) {
+        for (const k of ["server", "bindDnTemplates", "searchUser", "caCert", "groupMemberAttribute"]) {
             if (l.has(k)) l.problem(k, l.raw(k), `is only used when ${NS}:ldap.mode is "external"`);
         }
+    }
+    if (ldapMode === "in-cluster") {
+        nfs.groupShares.forEach((g, i) => {
+            if (!groups.some((x) => x.cn === g)) problems.push(`${n.key(`groupShares[${i}]`)} "${g}" is not one of ${NS}:ldap.groups (${cns})`);
+        });
     }
     if (ldapMode === "in-cluster" && tlsStrategy === "insecure") {
         l.problem("tlsStrategy", tlsStrategy, 'must not be "insecure" for the in-cluster directory, which always serves TLS with the program\'s CA');
@@ -784,6 +874,7 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
             "gpuResource",
             "nodeSelector",
             "tolerations",
+            "groups",
         ]);
         const slug = p.str("slug", "", { re: DNS_LABEL, expected: 'must be a DNS label such as "gpu"' });
         if (!p.has("slug")) problems.push(`${p.key("slug")} is required for every profile`);
@@ -813,8 +904,14 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
             }),
             nodeSelector: p.strMap("nodeSelector"),
             tolerations,
+            groups: p.strList("groups", [], { re: GROUP_NAME, expected: 'must be a group name such as "gpu"' }),
         };
         if (profile.image) checkNotLatest(p, "image", profile.image);
+        if (ldapMode === "in-cluster") {
+            profile.groups.forEach((g, j) => {
+                if (!groups.some((x) => x.cn === g)) problems.push(`${p.key(`groups[${j}]`)} "${g}" is not one of ${NS}:ldap.groups (${cns})`);
+            });
+        }
         return profile;
     });
     const slugs = profiles.map((p) => p.slug);
@@ -823,6 +920,11 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
     });
     if (profiles.filter((p) => p.default).length > 1) {
         problems.push(`${NS}:profiles has more than one profile with default: true; mark exactly one`);
+    }
+    if (profiles.length > 0 && profiles.every((p) => p.groups.length > 0)) {
+        problems.push(
+            `${NS}:profiles limits every profile to groups (profiles[].groups); leave at least one profile without groups, or users outside them have no server to start`,
+        );
     }
 
     // --- Culling ---
