@@ -12,6 +12,7 @@ import {
     NfsStorage,
     OpenLdap,
     SHARED_CLAIM,
+    GROUP_SHARES_CLAIM,
     skipAwaitTransform,
 } from "./components";
 
@@ -50,6 +51,7 @@ const hub = new JupyterHub(
         dbUrlWithoutPassword: database.hubDbUrlWithoutPassword,
         homeStorageClass: cfg.nfs.homeStorageClass,
         sharedClaimName: storage.sharedClaimName ? SHARED_CLAIM : undefined,
+        groupSharesClaimName: storage.groupSharesClaimName ? GROUP_SHARES_CLAIM : undefined,
         ldap: ldapAuthSettings(cfg.ldap, cfg.namespace),
         ldapCaCert: directory ? directory.caCert : cfg.ldap.caCert,
         ldapSearchPassword: cfg.secretsPresent.ldapBindPassword ? secretConfig.requireSecret("ldapBindPassword") : undefined,

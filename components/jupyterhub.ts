@@ -8,6 +8,7 @@ import * as tls from "@pulumi/tls";
 
 import { ConfigError, type HubConfig, type PlatformConfig, type ProfileConfig } from "../config";
 import { dependsOnList, labels, transformOpts } from "./common";
+import { directoryGroups, directoryGroupsPy, groupSearchConfig, needsGroupAuthenticator, spawnHooks, spawnHooksPy } from "./groups";
 import { LDAP_CA_MOUNT, LdapAuthSettings } from "./openldap";
 
 /**
@@ -24,6 +25,8 @@ export interface HubWiring {
     dbUrl: string;
     homeStorageClass: string;
     sharedClaimName?: string;
+    /** Claim holding the group shares (nfs.groupShares), mounted by the spawn hook in members' pods. */
+    groupSharesClaimName?: string;
     /** Directory settings when login is LDAP (in-cluster or external). */
     ldap?: LdapAuthSettings;
     /** ConfigMap holding the directory's CA certificate as ca.crt. */
@@ -92,7 +95,7 @@ export function ldapAuthenticatorConfig(s: LdapAuthSettings): Values {
         c.lookup_dn_user_dn_attribute = "cn";
     }
     if (s.allowedGroups.length > 0) c.allowed_groups = s.allowedGroups;
-    return c;
+    return { ...c, ...groupSearchConfig(s.groupMemberAttribute) };
 }
 
 function profileEntry(p: ProfileConfig): Values {
@@ -135,21 +138,6 @@ export const CORE_RESOURCES = {
 } as const;
 
 /**
- * Python run by the hub: admins get the shared volume writable while users get it read-only.
- * The mount list is copied, never modified in place, because spawners share config objects.
- */
-export const SHARED_RW_FOR_ADMINS = `
-def _shared_volume_writable_for_admins(spawner):
-    if spawner.user.admin:
-        spawner.volume_mounts = [
-            dict(m, readOnly=False) if m.get("name") == "shared" else m
-            for m in spawner.volume_mounts
-        ]
-
-c.KubeSpawner.pre_spawn_hook = _shared_volume_writable_for_admins
-`.trimStart();
-
-/**
  * The z2jh chart values for a stack. Pure, and free of secrets: those reach the hub through
  * HUB_SECRET. The proxy's token is the one value z2jh reads only from its own Secret: the chart
  * generates it and keeps it through `lookup`, which helm.v4.Chart runs against the live cluster.
@@ -158,6 +146,8 @@ export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
     const su = cfg.singleuser;
     const image = splitImage(su.image);
 
+    // Python the hub runs after the chart's own configuration, in the order of the keys.
+    const extraConfig: Values = {};
     const hubConfig: Values = {
         JupyterHub: {
             admin_access: true,
@@ -174,6 +164,12 @@ export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
         hubConfig.LDAPAuthenticator = ldapAuthenticatorConfig(w.ldap);
         // JupyterHub 5 admits nobody without an allow rule: with no groups, every directory user.
         (hubConfig.Authenticator as Values).allow_all = w.ldap.allowedGroups.length === 0;
+        const groups = directoryGroups(cfg.ldap, cfg.profiles, cfg.nfs.groupShares);
+        if (groups && needsGroupAuthenticator(groups)) {
+            if (groups.searched.length > 0) (hubConfig.LDAPAuthenticator as Values).allowed_groups = groups.searched.map((g) => g.dn);
+            (hubConfig.Authenticator as Values).manage_groups = groups.sync;
+            extraConfig["20-directory-groups"] = directoryGroupsPy(groups);
+        }
     } else {
         (hubConfig.JupyterHub as Values).authenticator_class = cfg.hub.authenticatorClass;
         // The dummy authenticator has no user list of its own (dev stacks only; refused on prod).
@@ -195,12 +191,12 @@ export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
         capacity: su.storageCapacity,
         dynamic: { storageClass: w.homeStorageClass, storageAccessModes: ["ReadWriteOnce"] },
     };
-    const extraConfig: Values = {};
     if (w.sharedClaimName) {
         storage.extraVolumes = [{ name: "shared", persistentVolumeClaim: { claimName: w.sharedClaimName } }];
         storage.extraVolumeMounts = [{ name: "shared", mountPath: cfg.nfs.shared.mountPath, readOnly: cfg.nfs.shared.readOnlyForUsers }];
-        if (cfg.nfs.shared.readOnlyForUsers) extraConfig["10-shared-volume-admins"] = SHARED_RW_FOR_ADMINS;
     }
+    const hooks = spawnHooks(cfg, w);
+    if (hooks) extraConfig["10-spawn-hooks"] = spawnHooksPy(hooks);
 
     const singleuser: Values = {
         image: { name: image.name, tag: image.tag },
@@ -345,6 +341,8 @@ export interface JupyterHubArgs {
     homeStorageClass: string;
     /** ReadWriteMany claim mounted in every user pod. Default: none. */
     sharedClaimName?: string;
+    /** ReadWriteMany claim holding the group shares, mounted in members' pods. Default: none. */
+    groupSharesClaimName?: string;
     /** Directory settings when login is LDAP. */
     ldap?: LdapAuthSettings;
     /** PEM CA of the directory, mounted into the hub. */
@@ -441,6 +439,7 @@ export class JupyterHub extends pulumi.ComponentResource {
             dbUrl: args.dbUrlWithoutPassword,
             homeStorageClass: args.homeStorageClass,
             sharedClaimName: args.sharedClaimName,
+            groupSharesClaimName: args.groupSharesClaimName,
             ldap: args.ldap,
             ldapCaConfigMap,
             ingressTlsSecret: tlsName,
