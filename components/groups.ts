@@ -135,24 +135,31 @@ c.JupyterHub.authenticator_class = DirectoryGroupsLDAPAuthenticator
 `;
 }
 
+/** The claim holding every group share (one subPath per group), and the groups that have one. */
+export interface GroupSharesMount {
+    claimName: string;
+    groups: string[];
+}
+
 export interface SpawnHooks {
     /** Admins get the volume named "shared" writable (it is mounted read-only for users). */
     sharedWritableForAdmins: boolean;
-    /** The claim holding every group share, and the groups that have one. */
-    groupShares?: { claimName: string; groups: string[] };
+    /** The group shares, mounted in members' pods. */
+    groupShares?: GroupSharesMount;
     /** Profile slug to the groups it is offered to; profiles not listed are offered to everybody. */
     profileGroups: Record<string, string[]>;
 }
 
-/** The spawn hooks a stack needs: undefined when it needs none. */
+/** The spawn hooks for the profiles and the volumes users' pods mount: undefined when none is needed. */
 export function spawnHooks(
-    cfg: { nfs: { shared: { readOnlyForUsers: boolean }; groupShares: string[] }; profiles: ProfileConfig[] },
-    w: { sharedClaimName?: string; groupSharesClaimName?: string },
+    profiles: ProfileConfig[],
+    volumes: { shared?: { readOnlyForUsers: boolean }; groupShares?: GroupSharesMount },
 ): SpawnHooks | undefined {
+    const shares = volumes.groupShares;
     const hooks: SpawnHooks = {
-        sharedWritableForAdmins: Boolean(w.sharedClaimName) && cfg.nfs.shared.readOnlyForUsers,
-        groupShares: w.groupSharesClaimName && cfg.nfs.groupShares.length > 0 ? { claimName: w.groupSharesClaimName, groups: cfg.nfs.groupShares } : undefined,
-        profileGroups: Object.fromEntries(cfg.profiles.filter((p) => p.groups.length > 0).map((p) => [p.slug, p.groups])),
+        sharedWritableForAdmins: volumes.shared?.readOnlyForUsers ?? false,
+        groupShares: shares && shares.groups.length > 0 ? shares : undefined,
+        profileGroups: Object.fromEntries(profiles.filter((p) => p.groups.length > 0).map((p) => [p.slug, p.groups])),
     };
     if (!hooks.sharedWritableForAdmins && !hooks.groupShares && Object.keys(hooks.profileGroups).length === 0) return undefined;
     return hooks;

@@ -6,9 +6,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 
-import { ConfigError, type HubConfig, type PlatformConfig, type ProfileConfig } from "../config";
+import { ConfigError, type HubConfig, type IngressConfig, type PlatformConfig, type ProfileConfig } from "../config";
 import { dependsOnList, labels, transformOpts } from "./common";
-import { directoryGroups, directoryGroupsPy, groupSearchConfig, needsGroupAuthenticator, spawnHooks, spawnHooksPy } from "./groups";
+import { type DirectoryGroups, directoryGroupsPy, groupSearchConfig, type GroupSharesMount, needsGroupAuthenticator, spawnHooks, spawnHooksPy } from "./groups";
 import { LDAP_CA_MOUNT, LdapAuthSettings } from "./openldap";
 
 /**
@@ -19,16 +19,31 @@ import { LDAP_CA_MOUNT, LdapAuthSettings } from "./openldap";
  */
 export const HUB_SECRET = "hub-secrets";
 
+/** The config sections the hub reads: the chart and login, users' servers, culling, ingress. */
+export type HubSections = Pick<PlatformConfig, "hub" | "singleuser" | "profiles" | "culling" | "ingress">;
+
+/** The shared volume as users' pods mount it. */
+export interface SharedMount {
+    claimName: string;
+    mountPath: string;
+    /** Read-only for users, writable for admins. */
+    readOnlyForUsers: boolean;
+}
+
 /** What the values need from the other components. None of it is secret. */
 export interface HubWiring {
     /** SQLAlchemy URL of the hub database without its password (hubSecretData adds it). */
     dbUrl: string;
+    /** Seconds after which pooled database connections are recycled (config mysql.poolRecycle). */
+    dbPoolRecycle: number;
     homeStorageClass: string;
-    sharedClaimName?: string;
-    /** Claim holding the group shares (nfs.groupShares), mounted by the spawn hook in members' pods. */
-    groupSharesClaimName?: string;
+    shared?: SharedMount;
+    /** The group shares' claim and the groups that have one (nfs.groupShares), mounted by the spawn hook in members' pods. */
+    groupShares?: GroupSharesMount;
     /** Directory settings when login is LDAP (in-cluster or external). */
     ldap?: LdapAuthSettings;
+    /** What the hub does with the directory's groups (directoryGroups), with LDAP login. */
+    directoryGroups?: DirectoryGroups;
     /** ConfigMap holding the directory's CA certificate as ca.crt. */
     ldapCaConfigMap?: string;
     /** kubernetes.io/tls Secret for the ingress host. */
@@ -142,7 +157,7 @@ export const CORE_RESOURCES = {
  * HUB_SECRET. The proxy's token is the one value z2jh reads only from its own Secret: the chart
  * generates it and keeps it through `lookup`, which helm.v4.Chart runs against the live cluster.
  */
-export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
+export function hubValues(cfg: HubSections, w: HubWiring): Values {
     const su = cfg.singleuser;
     const image = splitImage(su.image);
 
@@ -152,7 +167,7 @@ export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
         JupyterHub: {
             admin_access: true,
             // Recycle pooled connections before MySQL's wait_timeout closes them under the hub.
-            db_kwargs: { pool_recycle: cfg.mysql.poolRecycle },
+            db_kwargs: { pool_recycle: w.dbPoolRecycle },
         },
         Authenticator: {
             admin_users: cfg.hub.admins,
@@ -164,7 +179,7 @@ export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
         hubConfig.LDAPAuthenticator = ldapAuthenticatorConfig(w.ldap);
         // JupyterHub 5 admits nobody without an allow rule: with no groups, every directory user.
         (hubConfig.Authenticator as Values).allow_all = w.ldap.allowedGroups.length === 0;
-        const groups = directoryGroups(cfg.ldap, cfg.profiles, cfg.nfs.groupShares);
+        const groups = w.directoryGroups;
         if (groups && needsGroupAuthenticator(groups)) {
             if (groups.searched.length > 0) (hubConfig.LDAPAuthenticator as Values).allowed_groups = groups.searched.map((g) => g.dn);
             (hubConfig.Authenticator as Values).manage_groups = groups.sync;
@@ -191,11 +206,11 @@ export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
         capacity: su.storageCapacity,
         dynamic: { storageClass: w.homeStorageClass, storageAccessModes: ["ReadWriteOnce"] },
     };
-    if (w.sharedClaimName) {
-        storage.extraVolumes = [{ name: "shared", persistentVolumeClaim: { claimName: w.sharedClaimName } }];
-        storage.extraVolumeMounts = [{ name: "shared", mountPath: cfg.nfs.shared.mountPath, readOnly: cfg.nfs.shared.readOnlyForUsers }];
+    if (w.shared) {
+        storage.extraVolumes = [{ name: "shared", persistentVolumeClaim: { claimName: w.shared.claimName } }];
+        storage.extraVolumeMounts = [{ name: "shared", mountPath: w.shared.mountPath, readOnly: w.shared.readOnlyForUsers }];
     }
-    const hooks = spawnHooks(cfg, w);
+    const hooks = spawnHooks(cfg.profiles, w);
     if (hooks) extraConfig["10-spawn-hooks"] = spawnHooksPy(hooks);
 
     const singleuser: Values = {
@@ -318,33 +333,39 @@ export function assertLocalChart(hub: HubConfig, env: Record<string, string | un
 }
 
 /** The URL users open: the ingress host, else the proxy Service inside the cluster. */
-export function hubUrl(cfg: PlatformConfig): string {
-    if (cfg.ingress.enabled) return `https://${cfg.ingress.host}/`;
-    return `http://proxy-public.${cfg.namespace}.svc.cluster.local/`;
+export function hubUrl(ingress: IngressConfig, namespace: string): string {
+    return ingress.enabled ? `https://${ingress.host}/` : `http://proxy-public.${namespace}.svc.cluster.local/`;
 }
 
 /** Name of the kubernetes.io/tls Secret for the ingress: the given one, or the program's own. */
-export function ingressTlsSecretName(cfg: PlatformConfig): string | undefined {
-    if (!cfg.ingress.enabled) return undefined;
-    return cfg.ingress.tlsSecretName ?? "jupyterhub-tls";
+export function ingressTlsSecretName(ingress: IngressConfig): string | undefined {
+    return ingress.enabled ? (ingress.tlsSecretName ?? "jupyterhub-tls") : undefined;
 }
 
 export interface JupyterHubArgs {
-    config: PlatformConfig;
+    namespace: string;
+    /** The config sections of the hub. */
+    config: HubSections;
+    /** Create the chart's objects without waiting for readiness (config skipAwait). */
+    skipAwait: boolean;
     /** Generated hub secrets. */
     secrets: { cookieSecret: pulumi.Output<string>; cryptKeeperKey: pulumi.Output<string> };
     /** SQLAlchemy URL of the hub database, password included. Secret. */
     dbUrl: pulumi.Output<string>;
     /** The same URL without its password, for the chart values. */
     dbUrlWithoutPassword: string;
+    /** Seconds after which pooled database connections are recycled (config mysql.poolRecycle). */
+    dbPoolRecycle: number;
     /** StorageClass of per-user home volumes. */
     homeStorageClass: string;
-    /** ReadWriteMany claim mounted in every user pod. Default: none. */
-    sharedClaimName?: string;
-    /** ReadWriteMany claim holding the group shares, mounted in members' pods. Default: none. */
-    groupSharesClaimName?: string;
+    /** The ReadWriteMany volume mounted in every user pod. Default: none. */
+    shared?: SharedMount;
+    /** The ReadWriteMany claim holding the group shares, mounted in members' pods. Default: none. */
+    groupShares?: GroupSharesMount;
     /** Directory settings when login is LDAP. */
     ldap?: LdapAuthSettings;
+    /** What the hub does with the directory's groups, with LDAP login. */
+    directoryGroups?: DirectoryGroups;
     /** PEM CA of the directory, mounted into the hub. */
     ldapCaCert?: pulumi.Input<string>;
     /** Search user's password for an external directory with lookup_dn (config key ldapBindPassword). */
@@ -370,7 +391,7 @@ export class JupyterHub extends pulumi.ComponentResource {
     constructor(name: string, args: JupyterHubArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub:index:JupyterHub", name, {}, opts);
         const cfg = args.config;
-        const ns = cfg.namespace;
+        const ns = args.namespace;
         const parent = { parent: this };
         const before = dependsOnList(opts);
 
@@ -385,12 +406,13 @@ export class JupyterHub extends pulumi.ComponentResource {
             before.push(cm);
             ldapCaConfigMap = "jupyterhub-ldap-ca";
         }
-        const tlsName = ingressTlsSecretName(cfg);
-        if (tlsName && !cfg.ingress.tlsSecretName) {
+        const tlsName = ingressTlsSecretName(cfg.ingress);
+        const ingress = cfg.ingress;
+        if (tlsName && ingress.enabled && !ingress.tlsSecretName) {
             let cert: pulumi.Input<string>;
             let key: pulumi.Input<string>;
-            if (cfg.ingress.tlsCert && args.ingressTlsKey) {
-                cert = cfg.ingress.tlsCert;
+            if (ingress.tlsCert && args.ingressTlsKey) {
+                cert = ingress.tlsCert;
                 key = args.ingressTlsKey;
             } else {
                 // No certificate given: a self-signed one, so the hub is never served in clear text.
@@ -399,8 +421,8 @@ export class JupyterHub extends pulumi.ComponentResource {
                     `${name}-ingress`,
                     {
                         privateKeyPem: pk.privateKeyPem,
-                        subject: { commonName: cfg.ingress.host! },
-                        dnsNames: [cfg.ingress.host!],
+                        subject: { commonName: ingress.host },
+                        dnsNames: [ingress.host],
                         validityPeriodHours: 24 * 365,
                         earlyRenewalHours: 24 * 30,
                         allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
@@ -437,10 +459,12 @@ export class JupyterHub extends pulumi.ComponentResource {
 
         this.values = hubValues(cfg, {
             dbUrl: args.dbUrlWithoutPassword,
+            dbPoolRecycle: args.dbPoolRecycle,
             homeStorageClass: args.homeStorageClass,
-            sharedClaimName: args.sharedClaimName,
-            groupSharesClaimName: args.groupSharesClaimName,
+            shared: args.shared,
+            groupShares: args.groupShares,
             ldap: args.ldap,
+            directoryGroups: args.directoryGroups,
             ldapCaConfigMap,
             ingressTlsSecret: tlsName,
         });
@@ -452,12 +476,12 @@ export class JupyterHub extends pulumi.ComponentResource {
                 name: ns,
                 namespace: ns,
                 values: this.values,
-                skipAwait: cfg.skipAwait,
+                skipAwait: args.skipAwait,
             },
             { ...parent, dependsOn: before, transforms: [stableChecksums(this.values, cfg.hub.chartVersion)] },
         );
 
-        this.url = hubUrl(cfg);
+        this.url = hubUrl(cfg.ingress, ns);
         this.registerOutputs({ url: this.url });
     }
 }

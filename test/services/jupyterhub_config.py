@@ -1,4 +1,4 @@
-# JupyterHub config for the services suites, test/services/*.services.ts (not used by the
+# JupyterHub config for the services suites, test/services/*.test.ts (not used by the
 # deployment).
 #
 # Part 1 applies the chart values and the hub's existing Secret the program generates, the way
