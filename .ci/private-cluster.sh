@@ -5,9 +5,11 @@
 # that a developer's cluster and the other suites are not disturbed, and stops it on exit. Bases
 # in use: 10000 apiserver, 14000 reliability, 20000 e2e, 24000 bench: every port stays below 32768, where Linux's ephemeral range begins (an outgoing connection
 # holding 42380 once stopped etcd from starting).
-bash .ci/toolchain.sh node k8s helm
+# shellcheck source=.ci/node-env.sh
+. .ci/node-env.sh
+bash .ci/toolchain.sh k8s helm
 # shellcheck disable=SC1091
-. "${JHUB_TOOLCHAIN_DIR:-$HOME/.cache/jhub-toolchain}/env.sh"
+. "$JHUB_TOOLCHAIN_DIR/env.sh"
 export JHUB_CLUSTER_DIR="${JHUB_CLUSTER_DIR:-$(mktemp -d "/tmp/jhub-cluster-${SUITE:?}.XXXXXX")}"
 base=${CLUSTER_PORT_BASE:?}
 (( base + 6443 < 32768 )) || { echo "CLUSTER_PORT_BASE $base puts ports in the ephemeral range (>= 32768)" >&2; exit 1; }

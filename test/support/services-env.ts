@@ -12,7 +12,8 @@ import { ROOT, run } from "./helpers";
 export { run };
 
 /** Keep in step with .ci/services-setup.sh. */
-export const CHP_VERSION = "5.2.0";
+/** configurable-http-proxy's version, pinned in .ci/lib.sh with the rest of the toolchain. */
+export const CHP_VERSION = /^CHP_VERSION=(\S+)/m.exec(fs.readFileSync(path.join(ROOT, ".ci", "lib.sh"), "utf8"))![1];
 export const CACHE = process.env.JHUB_SERVICES_CACHE ?? path.join(process.env.HOME ?? "/root", ".cache", "jhub-services");
 export const REQUIREMENTS = path.join(ROOT, "test", "services", "requirements.txt");
 const SETUP_HINT = "run .ci/services-setup.sh (as root) to install slapd, ldap-utils, MariaDB, the hub venv and configurable-http-proxy";
