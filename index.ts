@@ -6,6 +6,8 @@ import {
     assertLocalChart,
     Backup,
     ClusterAccess,
+    directoryGroups,
+    GROUP_SHARES_CLAIM,
     HubSecrets,
     JupyterHub,
     ldapAuthSettings,
@@ -68,7 +70,9 @@ const hub = new JupyterHub(
         shared: storage.sharedClaimName
             ? { claimName: SHARED_CLAIM, mountPath: nfs.shared.mountPath, readOnlyForUsers: nfs.shared.readOnlyForUsers }
             : undefined,
+        groupShares: storage.groupSharesClaimName ? { claimName: GROUP_SHARES_CLAIM, groups: nfs.groupShares } : undefined,
         ldap: ldapAuthSettings(ldap, ns),
+        directoryGroups: directoryGroups(ldap, cfg.profiles, nfs.groupShares),
         ldapCaCert: directory ? directory.caCert : ldap.mode === "external" ? ldap.caCert : undefined,
         ldapSearchPassword: cfg.secretsPresent.ldapBindPassword ? secret("ldapBindPassword") : undefined,
         ingressTlsKey: cfg.secretsPresent.ingressTlsKey ? secret("ingressTlsKey") : undefined,

@@ -75,15 +75,16 @@ const exists1 = (o: string, ns = NS) => exists(kindOf(o), nameOf(o), isClusterSc
 const jsonpath = (kind: string, name: string, expr: string, ns: string | null = NS) =>
     kubectl(["get", kind, name, ...(ns ? ["-n", ns] : []), "-o", `jsonpath=${expr}`]);
 
-/** Every object of the program outside the chart; the LDAP sync Job's name carries a hash. */
+/** Every object of the program outside the chart but the LDAP sync Job, whose name carries a hash. */
 const PROGRAM_OBJECTS = devStackObjects(NS).filter((o) => !o.startsWith("Job/openldap-sync-"));
 /** The backups' schedules and the dump before an upgrade (components/backup.ts). */
 const BACKUP_CRONJOBS = ["CronJob/backup-hub-db", "CronJob/backup-directory"];
 const PRE_UPGRADE_JOB = "Job/hub-db-before-chart-4-4-0-mysql-8-4-7";
-/** What a retaining `pulumi destroy` leaves, besides the namespace and the shared PV. */
+/** What a retaining `pulumi destroy` leaves, besides the namespace and the shared and group shares' PVs. */
 const KEPT = [
     "PersistentVolumeClaim/nfs-server-data",
     "PersistentVolumeClaim/jupyterhub-shared",
+    "PersistentVolumeClaim/jupyterhub-group-shares",
     "PersistentVolumeClaim/openldap-data",
     "PersistentVolumeClaim/mysql-data",
     "PersistentVolumeClaim/backups",
@@ -258,12 +259,11 @@ describe("real engine: the dev stack against a real API server", () => {
 
         pulumi(["destroy", "--yes", "--skip-preview"], "destroy");
 
-        const missing = [...KEPT, "PersistentVolumeClaim/claim-demo", `Namespace/${NS}`, `PersistentVolume/${NS}-shared`].filter((o) => !exists1(o));
+        const keptPvs = [`PersistentVolume/${NS}-shared`, `PersistentVolume/${NS}-group-shares`];
+        const missing = [...KEPT, "PersistentVolumeClaim/claim-demo", `Namespace/${NS}`, ...keptPvs].filter((o) => !exists1(o));
         assert.deepEqual(missing, [], "kept with the data");
         assert.equal(jsonpath("pvc", "claim-demo", "{.status.phase}"), "Bound");
-        const gone = [...PROGRAM_OBJECTS, ...CHART_OBJECTS].filter(
-            (o) => !KEPT.includes(o) && o !== `Namespace/${NS}` && o !== `PersistentVolume/${NS}-shared`,
-        );
+        const gone = [...PROGRAM_OBJECTS, ...CHART_OBJECTS].filter((o) => !KEPT.includes(o) && o !== `Namespace/${NS}` && !keptPvs.includes(o));
         const left = gone.filter((o) => exists1(o));
         assert.deepEqual(left, [], `still in the cluster after destroy: ${left.join(", ")}`);
         const state = JSON.parse(pulumi(["stack", "export"])) as { deployment: { resources?: unknown[] } };
