@@ -3,6 +3,8 @@ import { before, describe, it } from "node:test";
 
 import * as pulumi from "@pulumi/pulumi";
 
+import { sshaHash } from "../components/openldap";
+import { derivedUserPassword, derivedUserSalt } from "../components/secrets";
 import { at, get } from "./helpers";
 import { exportedOutputs, isSecretWrapped, plainStrings, ProgramRun, reveal, runProgram } from "./program";
 
@@ -185,6 +187,49 @@ describe("program (dev stack): secrets stay secret", () => {
         }
         assert.equal(run.outputs.hubUrl, "http://proxy-public.jupyterhub-dev.svc.cluster.local/");
         assert.deepEqual(run.outputs.ldapUsers, ["uid=demo,ou=people,dc=dev,dc=jupyterhub,dc=local", "uid=outsider,ou=people,dc=dev,dc=jupyterhub,dc=local"]);
+    });
+});
+
+describe("program (dev stack): directory users cost no resources of their own", () => {
+    /** The master key as the mocks generated it (RandomBytes openldap-user-passwords). */
+    const master = () => Buffer.from(String(run.byName("openldap-user-passwords", "RandomBytes").outputs.base64), "base64");
+
+    it("one generated master key; no random resource per user", () => {
+        const random = run.resources.filter((r) => r.type.startsWith("random:")).map((r) => r.name);
+        assert.deepEqual(random.filter((n) => n.startsWith("openldap-")).sort(), ["openldap-admin", "openldap-user-passwords"]);
+        assert.deepEqual(run.byName("openldap-user-passwords", "RandomBytes").inputs, { length: 32 });
+        assert.equal(master().length, 32);
+    });
+
+    it("each user's password (stack output) is the one derived from the master, and the tree holds its salted hash", () => {
+        const passwords = run.outputs.ldapUserPasswords as Record<string, string>;
+        const files = reveal(run.byName("openldap-bootstrap", "Secret").inputs.stringData) as Record<string, string>;
+        for (const uid of ["demo", "outsider"]) {
+            assert.equal(passwords[uid], derivedUserPassword(master(), uid));
+            const hash = sshaHash(passwords[uid], derivedUserSalt(master(), uid));
+            assert.ok(files["tree.ldif"].includes(`dn: uid=${uid},ou=people,dc=dev,dc=jupyterhub,dc=local\n`));
+            assert.ok(files["tree.ldif"].includes(`userPassword: ${hash}\n`), `${uid}'s hash in tree.ldif`);
+            assert.ok(files["passwords.ldif"].includes(`userPassword: ${hash}\n`), `${uid}'s hash in passwords.ldif`);
+        }
+        assert.equal(files.uids, "demo\noutsider\n");
+    });
+
+    it("no user's password appears anywhere in any object, Secrets included (only hashes reach the cluster)", () => {
+        const passwords = Object.values(run.outputs.ldapUserPasswords as Record<string, string>);
+        for (const r of run.resources) {
+            const text = JSON.stringify(reveal(r.inputs));
+            for (const pw of passwords) assert.ok(!text.includes(pw), `${r.type} ${r.name} holds a user's password`);
+        }
+    });
+
+    it("the sync Job is named after the master key's fingerprint, never after the key or a password", () => {
+        const job = run.ofType("kubernetes:batch/v1:Job")[0];
+        const name = get(job.inputs, "metadata.name");
+        assert.match(String(name), /^openldap-sync-[0-9a-f]{16}$/);
+        assert.equal(isSecretWrapped(get(job.inputs, "metadata")), false);
+        const fingerprint = (reveal(run.byName("openldap-bootstrap", "Secret").inputs.stringData) as Record<string, string>).fingerprint;
+        assert.match(fingerprint, /^[0-9a-f]{16}$/);
+        assert.ok(!master().toString("hex").includes(fingerprint));
     });
 });
 

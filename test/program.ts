@@ -12,6 +12,8 @@ export interface Registered {
     name: string;
     /** Inputs with secret values still wrapped. */
     inputs: Record<string, unknown>;
+    /** What the mocks answered: the inputs and what a provider would compute (generated secrets). */
+    outputs: Record<string, unknown>;
     /** Names of the resources this one was told to depend on (dependsOn), by resource name. */
     dependsOn: string[];
     /** The retainOnDelete option: `pulumi destroy` leaves the object in the cluster. */
@@ -100,6 +102,7 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
                     type: args.type,
                     name: args.name,
                     inputs,
+                    outputs: state,
                     dependsOn: deps.get(`${args.type}::${args.name}`) ?? [],
                     retainOnDelete: retained.has(`${args.type}::${args.name}`),
                 });

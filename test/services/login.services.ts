@@ -7,9 +7,11 @@
 //
 // What comes from the program, through the same pure functions the components call:
 //   - the stack config: parseConfig(Pulumi.dev.yaml);
-//   - the directory: ldapTree, sshaHash, bootstrapLdif (loaded with slapadd before start, as the
-//     image loads LDAP_CUSTOM_LDIF_DIR), groupSyncLdif (applied with ldapmodify over LDAPS, as the
-//     sync Job does), ldapCertDnsNames (the server certificate's SANs);
+//   - the directory: ldapTree, users' passwords derived from a master key (userCredentials, as the
+//     component derives them), bootstrapLdif (loaded with slapadd before start, as the image loads
+//     LDAP_CUSTOM_LDIF_DIR), the sync Job's script (syncScript with bootstrapFiles, run with dash
+//     and mawk as in the Debian 12 image, over LDAPS as the admin: groups, new and removed users,
+//     a new master key, 1000 users), ldapCertDnsNames (the server certificate's SANs);
 //   - the database: hubDatabaseSql (run as root, as the mysql image runs /docker-entrypoint-initdb.d)
 //     and hubDbUrl;
 //   - the hub: inClusterAuthSettings, hubValues (and so ldapAuthenticatorConfig) and hubSecretData:
@@ -57,10 +59,20 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { parseConfig, PlatformConfig } from "../../config";
+import { type LdapConfig, parseConfig, PlatformConfig } from "../../config";
 import { hubSecretData, HubWiring, hubValues } from "../../components/jupyterhub";
 import { hubDatabaseSql, hubDbUrl } from "../../components/mysql";
-import { bootstrapLdif, groupSyncLdif, inClusterAuthSettings, ldapCertDnsNames, ldapTree, sshaHash } from "../../components/openldap";
+import {
+    bootstrapFiles,
+    bootstrapLdif,
+    inClusterAuthSettings,
+    ldapCertDnsNames,
+    ldapTree,
+    sshaHash,
+    syncScript,
+    userCredentials,
+} from "../../components/openldap";
+import { derivedUserPassword, masterFingerprint } from "../../components/secrets";
 import { rawStackConfig, ROOT } from "../helpers";
 import { alnum, findTools, freePort, portOpen, run, Service, tail, Tools, waitFor } from "./env";
 
@@ -77,7 +89,9 @@ const services: Service[] = [];
 let state = "";
 let tools: Tools;
 const ports = { ldap: 0, ldaps: 0, mysql: 0, hub: 0, proxy: 0, proxyApi: 0 };
-const passwords: Record<string, string> = {};
+/** Each user's password, derived from the directory's master key as the component derives it. */
+let passwords: Record<string, string> = {};
+const master = crypto.randomBytes(32);
 const secrets = { ldapAdmin: alnum(32), mysqlHub: alnum(32), apiToken: crypto.randomBytes(32).toString("hex") };
 const hubSecrets = {
     // The shape of HubSecrets' values: 32 random bytes in hex.
@@ -206,12 +220,12 @@ function slapdConf(): string {
 async function startLdap(): Promise<void> {
     fs.mkdirSync(p("ldap", "data"), { recursive: true });
     fs.writeFileSync(p("ldap", "slapd.conf"), slapdConf());
-    const hashes: Record<string, string> = {};
-    for (const u of cfg.ldap.users) {
-        passwords[u.uid] = alnum(20);
-        hashes[u.uid] = sshaHash(passwords[u.uid], crypto.randomBytes(8));
-    }
-    fs.writeFileSync(p("ldap", "tree.ldif"), bootstrapLdif(cfg.ldap, hashes));
+    const creds = userCredentials(
+        master,
+        cfg.ldap.users.map((u) => u.uid),
+    );
+    passwords = creds.passwords;
+    fs.writeFileSync(p("ldap", "tree.ldif"), bootstrapLdif(cfg.ldap, creds.hashes));
     run(tools.slapadd, ["-f", p("ldap", "slapd.conf"), "-l", p("ldap", "tree.ldif")]);
     // -d: stay in the foreground (logging connections and operations), so the test owns the process.
     const slapd = new Service(
@@ -222,16 +236,67 @@ async function startLdap(): Promise<void> {
     );
     services.push(slapd);
     await waitFor("slapd", () => portOpen(ports.ldaps), slapd, 20_000);
-    // As the sync Job: group membership reset to the config, over LDAPS as the admin.
-    fs.writeFileSync(p("ldap", "groups.ldif"), groupSyncLdif(cfg.ldap));
-    ldap(tools.ldapmodify, ["-D", tree.adminDn, "-w", secrets.ldapAdmin, "-f", p("ldap", "groups.ldif")]);
+    // The sync Job's first run: group membership reset to the config, the master key recorded.
+    firstSync = sync(cfg.ldap, master).output;
+}
+
+let syncRuns = 0;
+let firstSync = "";
+
+/**
+ * Runs the sync Job's script against slapd as the Job runs it: the bootstrap Secret's files
+ * (bootstrapFiles for this config and master key, and the admin password) in a directory of their
+ * own, the script from syncScript, with dash and mawk (the image is Debian 12).
+ */
+function sync(ldapCfg: LdapConfig, key: Buffer): { output: string; seconds: number } {
+    const dir = p("sync", `run-${++syncRuns}`);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const hashes = userCredentials(
+        key,
+        ldapCfg.users.map((u) => u.uid),
+    ).hashes;
+    const files = { "admin-password": secrets.ldapAdmin, ...bootstrapFiles(ldapCfg, hashes, masterFingerprint(key)) };
+    for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text, { mode: 0o600 });
+    const script = syncScript(ldapTree(ldapCfg), { uri: `ldaps://127.0.0.1:${ports.ldaps}`, bootstrapDir: dir, caFile: p("tls", "ca", "ca.crt") });
+    fs.writeFileSync(path.join(dir, "sync.sh"), script);
+    // `awk` is mawk here, as in the image.
+    fs.mkdirSync(p("sync", "bin"), { recursive: true });
+    if (!fs.existsSync(p("sync", "bin", "awk"))) fs.symlinkSync(tools.mawk, p("sync", "bin", "awk"));
+    const t0 = Date.now();
+    const output = run(tools.dash, [path.join(dir, "sync.sh")], {
+        env: { ...process.env, PATH: `${p("sync", "bin")}:${process.env.PATH ?? ""}`, LDAPTLS_REQCERT: "demand" },
+    });
+    return { output, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** Whether the DN binds with the password. */
+function binds(dn: string, password: string): boolean {
+    try {
+        ldap(tools.ldapwhoami, ["-D", dn, "-w", password]);
+        return true;
+    } catch (e) {
+        if (/Invalid credentials \(49\)/.test(String(e))) return false;
+        throw e;
+    }
+}
+
+/** Whether the entry exists (seen by the admin). */
+function exists(dn: string): boolean {
+    try {
+        ldap(tools.ldapsearch, ["-LLL", "-D", tree.adminDn, "-w", secrets.ldapAdmin, "-b", dn, "-s", "base", "1.1"]);
+        return true;
+    } catch (e) {
+        if (/No such object \(32\)/.test(String(e))) return false;
+        throw e;
+    }
 }
 
 /** An ldap-utils command against the LDAPS port, verifying the server with the test's CA. */
-function ldap(cmd: string, args: string[]): string {
+function ldap(cmd: string, args: string[], input?: string): string {
     // By IP: libldap checks "localhost" against the machine's own name, not against "localhost".
     return run(cmd, ["-H", `ldaps://127.0.0.1:${ports.ldaps}`, "-x", ...args], {
         env: { ...process.env, LDAPTLS_CACERT: p("tls", "ca", "ca.crt"), LDAPTLS_REQCERT: "demand" },
+        ...(input === undefined ? {} : { input }),
     });
 }
 
@@ -664,5 +729,87 @@ describe(`login with real OpenLDAP, MariaDB and JupyterHub, configured from Pulu
         assertRefused(r, `${ADMIN} (hub trusts the wrong CA)`);
         // ldapauthenticator 2.0 raises on TLS errors (no "invalid password" page): the hub answers 500.
         assert.match(r.hubLog(), /CERTIFICATE_VERIFY_FAILED|certificate verify failed/, `hub log shows the TLS failure:\n${tail(hub.log, 30)}`);
+    });
+
+    // The sync Job against the running directory (after the logins above: it changes users).
+    const withUsers = (ldapCfg: LdapConfig, users: LdapConfig["users"], groups = ldapCfg.groups): LdapConfig => ({ ...ldapCfg, users, groups });
+    const NEWBIE = { uid: "newbie", givenName: "New", sn: "Comer" };
+    const changed = withUsers(
+        cfg.ldap,
+        [...cfg.ldap.users.filter((u) => u.uid !== OUTSIDER), NEWBIE],
+        cfg.ldap.groups.map((g) => ({ ...g, members: [...g.members.filter((m) => m !== OUTSIDER), NEWBIE.uid] })),
+    );
+
+    test("the sync's first run on a bootstrapped directory records the master key and adds nothing", () => {
+        assert.equal(firstSync, `passwords of ${cfg.ldap.users.length} users set from the master key ${masterFingerprint(master)}\ndirectory in sync\n`);
+        const ou = ldap(tools.ldapsearch, ["-LLL", "-D", tree.adminDn, "-w", secrets.ldapAdmin, "-b", tree.usersDn, "-s", "base", "description"]);
+        assert.match(ou, new RegExp(`description: jupyterhub-platform user passwords ${masterFingerprint(master)}`));
+        assert.ok(binds(tree.userDn(ADMIN), passwords[ADMIN]), "the derived password still binds");
+    });
+
+    test("a sync with nothing changed changes nothing", () => {
+        assert.equal(sync(cfg.ldap, master).output, "directory in sync\n");
+    });
+
+    test(`a user added to the config is added and binds with the derived password; ${OUTSIDER}, removed, is deleted`, () => {
+        const out = sync(changed, master).output;
+        assert.match(out, new RegExp(`adding new entry "${tree.userDn(NEWBIE.uid)}"`));
+        assert.match(out, new RegExp(`deleted ${tree.userDn(OUTSIDER)}`));
+        assert.doesNotMatch(out, /passwords of/, "the key did not change: no password is set");
+        assert.ok(binds(tree.userDn(NEWBIE.uid), derivedUserPassword(master, NEWBIE.uid)));
+        assert.ok(!exists(tree.userDn(OUTSIDER)), `${OUTSIDER} is gone`);
+        const members = ldap(tools.ldapsearch, [
+            "-LLL",
+            "-D",
+            tree.adminDn,
+            "-w",
+            secrets.ldapAdmin,
+            "-b",
+            tree.groupDn(ALLOWED_GROUP),
+            "-s",
+            "base",
+            "member",
+        ]);
+        assert.match(members, new RegExp(`member: ${tree.userDn(NEWBIE.uid)}`));
+        assert.ok(binds(tree.userDn(ADMIN), passwords[ADMIN]), `${ADMIN} is left as they were`);
+    });
+
+    test("a password set by hand lasts through a sync with the same master key", () => {
+        const dn = tree.userDn(ADMIN);
+        const ldif = `dn: ${dn}\nchangetype: modify\nreplace: userPassword\nuserPassword: ${sshaHash("set-by-hand", crypto.randomBytes(8))}\n-\n`;
+        ldap(tools.ldapmodify, ["-D", tree.adminDn, "-w", secrets.ldapAdmin], ldif);
+        assert.equal(sync(changed, master).output, "directory in sync\n");
+        assert.ok(binds(dn, "set-by-hand"));
+    });
+
+    test("a new master key gives every user a new password: the sync sets them all, the old ones stop working", () => {
+        const rotated = crypto.randomBytes(32);
+        const out = sync(changed, rotated).output;
+        assert.match(out, new RegExp(`passwords of ${changed.users.length} users set from the master key ${masterFingerprint(rotated)}`));
+        for (const u of changed.users) {
+            assert.ok(binds(tree.userDn(u.uid), derivedUserPassword(rotated, u.uid)), `${u.uid} binds with the new password`);
+            assert.ok(!binds(tree.userDn(u.uid), derivedUserPassword(master, u.uid)), `${u.uid}'s old password is refused`);
+        }
+        assert.ok(!binds(tree.userDn(ADMIN), "set-by-hand"));
+    });
+
+    test("1000 more users: added, then rotated, then removed, each in one sync of a few seconds", () => {
+        const students = Array.from({ length: 1000 }, (_, i) => ({ uid: `s${String(i + 1).padStart(4, "0")}`, givenName: "Student", sn: `Number ${i + 1}` }));
+        const course = withUsers(
+            changed,
+            [...changed.users, ...students],
+            changed.groups.map((g) => ({ ...g, members: [...g.members, ...students.map((x) => x.uid)] })),
+        );
+        const [k1, k2] = [crypto.randomBytes(32), crypto.randomBytes(32)];
+        const added = sync(course, k1);
+        assert.equal((added.output.match(/^adding new entry/gm) ?? []).length, 1000);
+        const rotated = sync(course, k2);
+        assert.match(rotated.output, new RegExp(`passwords of ${course.users.length} users set`));
+        for (const uid of ["s0001", "s0500", "s1000"]) assert.ok(binds(tree.userDn(uid), derivedUserPassword(k2, uid)), uid);
+        const removed = sync(changed, k2);
+        assert.equal((removed.output.match(/^deleted uid=s\d{4},/gm) ?? []).length, 1000);
+        assert.ok(!exists(tree.userDn("s0500")));
+        console.log(`sync of 1000 users: added in ${added.seconds} s, passwords set in ${rotated.seconds} s, removed in ${removed.seconds} s`);
+        for (const t of [added, rotated, removed]) assert.ok(t.seconds < 60, `${t.seconds} s`);
     });
 });
