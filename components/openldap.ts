@@ -367,14 +367,8 @@ export class OpenLdap extends pulumi.ComponentResource {
         // are derived from it (components/secrets.ts), so a user costs no resource of their own.
         // Replacing it changes every user's password; the sync Job sets them in the directory.
         const master = new random.RandomBytes(`${name}-user-passwords`, { length: 32 }, parent).base64.apply((b) => Buffer.from(b, "base64"));
-        const credentials = pulumi.secret(
-            master.apply((m) =>
-                userCredentials(
-                    m,
-                    cfg.users.map((u) => u.uid),
-                ),
-            ),
-        );
+        const uids = cfg.users.map((u) => u.uid);
+        const credentials = pulumi.secret(master.apply((m) => userCredentials(m, uids)));
         this.userPasswords = pulumi.secret(credentials.apply((c) => c.passwords));
         // Names the key without revealing it (an HMAC): plain, so that the Job's name can carry it.
         const fingerprint = pulumi.unsecret(master.apply(masterFingerprint));

@@ -220,10 +220,8 @@ function slapdConf(): string {
 async function startLdap(): Promise<void> {
     fs.mkdirSync(p("ldap", "data"), { recursive: true });
     fs.writeFileSync(p("ldap", "slapd.conf"), slapdConf());
-    const creds = userCredentials(
-        master,
-        cfg.ldap.users.map((u) => u.uid),
-    );
+    const uids = cfg.ldap.users.map((u) => u.uid);
+    const creds = userCredentials(master, uids);
     passwords = creds.passwords;
     fs.writeFileSync(p("ldap", "tree.ldif"), bootstrapLdif(cfg.ldap, creds.hashes));
     run(tools.slapadd, ["-f", p("ldap", "slapd.conf"), "-l", p("ldap", "tree.ldif")]);
@@ -251,10 +249,8 @@ let firstSync = "";
 function sync(ldapCfg: LdapConfig, key: Buffer): { output: string; seconds: number } {
     const dir = p("sync", `run-${++syncRuns}`);
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const hashes = userCredentials(
-        key,
-        ldapCfg.users.map((u) => u.uid),
-    ).hashes;
+    const uids = ldapCfg.users.map((u) => u.uid);
+    const { hashes } = userCredentials(key, uids);
     const files = { "admin-password": secrets.ldapAdmin, ...bootstrapFiles(ldapCfg, hashes, masterFingerprint(key)) };
     for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text, { mode: 0o600 });
     const script = syncScript(ldapTree(ldapCfg), { uri: `ldaps://127.0.0.1:${ports.ldaps}`, bootstrapDir: dir, caFile: p("tls", "ca", "ca.crt") });
