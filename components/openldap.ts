@@ -128,26 +128,15 @@ export function userCredentials(master: Buffer, uids: string[]): { passwords: Re
     return { passwords, hashes };
 }
 
-/** LDIF that sets every configured user's password hash (run by the sync Job when the master key changed). */
-export function passwordResetLdif(cfg: LdapConfig, hashes: Record<string, string>): string {
-    const t = ldapTree(cfg);
-    return (
-        cfg.users
-            .map((u) => {
-                const hash = hashes[u.uid];
-                if (!hash) throw new Error(`no password hash for LDAP user "${u.uid}"`);
-                return [`dn: ${t.userDn(u.uid)}`, "changetype: modify", "replace: userPassword", attr("userPassword", hash), "-"].join("\n");
-            })
-            .join("\n\n") + "\n"
-    );
-}
-
-/** The bootstrap Secret's files: the tree, the group reset, the password reset, the users to keep, the master's fingerprint. */
+/**
+ * The bootstrap Secret's files: the tree (with every user's hash: the sync Job takes the password
+ * reset from it too, rather than a second copy of every hash), the group reset, the users to keep,
+ * the master's fingerprint.
+ */
 export function bootstrapFiles(cfg: LdapConfig, hashes: Record<string, string>, fingerprint: string): Record<string, string> {
     return {
         "tree.ldif": bootstrapLdif(cfg, hashes),
         "groups.ldif": groupSyncLdif(cfg),
-        "passwords.ldif": passwordResetLdif(cfg, hashes),
         uids: cfg.users.map((u) => `${u.uid}\n`).join(""),
         fingerprint,
     };
@@ -288,7 +277,11 @@ fi
 marker="${PASSWORD_MARKER} $(cat ${file("fingerprint")})"
 recorded=$(as_admin ldapsearch -LLL -o ldif-wrap=no -b "$people" -s base '(objectClass=*)' description | sed -n 's/^description: //p')
 if [ "$recorded" != "$marker" ]; then
-  as_admin ldapmodify -f ${file("passwords.ldif")} >/dev/null
+  # Each user's entry in the tree, as a modification of its userPassword.
+  awk 'BEGIN { RS = "" }
+       /\nuserPassword:/ { n = split($0, line, "\n"); printf "%s\nchangetype: modify\nreplace: userPassword\n", line[1]
+                            for (i = 2; i <= n; i++) if (line[i] ~ /^userPassword:/) print line[i]
+                            printf "-\n\n" }' ${file("tree.ldif")} | as_admin ldapmodify >/dev/null
   printf 'dn: %s\nchangetype: modify\nreplace: description\ndescription: %s\n-\n' "$people" "$marker" | as_admin ldapmodify >/dev/null
   echo "passwords of $(grep -c . ${file("uids")}) users set from the master key $(cat ${file("fingerprint")})"
 fi
