@@ -307,14 +307,21 @@ echo "directory in sync"
 `;
 }
 
-/** The sync Job's name: a digest of the tree's shape (users, groups) and of the master key's fingerprint. */
-export function syncJobName(cfg: LdapConfig, fingerprint: string): string {
+/**
+ * The sync Job's name: a digest of the tree's shape (users, groups), known at the first preview.
+ * The master key is not in it (a new stack's key is not known before it is generated); the Job
+ * carries the key's fingerprint in the annotation SYNC_KEY_ANNOTATION and is replaced when it changes.
+ */
+export function syncJobName(cfg: LdapConfig): string {
     const digest = crypto
         .createHash("sha256")
-        .update(JSON.stringify([cfg.baseDn, cfg.users.map((u) => u.uid), cfg.groups, fingerprint]))
+        .update(JSON.stringify([cfg.baseDn, cfg.users.map((u) => u.uid), cfg.groups]))
         .digest("hex");
     return `openldap-sync-${digest.slice(0, 16)}`;
 }
+
+/** Annotation of the sync Job: the fingerprint of the master key its passwords come from. */
+export const SYNC_KEY_ANNOTATION = "platform.jupyterhub.org/user-password-key";
 
 /** A word for sh: single-quoted, with single quotes inside escaped. */
 export function shellQuote(s: string): string {
@@ -530,8 +537,8 @@ export class OpenLdap extends pulumi.ComponentResource {
             parent,
         );
         // Users and groups added to or removed from the config after the first start, and a new
-        // master key, reach the directory here: the Job is replaced, and so re-run, whenever one changes.
-        const jobName = fingerprint.apply((fp) => syncJobName(cfg, fp));
+        // master key, reach the directory here: the Job is replaced, and so re-run, whenever one
+        // changes (its name, or the key's fingerprint in its annotation).
         const script = new k8s.core.v1.ConfigMap(
             `${name}-sync`,
             {
@@ -547,7 +554,7 @@ export class OpenLdap extends pulumi.ComponentResource {
         new k8s.batch.v1.Job(
             `${name}-sync`,
             {
-                metadata: { name: jobName, namespace: ns, labels: syncLabels },
+                metadata: { name: syncJobName(cfg), namespace: ns, labels: syncLabels, annotations: { [SYNC_KEY_ANNOTATION]: fingerprint } },
                 spec: {
                     backoffLimit: 4,
                     template: {
@@ -578,7 +585,8 @@ export class OpenLdap extends pulumi.ComponentResource {
                     },
                 },
             },
-            { ...parent, dependsOn: [deployment, service] },
+            // A Job's pods cannot be changed: a new key means a new Job of the same name, so the old one goes first.
+            { ...parent, dependsOn: [deployment, service], replaceOnChanges: ["metadata.annotations"], deleteBeforeReplace: true },
         );
 
         this.registerOutputs({ caCert: this.caCert, adminPassword: this.adminPassword, userPasswords: this.userPasswords });

@@ -221,14 +221,16 @@ describe("program (dev stack): directory users cost no resources of their own", 
         }
     });
 
-    it("the sync Job is named after the master key's fingerprint, never after the key or a password", () => {
+    it("the sync Job: named without the key (known at a first preview), the key's fingerprint in an annotation that replaces it", () => {
         const job = run.ofType("kubernetes:batch/v1:Job")[0];
-        const name = get(job.inputs, "metadata.name");
-        assert.match(String(name), /^openldap-sync-[0-9a-f]{16}$/);
+        assert.match(String(get(job.inputs, "metadata.name")), /^openldap-sync-[0-9a-f]{16}$/);
         assert.equal(isSecretWrapped(get(job.inputs, "metadata")), false);
         const fingerprint = (reveal(run.byName("openldap-bootstrap", "Secret").inputs.stringData) as Record<string, string>).fingerprint;
         assert.match(fingerprint, /^[0-9a-f]{16}$/);
-        assert.ok(!master().toString("hex").includes(fingerprint));
+        assert.deepEqual(get(job.inputs, "metadata.annotations"), { "platform.jupyterhub.org/user-password-key": fingerprint });
+        assert.ok(!master().toString("hex").includes(fingerprint) && !master().toString("base64").includes(fingerprint));
+        assert.deepEqual(job.replaceOnChanges, ["metadata.annotations"]);
+        assert.equal(job.deleteBeforeReplace, true, "a replacement of the same name must delete the old Job first");
     });
 });
 

@@ -18,6 +18,9 @@ export interface Registered {
     dependsOn: string[];
     /** The retainOnDelete option: `pulumi destroy` leaves the object in the cluster. */
     retainOnDelete: boolean;
+    /** The replaceOnChanges and deleteBeforeReplace options. */
+    replaceOnChanges: string[];
+    deleteBeforeReplace: boolean;
 }
 
 export function isSecretWrapped(v: unknown): v is { value: unknown } {
@@ -60,6 +63,7 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
     const generatedSecrets: string[] = [];
     const deps = new Map<string, string[]>();
     const retained = new Set<string>();
+    const replacing = new Map<string, { replaceOnChanges: string[]; deleteBeforeReplace: boolean }>();
 
     await pulumi.runtime.setMocks(
         {
@@ -105,6 +109,8 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
                     outputs: state,
                     dependsOn: deps.get(`${args.type}::${args.name}`) ?? [],
                     retainOnDelete: retained.has(`${args.type}::${args.name}`),
+                    replaceOnChanges: replacing.get(`${args.type}::${args.name}`)?.replaceOnChanges ?? [],
+                    deleteBeforeReplace: replacing.get(`${args.type}::${args.name}`)?.deleteBeforeReplace ?? false,
                 });
                 return { id: `${args.name}-id`, state };
             },
@@ -130,7 +136,8 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
     delete process.env.JUPYTERHUB_CHART_DIR;
     let mod: Record<string, unknown> = {};
     await pulumi.runtime.runInPulumiStack(async () => {
-        // Records dependsOn and retainOnDelete as the program states them (mocks see neither).
+        // Records dependsOn, retainOnDelete, replaceOnChanges and deleteBeforeReplace as the program
+        // states them (mocks see none of them).
         pulumi.runtime.registerStackTransformation((a) => {
             const d = a.opts.dependsOn;
             const list = (Array.isArray(d) ? d : d ? [d] : []) as pulumi.Resource[];
@@ -140,6 +147,10 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
                 list.map((r) => (r as unknown as { __name?: string }).__name ?? "?"),
             );
             if (a.opts.retainOnDelete) retained.add(key);
+            replacing.set(key, {
+                replaceOnChanges: a.opts.replaceOnChanges ?? [],
+                deleteBeforeReplace: (a.opts as pulumi.CustomResourceOptions).deleteBeforeReplace ?? false,
+            });
             return undefined;
         });
         mod = await import("../index");
