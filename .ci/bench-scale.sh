@@ -7,4 +7,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SUITE=scale CLUSTER_PORT_BASE=16000
 # shellcheck source=.ci/engine-cluster.sh
 . .ci/engine-cluster.sh
-node .build/test/bench/scale.js
+node --import tsx test/bench/scale.ts

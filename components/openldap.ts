@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 
-import { ConfigError, type LdapConfig, type TlsStrategy } from "../config";
+import { ConfigError, type ExternalLdap, type InClusterLdap, NS, type TlsStrategy } from "../config";
 import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
 import { derivedUserPassword, derivedUserSalt, masterFingerprint, USER_SALT_BYTES } from "./secrets";
 
@@ -27,7 +27,7 @@ export interface LdapTree {
     groupDn(cn: string): string;
 }
 
-export function ldapTree(cfg: Pick<LdapConfig, "baseDn" | "usersOu" | "groupsOu">): LdapTree {
+export function ldapTree(cfg: Pick<InClusterLdap, "baseDn" | "usersOu" | "groupsOu">): LdapTree {
     const usersDn = `ou=${cfg.usersOu},${cfg.baseDn}`;
     const groupsDn = `ou=${cfg.groupsOu},${cfg.baseDn}`;
     return {
@@ -55,7 +55,7 @@ function attr(name: string, value: string): string {
 }
 
 /** The root entry for a base DN such as dc=example,dc=org or o=Example. */
-function baseEntry(cfg: Pick<LdapConfig, "baseDn" | "organisation">): string[] {
+function baseEntry(cfg: Pick<InClusterLdap, "baseDn" | "organisation">): string[] {
     const [first] = cfg.baseDn.split(",");
     const [type, value] = first.split("=").map((s) => s.trim());
     if (type.toLowerCase() === "dc") {
@@ -71,7 +71,7 @@ function baseEntry(cfg: Pick<LdapConfig, "baseDn" | "organisation">): string[] {
  * The whole bootstrap tree as LDIF: base entry, people and groups OUs, users with salted
  * password hashes, groups (groupOfNames) with their members. `hashes` maps uid to {SSHA} hash.
  */
-export function bootstrapLdif(cfg: LdapConfig, hashes: Record<string, string>): string {
+export function bootstrapLdif(cfg: InClusterLdap, hashes: Record<string, string>): string {
     const t = ldapTree(cfg);
     const entries: string[][] = [
         baseEntry(cfg),
@@ -106,7 +106,7 @@ export function bootstrapLdif(cfg: LdapConfig, hashes: Record<string, string>): 
 }
 
 /** LDIF that makes group membership match the config (run after the tree exists). */
-export function groupSyncLdif(cfg: LdapConfig): string {
+export function groupSyncLdif(cfg: InClusterLdap): string {
     const t = ldapTree(cfg);
     return (
         cfg.groups
@@ -133,7 +133,7 @@ export function userCredentials(master: Buffer, uids: string[]): { passwords: Re
  * reset from it too, rather than a second copy of every hash), the group reset, the users to keep,
  * the master's fingerprint.
  */
-export function bootstrapFiles(cfg: LdapConfig, hashes: Record<string, string>, fingerprint: string): Record<string, string> {
+export function bootstrapFiles(cfg: InClusterLdap, hashes: Record<string, string>, fingerprint: string): Record<string, string> {
     return {
         "tree.ldif": bootstrapLdif(cfg, hashes),
         "groups.ldif": groupSyncLdif(cfg),
@@ -149,14 +149,14 @@ export const SECRET_LIMIT_BYTES = 1024 * 1024;
  * Refuses a directory whose bootstrap Secret would not fit in Kubernetes. Its size does not depend
  * on the secrets (hashes and fingerprint have a fixed length), so it is known before anything runs.
  */
-export function bootstrapSizeProblems(cfg: LdapConfig, adminPasswordLength = 32): string[] {
+export function bootstrapSizeProblems(cfg: InClusterLdap, adminPasswordLength = 32): string[] {
     const placeholder = sshaHash("", Buffer.alloc(USER_SALT_BYTES));
     const files = bootstrapFiles(cfg, Object.fromEntries(cfg.users.map((u) => [u.uid, placeholder])), "0".repeat(16));
     const bytes = adminPasswordLength + Object.values(files).reduce((sum, f) => sum + Buffer.byteLength(f, "utf8"), 0);
     if (bytes <= SECRET_LIMIT_BYTES) return [];
     const fits = Math.floor((cfg.users.length * SECRET_LIMIT_BYTES) / bytes);
     return [
-        `jupyterhub:ldap.users: ${cfg.users.length} users make the directory's bootstrap data ${Math.ceil(bytes / 1024)} KiB, ` +
+        `${NS}:ldap.users lists ${cfg.users.length} users, which make the directory's bootstrap data ${Math.ceil(bytes / 1024)} KiB, ` +
             `over the ${SECRET_LIMIT_BYTES / 1024} KiB a Kubernetes Secret holds; bootstrap at most about ${fits} users with these names and groups ` +
             `in-cluster, or use a directory of your own (ldap.mode "external")`,
     ];
@@ -184,7 +184,7 @@ export interface LdapAuthSettings {
 }
 
 /** Authenticator settings for the in-cluster directory, derived from the tree it is bootstrapped with. */
-export function inClusterAuthSettings(cfg: LdapConfig, namespace: string): LdapAuthSettings {
+export function inClusterAuthSettings(cfg: InClusterLdap, namespace: string): LdapAuthSettings {
     const t = ldapTree(cfg);
     return {
         serverAddress: `openldap.${namespace}.svc.cluster.local`,
@@ -199,9 +199,9 @@ export function inClusterAuthSettings(cfg: LdapConfig, namespace: string): LdapA
 }
 
 /** Authenticator settings for an external directory, from config. */
-export function externalAuthSettings(cfg: LdapConfig): LdapAuthSettings {
+export function externalAuthSettings(cfg: ExternalLdap): LdapAuthSettings {
     return {
-        serverAddress: cfg.server!,
+        serverAddress: cfg.server,
         port: cfg.port ?? (cfg.tlsStrategy === "on_connect" ? 636 : 389),
         tlsStrategy: cfg.tlsStrategy,
         bindDnTemplates: cfg.bindDnTemplates,
@@ -215,7 +215,7 @@ export function externalAuthSettings(cfg: LdapConfig): LdapAuthSettings {
 }
 
 /** What the authenticator is told for the stack's directory mode; undefined without LDAP. */
-export function ldapAuthSettings(cfg: LdapConfig, namespace: string): LdapAuthSettings | undefined {
+export function ldapAuthSettings(cfg: InClusterLdap | ExternalLdap | { mode: "none" }, namespace: string): LdapAuthSettings | undefined {
     if (cfg.mode === "in-cluster") return inClusterAuthSettings(cfg, namespace);
     if (cfg.mode === "external") return externalAuthSettings(cfg);
     return undefined;
@@ -312,7 +312,7 @@ echo "directory in sync"
  * The master key is not in it (a new stack's key is not known before it is generated); the Job
  * carries the key's fingerprint in the annotation SYNC_KEY_ANNOTATION and is replaced when it changes.
  */
-export function syncJobName(cfg: LdapConfig): string {
+export function syncJobName(cfg: InClusterLdap): string {
     const digest = crypto
         .createHash("sha256")
         .update(JSON.stringify([cfg.baseDn, cfg.users.map((u) => u.uid), cfg.groups]))
@@ -332,7 +332,7 @@ export interface OpenLdapArgs {
     /** Namespace to deploy into. */
     namespace: pulumi.Input<string>;
     /** Validated `ldap` config with mode "in-cluster". */
-    config: LdapConfig;
+    config: InClusterLdap;
     /** Options of the directory's volume, kept by `pulumi destroy` unless data is deleted (ClusterAccess.keep). */
     keep: pulumi.CustomResourceOptions;
 }

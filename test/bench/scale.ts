@@ -13,7 +13,7 @@
 // and the goals (300 users: no-op preview at most 1.5x, up at most 2x the 2-user stack;
 // adding a user changes the directory's bootstrap data and its sync Job, nothing else). Exits 1
 // when a goal is missed.
-import { EngineProject, waitFor } from "../e2e/project";
+import { EngineProject, waitFor } from "../support/engine-project";
 
 const SIZES = (process.env.SCALE_USERS ?? "2,300,1000").split(",").map(Number);
 const ROUNDS = Number(process.env.SCALE_ROUNDS ?? 3);
