@@ -8,7 +8,8 @@
 //   "3"/"true", as `pulumi config set --path` stores them), quantity, image, oneOf, list, strMap.
 //   `.describe()` comes last; `.meta({ shown })` documents a default that depends on other keys.
 // - A field of one mode goes in that mode's object (`mode` of nfs/ldap/mysql, ingress `enabled`):
-//   components see it, typed, only in that mode, and elsewhere it is refused by name.
+//   components see it, typed, only in that mode, and elsewhere it is refused by name (INSTEAD:
+//   a key's own advice there).
 // - A check of one value goes on its field (.regex, .refine); one across fields is a `rule`, which
 //   runs even when other fields are wrong (guard with `ok("field")`), so that every problem is
 //   reported at once. Checks across sections: configSchema. New secrets: SECRET_KEYS + index.ts.
@@ -29,6 +30,13 @@ export const PLAINTEXT: Record<string, string> = {
     "mysql.password": MYSQL_SECRET,
     "mysql.rootPassword": MYSQL_SECRET,
     "ingress.tlsKey": "`pulumi config set --secret ingressTlsKey < tls.key`",
+};
+
+const LDAP_ONLY = `is only used with LDAP login (${NS}:ldap.mode "in-cluster" or "external")`;
+/** Keys of other modes whose line says what to do instead of the generic "remove it, or change the mode". */
+const INSTEAD: Record<string, string> = {
+    "ldap.adminGroups": `${LDAP_ONLY}; with ldap.mode "none" name the admins in ${NS}:hub.admins`,
+    "ldap.syncGroups": `${LDAP_ONLY}; remove it`,
 };
 
 // ---------------------------------------------------------------- field helpers
@@ -115,12 +123,21 @@ function byMode<const T extends readonly [z.ZodObject, ...z.ZodObject[]]>(key: s
 
 const HOST: Check = [/^[a-zA-Z0-9.-]+$/, "must be a host name without scheme or port"];
 const NAME: Check = [/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/, "must be a plain group name"];
+const groupName = (example: string) => text([NAME[0], `must be a group name such as "${example}"`]);
+/** Where group shares live: `<export>/groups/<group>`, mounted at `/mnt/groups/<group>` in members' pods. */
+export const GROUP_SHARES = { dir: "groups", mountRoot: "/mnt/groups" } as const;
 const UID: Check = [/^[a-z_][a-z0-9_.-]{0,31}$/, "must be a POSIX-style user name (lower case, starts with a letter)"];
 const OCTAL: Check = [/^0[0-7]{0,4}$/, 'must be an octal mode such as "0777", or "0" to leave directories as created'];
 const SUBDIR: Check = [/^[a-zA-Z0-9._-]+$/, "must be a single directory name (letters, digits, '.', '_', '-')"];
 const CHART_VERSION: Check = [/^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/, 'must be an exact chart version such as "4.4.0"'];
 const GPU: Check = [/^[a-z0-9.-]+\/[a-z0-9.-]+$/, 'must be an extended resource name such as "nvidia.com/gpu"'];
 const GROUP_DN = 'must be a full group DN such as "cn=jupyterhub,ou=groups,dc=example,dc=org" for an external directory';
+const ADMIN_GROUP_DN = 'must be a full group DN such as "cn=hub-admins,ou=groups,dc=example,dc=org" for an external directory';
+const ADMIN_GROUPS =
+    "groups (in-cluster: cns; external: full DNs) whose members are admins besides `hub.admins`, and may log in; leaving them takes admin away at the next login";
+const SYNC_GROUPS =
+    "the user's directory groups become their JupyterHub groups at each login (`Authenticator.manage_groups`), for profiles, group shares and roles";
+const GROUP_NAME_ATTRIBUTE = "the DN attribute naming a group: `cn=gpu,...` is the JupyterHub group `gpu`";
 const INSECURE = 'must not be "insecure" for the in-cluster directory, which always serves TLS with the program\'s CA';
 const HOSTNAME: Check = [DNS_NAME, "must be a DNS host name such as hub.example.org"];
 const HIDDEN_DIRS = ["/home/jovyan", "/", "/etc", "/usr"];
@@ -154,6 +171,9 @@ const nfsCommon = {
     shared: Shared.prefault({}),
     csiDriverVersion: str("v4.12.1", [/^v[0-9]+\.[0-9]+\.[0-9]+$/, 'must be a release tag such as "v4.12.1"']).describe("csi-driver-nfs version"),
     installCsiDriver: bool(true).describe("`false` when the cluster already runs csi-driver-nfs (one per cluster)"),
+    groupShares: list(groupName("course-101")).describe(
+        "JupyterHub groups, each given `<export>/groups/<group>` mounted read-write at `/mnt/groups/<group>` in its members' pods only (in-cluster LDAP: cns of `ldap.groups`)",
+    ),
 };
 
 const Nfs = byMode("mode", [
@@ -171,6 +191,18 @@ const Nfs = byMode("mode", [
         ...nfsCommon,
     }),
 ]);
+/** Group shares: each group once, and apart from the shared volume's directory and mount. */
+const NfsWithGroupShares = rule(Nfs, (n, add, ok) => {
+    if (!ok("mode", "groupShares")) return;
+    n.groupShares.forEach((g, i) => n.groupShares.indexOf(g) !== i && add(["groupShares", i], `"${g}" is listed twice`, true));
+    const [{ dir, mountRoot: root }, set] = [GROUP_SHARES, `while ${NS}:nfs.groupShares is set`];
+    if (n.groupShares.length === 0) return;
+    if (ok("shared.subPath") && n.shared.subPath === dir) add(["shared", "subPath"], `must not be "${dir}" ${set}: group shares live in <export>/${dir}`);
+    const inside = (p: string) => p === root || p.startsWith(`${root}/`);
+    if (ok("shared.mountPath") && inside(n.shared.mountPath)) {
+        add(["shared", "mountPath"], `must not be ${root} or inside it ${set}: group shares are mounted at ${root}/<group>`);
+    }
+});
 
 const baseDn = text().refine(isDn, 'must look like "dc=example,dc=org"').default("dc=example,dc=org").describe("base DN of the directory");
 const email: Check = [/^[^@\s]+@[^@\s]+$/, "must be an e-mail address"];
@@ -193,6 +225,12 @@ const LdapInCluster = rule(
         ),
         groups: list(LdapGroup).describe("`[{cn, members: [uid]}]`; membership is reset to this list on every change"),
         allowedGroups: list(text()).describe("cns of the groups whose members may log in; empty: every directory user"),
+        adminGroups: list(text()).describe(ADMIN_GROUPS),
+        syncGroups: bool(true).describe(SYNC_GROUPS),
+        groupNameAttribute: text()
+            .refine((a) => a === "cn", 'must be "cn" for the in-cluster directory, whose groups are cn=<name>,ou=<groupsOu>,<baseDn>')
+            .default("cn")
+            .describe(GROUP_NAME_ATTRIBUTE),
         image: image().default("symas/openldap:2.6.8-debian-12").describe("image of the directory server"),
         storageSize: quantity().default("1Gi").describe("its volume"),
         storageClass: clusterDefault("StorageClass of its volume"),
@@ -215,7 +253,9 @@ const LdapInCluster = rule(
         }
         const cns = l.groups.map((g) => g.cn);
         const groups = `${NS}:ldap.groups (${cns.join(", ") || "none defined"})`;
-        if (ok("allowedGroups")) l.allowedGroups.forEach((g, i) => cns.includes(g) || add(["allowedGroups", i], `"${g}" is not one of ${groups}`, true));
+        for (const k of ["allowedGroups", "adminGroups"] as const) {
+            if (ok(k)) l[k].forEach((g, i) => cns.includes(g) || add([k, i], `"${g}" is not one of ${groups}`, true));
+        }
     },
 );
 
@@ -232,6 +272,14 @@ const LdapExternal = rule(
         userAttribute: str("uid").describe("attribute holding the login name (with `lookupDn`)"),
         searchUser: optStr().describe("DN the hub searches as (with `lookupDn`); its password is the secret key `ldapBindPassword`"),
         caCert: optStr().describe("PEM certificate of the CA that signed the directory's certificate"),
+        adminGroups: list(text().refine(isDn, ADMIN_GROUP_DN)).describe(ADMIN_GROUPS),
+        syncGroups: bool(false).describe(SYNC_GROUPS),
+        groupsOu: str("groups", OU).describe("OU of the groups"),
+        groupMemberAttribute: z
+            .enum(["member", "uniqueMember", "memberUid"])
+            .optional()
+            .describe("the one attribute groups list members in: `member` or `uniqueMember` (user DNs) or `memberUid` (login names); unset: any of them"),
+        groupNameAttribute: str("cn", [/^[a-zA-Z][a-zA-Z0-9-]*$/, 'must be an LDAP attribute name such as "cn"']).describe(GROUP_NAME_ATTRIBUTE),
     }),
     (l, add, ok) => {
         const example = `e.g. ["uid={username},ou=people,${l.baseDn}"]`;
@@ -244,6 +292,12 @@ const LdapExternal = rule(
         if (ok("tlsStrategy", "caCert") && l.tlsStrategy !== "insecure" && l.caCert !== undefined && !PEM_CERT.test(l.caCert)) {
             add(["caCert"], "must be a PEM certificate (-----BEGIN CERTIFICATE-----)");
         }
+        if (!ok("syncGroups", "groupNameAttribute") || !l.syncGroups) return;
+        // A synced group's JupyterHub name is the value of its DN's first attribute.
+        const attr = l.groupNameAttribute;
+        const unnamed = (dn: string) => dn.split("=")[0].trim().toLowerCase() !== attr.toLowerCase();
+        const fix = `must start with "${attr}=" (${NS}:ldap.groupNameAttribute), which names its JupyterHub group when ${NS}:ldap.syncGroups is true`;
+        for (const k of ["allowedGroups", "adminGroups"] as const) l[k].forEach((dn, i) => ok(`${k}.${i}`) && unnamed(dn) && add([k, i], fix));
     },
 );
 
@@ -322,6 +376,7 @@ const Profile = z
         gpuResource: str("nvidia.com/gpu", GPU),
         nodeSelector: strMap(),
         tolerations: list(z.strictObject({ key: optStr(), operator: optStr(), value: optStr(), effect: optStr() })),
+        groups: list(groupName("gpu")),
     })
     .transform((p) => ({ ...p, displayName: p.displayName ?? p.slug }));
 
@@ -361,6 +416,8 @@ const Ingress = z.preprocess(
     byMode("enabled", [obj("no Ingress: the proxy's Service only", { enabled: z.literal(false).default(false) }), IngressOn]),
 );
 
+const ALL_LIMITED =
+    "limits every profile to groups (profiles[].groups); leave at least one profile without groups, or users outside them have no server to start";
 const secret = (description: string) => z.string({ error: "must be a string secret" }).optional().meta({ shown: "secret" }).describe(description);
 
 /** Every key of the `jupyterhub:` namespace, in the order of Pulumi.yaml and the README. */
@@ -370,7 +427,7 @@ export const Sections = z.strictObject({
         "`retain`: `pulumi destroy` keeps the namespace and all data (homes, shared, LDAP and MySQL volumes); `delete`: destroy deletes them",
     ),
     skipAwait: bool(false).describe("do not wait for readiness (only for API-server-only test clusters, whose pods never run)"),
-    nfs: Nfs.prefault({}).describe("home and shared storage on NFS"),
+    nfs: NfsWithGroupShares.prefault({}).describe("home and shared storage on NFS"),
     ldap: Ldap.prefault({}).describe("the login directory"),
     mysql: Mysql.prefault({}).describe("the hub database"),
     hub: Hub.prefault({}).describe("the Zero to JupyterHub chart and login"),
@@ -379,8 +436,9 @@ export const Sections = z.strictObject({
         const slugs = ps.map((p) => p.slug);
         if (ok("*.slug")) slugs.forEach((s, i) => slugs.indexOf(s) !== i && add([i, "slug"], `"${s}" is used twice; slugs must be unique`, true));
         if (ok("*.default") && ps.filter((p) => p.default).length > 1) add([], "has more than one profile with default: true; mark exactly one", true);
+        if (ok("*.groups") && ps.length > 0 && ps.every((p) => p.groups.length > 0)) add([], ALL_LIMITED, true);
     }).describe(
-        "server options offered at spawn: `[{slug, displayName, description, default, image, cpuLimit, cpuGuarantee, memoryLimit, memoryGuarantee, gpus, gpuResource, nodeSelector, tolerations: [{key, operator, value, effect}]}]`; empty: the singleuser settings",
+        "server options offered at spawn: `[{slug, displayName, description, default, image, cpuLimit, cpuGuarantee, memoryLimit, memoryGuarantee, gpus, gpuResource, nodeSelector, tolerations: [{key, operator, value, effect}], groups}]`; `groups`: JupyterHub groups whose members alone are offered the profile (at least one profile without); empty: the singleuser settings",
     ),
     culling: Culling.prefault({}).describe("stopping idle servers"),
     ingress: Ingress.prefault({}).describe("HTTPS access"),
@@ -404,6 +462,13 @@ export function configSchema(stack: string) {
             add(["mysqlPassword"], `${whenMode("mysql")}: pulumi config set --secret mysqlPassword <password>`);
         }
         const [l, auth] = [c.ldap, c.hub.authenticatorClass];
+        if (ok("ldap.mode", "ldap.groups") && l.mode === "in-cluster") {
+            const cns = l.groups.map((g) => g.cn);
+            const stranger = (path: (string | number)[], g: string) =>
+                cns.includes(g) || add(path, `"${g}" is not one of ${NS}:ldap.groups (${cns.join(", ") || "none defined"})`, true);
+            if (ok("profiles.*.groups")) c.profiles.forEach((p, i) => p.groups.forEach((g, j) => stranger(["profiles", i, "groups", j], g)));
+            if (ok("nfs.mode", "nfs.groupShares")) c.nfs.groupShares.forEach((g, i) => stranger(["nfs", "groupShares", i], g));
+        }
         if (!ok("ldap")) return;
         if (ok("ldapBindPassword") && l.mode === "external" && l.lookupDn && !c.ldapBindPassword) {
             add(["ldapBindPassword"], `is required when ${NS}:ldap.lookupDn is true: pulumi config set --secret ldapBindPassword <password>`);
@@ -438,6 +503,8 @@ export type LdapConfig = PlatformConfig["ldap"];
 export type InClusterLdap = Extract<LdapConfig, { mode: "in-cluster" }>;
 export type ExternalLdap = Extract<LdapConfig, { mode: "external" }>;
 export type TlsStrategy = ExternalLdap["tlsStrategy"];
+/** Attribute of a group entry that lists its members: user DNs (member, uniqueMember) or login names (memberUid). */
+export type GroupMemberAttribute = NonNullable<ExternalLdap["groupMemberAttribute"]>;
 export type MySqlConfig = PlatformConfig["mysql"];
 export type HubConfig = PlatformConfig["hub"];
 export type ProfileConfig = PlatformConfig["profiles"][number];
@@ -495,6 +562,7 @@ function unknownKey(path: readonly PropertyKey[], raw: unknown): string {
     const s = parent.reduce<z.ZodType>((s, k, j) => fieldOf(s, valueAt(raw, parent.slice(0, j)), k), Sections);
     const [{ objects, mode }, name] = [objectsOf(s), String(path.at(-1))];
     const owners = objects.filter((o) => mode && name in o.shape).map((o) => JSON.stringify(literalOf(o, mode!)));
+    if (owners.length > 0 && INSTEAD[path.join(".")]) return `${key(path)} ${INSTEAD[path.join(".")]} (got ${shown(path, valueAt(raw, path))})`;
     if (owners.length > 0) {
         const m = key([...parent, mode!]);
         return `${key(path)} is only used when ${m} is ${owners.join(" or ")}: remove it, or change ${m} (got ${shown(path, valueAt(raw, path))})`;

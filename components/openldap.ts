@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 
-import { ConfigError, type ExternalLdap, type InClusterLdap, NS, type TlsStrategy } from "../config";
+import { ConfigError, type ExternalLdap, type GroupMemberAttribute, type InClusterLdap, NS, type TlsStrategy } from "../config";
 import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
 import { derivedUserPassword, derivedUserSalt, masterFingerprint, USER_SALT_BYTES } from "./secrets";
 
@@ -181,6 +181,8 @@ export interface LdapAuthSettings {
     searchUser?: string;
     /** Whether a CA certificate is mounted at LDAP_CA_MOUNT/ca.crt. */
     hasCa: boolean;
+    /** The one attribute groups list members in; unset: LDAPAuthenticator's default (any of them). */
+    groupMemberAttribute?: GroupMemberAttribute;
 }
 
 /** Authenticator settings for the in-cluster directory, derived from the tree it is bootstrapped with. */
@@ -211,6 +213,7 @@ export function externalAuthSettings(cfg: ExternalLdap): LdapAuthSettings {
         userAttribute: cfg.userAttribute,
         searchUser: cfg.searchUser,
         hasCa: cfg.caCert !== undefined,
+        groupMemberAttribute: cfg.groupMemberAttribute,
     };
 }
 
