@@ -1,8 +1,9 @@
 // `npm run bench:scale` (.ci/bench-scale.sh): what a stack's number of directory users costs, with
 // the real engine and chart against a private control plane (skipAwait: pods never run here).
 //
-// For each size (SCALE_USERS, default 2,300,1000: the dev stack's two users, then a course of
-// students added to its allowed group) and each round (SCALE_ROUNDS, default 3, sizes interleaved
+// For each size (SCALE_USERS, default 4,300,1000: the dev stack as it is, with its own users,
+// groups, admins, profiles and shares, then a course of students added to its allowed group; no
+// size may be below the dev stack's own users) and each round (SCALE_ROUNDS, default 3, sizes interleaved
 // so that a slow spell of the shared machine does not land on one size): `pulumi up` from empty,
 // SCALE_PREVIEWS (default 3) no-op `pulumi preview --expect-no-changes`, then `pulumi destroy`
 // (dataPolicy delete, so that the next round starts from empty). In the first round of every
@@ -10,19 +11,21 @@
 //
 // Prints one line per figure: `up-300 seconds 7.12`, `up-300 ratio 1.10` (median against the
 // smallest size's), `preview-300 ratio 1.04`, `resources-300 count 75`, `add-user-300 changes 2`,
-// and the issue's goals (300 users: no-op preview at most 1.5x, up at most 2x the 2-user stack;
+// and the issue's goals (300 users: no-op preview at most 1.5x, up at most 2x the dev stack's own
+// users, 2 when the issue was written;
 // adding a user changes the directory's bootstrap data and its sync Job, nothing else). Exits 1
 // when a goal is missed.
 import { EngineProject, waitFor } from "../support/engine-project";
 
-const SIZES = (process.env.SCALE_USERS ?? "2,300,1000").split(",").map(Number);
+const project = new EngineProject("scale");
+/** The dev stack's own directory users: the smallest stack, the one every size is compared with. */
+const DEV_USERS = (project.devConfig()["jupyterhub:ldap"] as { users: unknown[] }).users.length;
+const SIZES = (process.env.SCALE_USERS ?? `${DEV_USERS},300,1000`).split(",").map(Number);
 const ROUNDS = Number(process.env.SCALE_ROUNDS ?? 3);
 const PREVIEWS = Number(process.env.SCALE_PREVIEWS ?? 3);
 const GOALS = { users: 300, preview: 1.5, up: 2 };
 /** What adding one user may change: the directory's bootstrap Secret and its sync Job (sorted, as changes() lists them). */
 const ADD_USER_CHANGES = ["replace Job/openldap-sync", "update Secret/openldap-bootstrap"];
-
-const project = new EngineProject("scale");
 const samples: Record<string, number[]> = {};
 const facts: Record<string, string> = {};
 
@@ -46,8 +49,8 @@ const median = (xs: number[]) => {
 };
 
 /**
- * The dev stack's directory with `n` users: its own two (demo, in the allowed group, and
- * outsider), then students s0001... in the allowed group, as a course would add them.
+ * The dev stack's directory with `n` users: its own (their groups, admins, profiles and shares
+ * unchanged), then students s0001... in the allowed group, as a course would add them.
  */
 function scaleDirectory(dev: Record<string, unknown>, n: number): Record<string, unknown> {
     const ldap = dev["jupyterhub:ldap"] as { users: Array<{ uid: string }>; groups: Array<{ cn: string; members: string[] }>; allowedGroups: string[] };
@@ -58,7 +61,7 @@ function scaleDirectory(dev: Record<string, unknown>, n: number): Record<string,
     const allowed = ldap.allowedGroups[0];
     return {
         ...ldap,
-        users: [...ldap.users.slice(0, n), ...students],
+        users: [...ldap.users, ...students],
         groups: ldap.groups.map((g) => (g.cn === allowed ? { ...g, members: [...g.members, ...students.map((s) => s.uid)] } : g)),
     };
 }
@@ -105,6 +108,11 @@ function measure(n: number, round: number): void {
 }
 
 function main(): number {
+    const below = SIZES.filter((n) => !Number.isInteger(n) || n < DEV_USERS);
+    if (below.length > 0) {
+        console.error(`scale: SCALE_USERS ${below.join(", ")}: each size must be a whole number of at least ${DEV_USERS}, the dev stack's own users`);
+        return 2;
+    }
     console.log(`scale: ${project.describe()}; users ${SIZES.join(", ")}; ${ROUNDS} rounds of up, ${PREVIEWS} no-op previews, destroy`);
     for (const n of SIZES) project.initStack(stackOf(n), configFor(n));
     for (let round = 1; round <= ROUNDS; round++) {
@@ -129,7 +137,7 @@ function main(): number {
         console.log(`goal ${name}: ${ok ? "met" : "MISSED"} (${got})`);
         if (!ok) missed.push(name);
     };
-    if (SIZES.includes(GOALS.users) && base === 2) {
+    if (SIZES.includes(GOALS.users) && base === DEV_USERS) {
         const n = GOALS.users;
         goal(`preview-${n} ratio <= ${GOALS.preview}`, ratio("preview", n) <= GOALS.preview, ratio("preview", n).toFixed(2));
         goal(`up-${n} ratio <= ${GOALS.up}`, ratio("up", n) <= GOALS.up, ratio("up", n).toFixed(2));
