@@ -45,13 +45,13 @@ const mysql = inMode(cfg.mysql, "in-cluster");
 const KEEP = 2;
 /**
  * The stack's Secrets, which a new volume of the same stack starts from: the directory's admin
- * password, the hub user's (with characters the options file must quote), the users' bootstrap
- * passwords and the hub's cookie secret and CryptKeeper key.
+ * password, the hub user's (with characters the options file must quote), the master key of the
+ * users' passwords and the hub's cookie secret and CryptKeeper key.
  */
 const stack = {
     secrets: { ldapAdmin: alnum(32), mysqlHub: `${alnum(20)} "q" \\ #;'x` },
     hubSecrets: { cookieSecret: crypto.randomBytes(32).toString("hex"), cryptKeeperKey: crypto.randomBytes(32).toString("hex") },
-    passwords: Object.fromEntries(inMode(cfg.ldap, "in-cluster").users.map((u) => [u.uid, alnum(20)])),
+    master: crypto.randomBytes(32),
 };
 const source = new TestBed(cfg, "backup-source", stack);
 const fresh = new TestBed(cfg, "backup-fresh", stack);
@@ -173,12 +173,12 @@ describe(`backup and restore with real MariaDB, slapd and JupyterHub, configured
 
         // Life after the bootstrap, which only the backups know: the administrator logs in, then
         // changes password; the outsider joins the allowed group and logs in too.
-        source.assertLoggedIn(await source.login(ADMIN, stack.passwords[ADMIN]), ADMIN);
+        source.assertLoggedIn(await source.login(ADMIN, source.passwords[ADMIN]), ADMIN);
         source.ldapModifyAsAdmin(
             `dn: ${tree.userDn(ADMIN)}\nchangetype: modify\nreplace: userPassword\nuserPassword: ${sshaHash(changedPassword, crypto.randomBytes(8))}\n`,
         );
         source.ldapModifyAsAdmin(`dn: ${tree.groupDn(ALLOWED_GROUP)}\nchangetype: modify\nadd: member\nmember: ${tree.userDn(OUTSIDER)}\n`);
-        source.assertLoggedIn(await source.login(OUTSIDER, stack.passwords[OUTSIDER]), `${OUTSIDER}, once in ${ALLOWED_GROUP}`);
+        source.assertLoggedIn(await source.login(OUTSIDER, source.passwords[OUTSIDER]), `${OUTSIDER}, once in ${ALLOWED_GROUP}`);
         usersBefore = await userList(source);
     }
 
@@ -248,12 +248,12 @@ describe(`backup and restore with real MariaDB, slapd and JupyterHub, configured
     });
 
     test("restore: restore-directory.sh replaces the tree of a fresh slapd (bootstrapped as a new volume is) with the export: passwords and groups as at the dump", () => {
-        assert.ok(binds(fresh, ADMIN, stack.passwords[ADMIN]) && !binds(fresh, ADMIN, changedPassword), "before: the bootstrap password");
+        assert.ok(binds(fresh, ADMIN, source.passwords[ADMIN]) && !binds(fresh, ADMIN, changedPassword), "before: the bootstrap password");
         const file = `${DUMP_DIRS.directory}/${newest(DUMP_DIRS.directory)}`;
         const out = runScript("dash", restoreDirectoryScript(), directory(fresh, p("backups")), [file], "restore directory");
         assert.match(out, /restored \d+ entries under /);
         assert.ok(binds(fresh, ADMIN, changedPassword), `${ADMIN} binds with the password changed after the bootstrap`);
-        assert.ok(!binds(fresh, ADMIN, stack.passwords[ADMIN]), "and no longer with the bootstrap one");
+        assert.ok(!binds(fresh, ADMIN, source.passwords[ADMIN]), "and no longer with the bootstrap one");
         // Exported again with the same script: the same entries, in the same order.
         runScript("dash", dumpDirectoryScript(), directory(fresh, p("check")));
         assert.equal(read(DUMP_DIRS.directory, newest(DUMP_DIRS.directory, p("check")), p("check")), read(DUMP_DIRS.directory, newest(DUMP_DIRS.directory)));
@@ -275,10 +275,30 @@ describe(`backup and restore with real MariaDB, slapd and JupyterHub, configured
         assert.equal(r.status, 302, `${ADMIN} logs in with the current password:\n${hubLog(fresh)}`);
         assert.ok(r.loggedIn);
         assert.equal(r.location, "/hub/home");
-        const old = await fresh.login(ADMIN, stack.passwords[ADMIN]);
+        const old = await fresh.login(ADMIN, source.passwords[ADMIN]);
         assert.equal(old.status, 403, `${ADMIN}'s bootstrap password is refused`);
         assert.match(old.hubLog(), new RegExp(`Failed to bind user '${ADMIN}'`));
-        const outsider = await fresh.login(OUTSIDER, stack.passwords[OUTSIDER]);
+        const outsider = await fresh.login(OUTSIDER, source.passwords[OUTSIDER]);
         assert.equal(outsider.status, 302, `${OUTSIDER}, a member of ${ALLOWED_GROUP} since the restore, logs in:\n${hubLog(fresh)}`);
+    });
+
+    test("restore: the sync Job's next run on the restored directory keeps the restored passwords (the export carries the master key's fingerprint) and resets groups to the config", () => {
+        const { output } = fresh.sync(directoryConfig, stack.master);
+        assert.match(output, /directory in sync/);
+        assert.doesNotMatch(output, /passwords of \d+ users set/, output);
+        assert.ok(binds(fresh, ADMIN, changedPassword), `${ADMIN} still binds with the password changed after the bootstrap`);
+        const members = fresh.ldap(fresh.tools.ldapsearch, [
+            "-LLL",
+            "-D",
+            tree.adminDn,
+            "-w",
+            fresh.secrets.ldapAdmin,
+            "-b",
+            tree.groupDn(ALLOWED_GROUP),
+            "-s",
+            "base",
+            "member",
+        ]);
+        assert.doesNotMatch(members, new RegExp(`member: ${tree.userDn(OUTSIDER)}`), `${OUTSIDER}'s membership, made by hand, is reset to the config`);
     });
 });
