@@ -4,7 +4,7 @@
 // to the objects helm.v4.Chart renders from the z2jh chart.
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 
-import { PRIVILEGED_REASON } from "../components/common";
+import { credentialEnvName, PRIVILEGED_REASON } from "../components/common";
 
 type Obj = Record<string, unknown>;
 
@@ -361,9 +361,6 @@ export const noSecretsInConfigMaps: ResourceValidationPolicy = {
     },
 };
 
-/** Environment variable names that carry credentials. */
-export const SECRET_ENV_NAME = /(PASSWORD|PASSWD|TOKEN|SECRET|PRIVATE_KEY|API_KEY)/i;
-
 export const noSecretEnvLiterals: ResourceValidationPolicy = {
     name: "no-secret-env-literals",
     description:
@@ -373,7 +370,7 @@ export const noSecretEnvLiterals: ResourceValidationPolicy = {
         for (const { c, label } of pod.containers) {
             for (const e of list(c.env).map(obj)) {
                 const name = str(e.name) ?? "";
-                if (!SECRET_ENV_NAME.test(name) || /_FILE$/i.test(name)) continue;
+                if (!credentialEnvName(name)) continue;
                 if (e.value === undefined || e.value === null || e.value === "") continue;
                 report(
                     `${pod.object}: ${label} sets env ${name} to a literal value, which lands in the object's spec and the state; ` +
