@@ -7,6 +7,8 @@
 
 import * as pulumi from "@pulumi/pulumi";
 
+import { credentialEnvName, PRIVILEGED_REASON } from "./components/common";
+
 /** The config namespace, i.e. the project name in Pulumi.yaml. */
 export const NS = "jupyterhub";
 
@@ -130,9 +132,27 @@ export interface ProfileConfig {
     tolerations: Array<Record<string, string>>;
 }
 
+/** A private registry the images come from; its password is the secret key registryPassword. */
+export interface RegistryConfig {
+    /** Registry host as it starts the image names, e.g. "mydocker.registry.com" or "registry.example.org:5000". */
+    server: string;
+    username: string;
+}
+
+/** An extra environment variable's value: text, or a reference (e.g. to a key of a Secret). */
+export type EnvValue = string | { valueFrom: Record<string, unknown> };
+
 export interface SingleUserConfig {
     /** Image name with a pinned tag, e.g. "quay.io/jupyter/scipy-notebook:2025-11-03". */
     image: string;
+    /** Where the home volume is mounted: the home directory of the image's user. */
+    homeMountPath: string;
+    /** Extra environment of the user's server. Never a credential in plain text. */
+    extraEnv: Record<string, EnvValue>;
+    /** Start as root so that docker-stacks' start.sh grants passwordless sudo, then drops to the user. */
+    grantSudo: boolean;
+    /** Pull credentials for a private registry. */
+    registry?: RegistryConfig;
     cpuLimit: number;
     cpuGuarantee: number;
     memoryLimit: string;
@@ -188,14 +208,16 @@ export interface PlatformConfig {
     profiles: ProfileConfig[];
     culling: CullingConfig;
     ingress: IngressConfig;
+    /** z2jh values deep-merged over the generated ones, last. Never a value the program sets. */
+    chartValues: Record<string, unknown>;
     /** Skip the provider's readiness checks (clusters whose pods never run, e.g. API-server-only tests). */
     skipAwait: boolean;
     /** Names of secret keys that are set (their values are read separately, as secrets). */
-    secretsPresent: { mysqlPassword: boolean; ldapBindPassword: boolean; ingressTlsKey: boolean };
+    secretsPresent: { mysqlPassword: boolean; ldapBindPassword: boolean; ingressTlsKey: boolean; registryPassword: boolean };
 }
 
 /** Secret keys: set with `pulumi config set --secret KEY`. Never part of the objects above. */
-export const SECRET_KEYS = ["mysqlPassword", "ldapBindPassword", "ingressTlsKey"] as const;
+export const SECRET_KEYS = ["mysqlPassword", "ldapBindPassword", "ingressTlsKey", "registryPassword"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 /** Top-level keys this program reads. Anything else in the namespace is a typo. */
@@ -210,6 +232,7 @@ export const CONFIG_KEYS = [
     "profiles",
     "culling",
     "ingress",
+    "chartValues",
     "skipAwait",
     ...SECRET_KEYS,
 ] as const;
@@ -223,6 +246,7 @@ export const DEFAULTS = {
     chartVersion: "4.4.0",
     chartRepo: "https://hub.jupyter.org/helm-chart/",
     singleuserImage: "quay.io/jupyterhub/k8s-singleuser-sample:4.4.0",
+    homeMountPath: "/home/jovyan",
 } as const;
 
 /**
@@ -419,6 +443,244 @@ function checkNotLatest(r: Reader, k: string, image: string): void {
     if (/:latest$/.test(image)) r.problem(k, image, 'must be pinned to a version; "latest" changes under you');
 }
 
+// ------------------------------------------------------------------------------ chart values
+
+/**
+ * A z2jh value the program sets itself, and what to use instead: `jupyterhub:chartValues` may not
+ * touch it. In a path, "*" matches any key and "*Authenticator" any key ending so.
+ */
+export interface OwnedChartValue {
+    path: string[];
+    /** The clause after "is set by the program; ": the typed key to use instead, or why to leave it out. */
+    fix: string;
+}
+
+const use = (key: string, why?: string) => `use ${NS}:${key} instead${why ? ` (${why})` : ""}`;
+const SECRETS_FIX = "remove it: the program generates the hub's secrets and keeps them in its own Secret (hub.existingSecret), never in chart values";
+const PROXY_TOKEN_FIX = "remove it: the chart generates the proxy's token and keeps it in its own Secret";
+const STORAGE_FIX = use("nfs", "homes are volumes of the StorageClass jupyterhub:nfs.homeStorageClass");
+const SUDO_FIX = use("singleuser.grantSudo", "a root start only with docker-stacks' drop to the user");
+
+/** KubeSpawner traits a typed key sets, readable in hub.config under KubeSpawner or Spawner. */
+const SPAWNER_TRAITS: Array<[string, string]> = [
+    ["image", use("singleuser.image")],
+    ["image_pull_secrets", use("singleuser.registry")],
+    ["uid", SUDO_FIX],
+    ["allow_privilege_escalation", SUDO_FIX],
+    ["environment", use("singleuser.extraEnv")],
+    ["working_dir", use("singleuser.homeMountPath")],
+    ["volumes", STORAGE_FIX],
+    ["volume_mounts", STORAGE_FIX],
+    ["storage_class", STORAGE_FIX],
+    ["storage_capacity", use("singleuser.storageCapacity")],
+    ["storage_access_modes", STORAGE_FIX],
+    ["pvc_name_template", STORAGE_FIX],
+    ["storage_pvc_ensure", STORAGE_FIX],
+    ["cpu_limit", use("singleuser.cpuLimit")],
+    ["cpu_guarantee", use("singleuser.cpuGuarantee")],
+    ["mem_limit", use("singleuser.memoryLimit")],
+    ["mem_guarantee", use("singleuser.memoryGuarantee")],
+    ["default_url", use("singleuser.defaultUrl")],
+    ["start_timeout", use("singleuser.startTimeout")],
+    ["lifecycle_hooks", use("singleuser.postStart")],
+    ["profile_list", use("profiles")],
+    ["pre_spawn_hook", use("nfs.shared.readOnlyForUsers", "the program's hook makes the shared volume writable for admins")],
+];
+
+const owned = (path: string | string[], fix: string): OwnedChartValue => ({ path: typeof path === "string" ? path.split(".") : path, fix });
+
+/**
+ * Every z2jh value the program sets: its secrets, the hub database, the authenticator and LDAP
+ * settings, the storage wiring and every value a typed key sets. A unit test checks that each
+ * value hubValues produces is here or in CHART_DEFAULTS_OVERRIDABLE.
+ */
+export const OWNED_CHART_VALUES: OwnedChartValue[] = [
+    // Secrets.
+    owned("hub.existingSecret", SECRETS_FIX),
+    owned("hub.cookieSecret", SECRETS_FIX),
+    owned("hub.config.JupyterHub.cookie_secret", SECRETS_FIX),
+    owned("hub.config.CryptKeeper", SECRETS_FIX),
+    owned("proxy.secretToken", PROXY_TOKEN_FIX),
+    owned("hub.config.ConfigurableHTTPProxy.auth_token", PROXY_TOKEN_FIX),
+    owned("hub.config.JupyterHub.proxy_auth_token", PROXY_TOKEN_FIX),
+    owned("hub.services.*.apiToken", "remove it: a token in plain config; the chart generates one per service and keeps it in its Secret"),
+    owned("hub.services.*.api_token", "remove it: a token in plain config; the chart generates one per service and keeps it in its Secret"),
+    owned("proxy.https.manual.key", `remove it: a private key in plain config; use ${NS}:ingress.tlsCert with the secret key ${NS}:ingressTlsKey`),
+    owned("imagePullSecret", `${use("singleuser.registry")} with the secret key ${NS}:registryPassword (the chart would keep the password in its values)`),
+    // The hub database.
+    owned("hub.db", use("mysql", "the hub database; its URL with the password is in the program's Secret")),
+    owned("hub.config.JupyterHub.db_url", use("mysql", "the hub database; its URL with the password is in the program's Secret")),
+    owned("hub.config.JupyterHub.db_kwargs", use("mysql.poolRecycle")),
+    // Login: the authenticator, LDAP and who may log in.
+    owned("hub.config.JupyterHub.authenticator_class", `use ${NS}:ldap.mode, or ${NS}:hub.authenticatorClass with ldap.mode "none", instead`),
+    owned("hub.config.Authenticator.admin_users", use("hub.admins")),
+    owned("hub.config.Authenticator.allow_all", use("ldap.allowedGroups", `or ${NS}:hub.authenticatorConfig without LDAP`)),
+    owned("hub.config.Authenticator.enable_auth_state", "remove it: the program keeps auth state, encrypted with its CryptKeeper key"),
+    owned("hub.config.LDAPAuthenticator", use("ldap")),
+    owned("hub.config.*Authenticator", use("hub.authenticatorConfig", `or ${NS}:ldap for LDAP login`)),
+    owned("hub.extraVolumes", "remove it: the program mounts the directory's CA (jupyterhub:ldap.caCert) there, and a list given here would replace it"),
+    owned("hub.extraVolumeMounts", "remove it: the program mounts the directory's CA (jupyterhub:ldap.caCert) there, and a list given here would replace it"),
+    owned("hub.extraConfig.10-shared-volume-admins", use("nfs.shared.readOnlyForUsers")),
+    ...["KubeSpawner", "Spawner"].flatMap((section) => SPAWNER_TRAITS.map(([trait, fix]) => owned(["hub", "config", section, trait], fix))),
+    // Exposure.
+    owned("proxy.service.type", use("hub.proxyServiceType")),
+    owned("ingress.enabled", use("ingress.enabled")),
+    owned("ingress.hosts", use("ingress.host")),
+    owned("ingress.ingressClassName", use("ingress.className")),
+    owned("ingress.annotations", use("ingress.annotations")),
+    owned("ingress.tls", use("ingress.tlsSecretName", `or ${NS}:ingress.tlsCert`)),
+    // Users' servers.
+    owned("singleuser.image.name", use("singleuser.image")),
+    owned("singleuser.image.tag", use("singleuser.image")),
+    owned("singleuser.image.pullSecrets", use("singleuser.registry")),
+    owned("singleuser.cpu", `use ${NS}:singleuser.cpuLimit and ${NS}:singleuser.cpuGuarantee instead`),
+    owned("singleuser.memory", `use ${NS}:singleuser.memoryLimit and ${NS}:singleuser.memoryGuarantee instead`),
+    owned("singleuser.storage.capacity", use("singleuser.storageCapacity")),
+    owned("singleuser.storage.homeMountPath", use("singleuser.homeMountPath")),
+    owned("singleuser.storage.extraVolumes", use("nfs.shared")),
+    owned("singleuser.storage.extraVolumeMounts", use("nfs.shared")),
+    owned("singleuser.storage", STORAGE_FIX),
+    owned("singleuser.defaultUrl", use("singleuser.defaultUrl")),
+    owned("singleuser.startTimeout", use("singleuser.startTimeout")),
+    owned("singleuser.lifecycleHooks.postStart", use("singleuser.postStart")),
+    owned("singleuser.profileList", use("profiles")),
+    owned("singleuser.extraEnv", use("singleuser.extraEnv")),
+    owned("singleuser.uid", SUDO_FIX),
+    owned("singleuser.allowPrivilegeEscalation", SUDO_FIX),
+    owned(["singleuser", "extraAnnotations", PRIVILEGED_REASON], SUDO_FIX),
+    // Culling.
+    ...["enabled", "timeout", "every", "maxAge", "users"].map((k) => owned(`cull.${k}`, use(`culling.${k}`))),
+    // Helm hooks.
+    owned("prePuller.hook.enabled", "remove it: helm.v4.Chart does not run Helm hooks, so the hook pre-puller stays off"),
+];
+
+/** Values the program sets as defaults of its own, which chartValues may change (e.g. more memory for the hub). */
+export const CHART_DEFAULTS_OVERRIDABLE: string[] = [
+    "hub.resources",
+    "proxy.chp.resources",
+    "scheduling.userScheduler.resources",
+    "scheduling.userPlaceholder.resources",
+    "prePuller.resources",
+    "singleuser.networkTools.resources",
+    "hub.config.JupyterHub.admin_access",
+];
+
+function keyMatches(pattern: string, key: string): boolean {
+    return pattern === "*" || pattern === key || (pattern.startsWith("*") && key.endsWith(pattern.slice(1)));
+}
+
+/**
+ * The owned value that `path` is or lies under, the most specific one (the longest path; on a
+ * tie, the first listed); with `beneath`, the first owned value strictly under `path` instead.
+ */
+export function ownedChartValue(path: string[], beneath = false): OwnedChartValue | undefined {
+    if (beneath) return OWNED_CHART_VALUES.find((o) => o.path.length > path.length && path.every((k, i) => keyMatches(o.path[i], k)));
+    let best: OwnedChartValue | undefined;
+    for (const o of OWNED_CHART_VALUES) {
+        if (o.path.length <= path.length && o.path.every((pattern, i) => keyMatches(pattern, path[i])) && o.path.length > (best?.path.length ?? 0)) best = o;
+    }
+    return best;
+}
+
+function isPlainObject(v: unknown): v is Raw {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * One line per value of `chartValues` that the program sets (OWNED_CHART_VALUES), naming
+ * `jupyterhub:chartValues.<path>` and what to use instead. Maps merge key by key into the
+ * generated values, so each value is judged at its own path; anything else (a list, a scalar,
+ * null) replaces what is there, so it is also refused where owned values lie beneath.
+ */
+export function chartValuesProblems(chartValues: Raw, path: string[] = []): string[] {
+    const problems: string[] = [];
+    for (const [k, v] of Object.entries(chartValues)) {
+        const here = [...path, k];
+        const key = `${NS}:chartValues.${here.join(".")}`;
+        // A map merges key by key (an empty one changes nothing).
+        if (isPlainObject(v)) {
+            problems.push(...chartValuesProblems(v, here));
+            continue;
+        }
+        const owner = ownedChartValue(here);
+        const beneath = ownedChartValue(here, true);
+        if (owner) {
+            problems.push(`${key} is set by the program; ${owner.fix}`);
+        } else if (beneath) {
+            problems.push(
+                `${key} must be a map of chart values here (got ${show(v)}): as a whole it would replace ${beneath.path.join(".")}, which the program sets; ${beneath.fix}`,
+            );
+        }
+    }
+    return problems;
+}
+
+/** Host of an image reference's registry: "quay.io" for "quay.io/a/b:1", "docker.io" for "b:1". */
+export function imageRegistry(image: string): string {
+    const first = image.split("/")[0];
+    return image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost") ? first : "docker.io";
+}
+
+/** The image z2jh publishes as a sample: no docker-stacks start.sh, no sudo. */
+const SAMPLE_IMAGE = /^quay\.io\/jupyterhub\/k8s-singleuser-sample[:@]/;
+
+/** Top-level directories a home volume must not hide (or, for the first ones, sit under). */
+const SYSTEM_TREES = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr"];
+const SYSTEM_DIRS = ["/", "/home", "/opt", "/root", "/srv", "/tmp", "/var"];
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Variables the program sets for grantSudo, or that the hub sets for every server. */
+const PROGRAM_ENV = ["GRANT_SUDO", "NB_USER", "NB_UID", "NB_GID"];
+const ENV_REFERENCES = ["secretKeyRef", "configMapKeyRef", "fieldRef", "resourceFieldRef"];
+
+/** singleuser.extraEnv: name → text (numbers and booleans as text), or {valueFrom: {<one reference>}}. */
+function readExtraEnv(s: Reader, problems: string[]): Record<string, EnvValue> {
+    const raw = s.raw("extraEnv");
+    if (raw === undefined || raw === null) return {};
+    if (!isPlainObject(raw)) {
+        s.problem("extraEnv", raw, 'must be a map of variable names to values, e.g. {COURSE: "physics-101"}');
+        return {};
+    }
+    const env: Record<string, EnvValue> = {};
+    for (const [name, v] of Object.entries(raw)) {
+        const key = s.key(`extraEnv.${name}`);
+        if (!ENV_NAME.test(name)) {
+            problems.push(`${key} is not a variable name: use letters, digits and "_", not starting with a digit`);
+        } else if (PROGRAM_ENV.includes(name)) {
+            problems.push(`${key} is set by the program: use ${NS}:singleuser.grantSudo (and ${NS}:singleuser.homeMountPath for the user's name)`);
+        } else if (name.startsWith("JUPYTERHUB_")) {
+            problems.push(`${key} is set by the hub for every server; choose another name`);
+        } else if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") {
+            if (credentialEnvName(name)) {
+                problems.push(
+                    `${key} looks like a credential, which must not be stored in plain config: ` +
+                        `give {valueFrom: {secretKeyRef: {name: <Secret>, key: <key>}}} instead, or mount the file and set ${name}_FILE to its path`,
+                );
+            } else {
+                env[name] = String(v);
+            }
+        } else if (
+            isPlainObject(v) &&
+            Object.keys(v).length === 1 &&
+            isPlainObject(v.valueFrom) &&
+            Object.keys(v.valueFrom).length === 1 &&
+            ENV_REFERENCES.includes(Object.keys(v.valueFrom)[0])
+        ) {
+            env[name] = { valueFrom: v.valueFrom };
+        } else {
+            problems.push(`${key} must be a text value or {valueFrom: {${ENV_REFERENCES.join(" | ")}: {...}}} (got ${show(v)})`);
+        }
+    }
+    return env;
+}
+
+/** The profiles' own images with their keys, read raw (profiles are parsed later). */
+function profileImages(top: Reader): Array<[string, string]> {
+    const raw = top.raw("profiles");
+    if (!Array.isArray(raw)) return [];
+    return raw.flatMap((p, i): Array<[string, string]> => (isPlainObject(p) && typeof p.image === "string" ? [[`profiles[${i}].image`, p.image]] : []));
+}
+
 /**
  * Validates raw config (the values of every `jupyterhub:` key, already parsed from YAML/JSON)
  * and returns the typed configuration, or throws one ConfigError listing every problem.
@@ -482,7 +744,7 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
         }),
         readOnlyForUsers: sh.bool("readOnlyForUsers", false),
     };
-    if (["/home/jovyan", "/", "/etc", "/usr"].includes(shared.mountPath)) {
+    if (["/", "/etc", "/usr"].includes(shared.mountPath)) {
         sh.problem("mountPath", shared.mountPath, "must not hide the home directory or system directories; use e.g. /mnt/shared");
     }
     const onDelete = n.oneOf("onDelete", ["retain", "archive", "delete"] as const, dataPolicy === "delete" ? "delete" : "retain");
@@ -744,7 +1006,21 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
 
     // --- Single-user servers ---
     const s = top.sub("singleuser");
-    s.only(["image", "cpuLimit", "cpuGuarantee", "memoryLimit", "memoryGuarantee", "storageCapacity", "defaultUrl", "postStart", "startTimeout"]);
+    s.only([
+        "image",
+        "cpuLimit",
+        "cpuGuarantee",
+        "memoryLimit",
+        "memoryGuarantee",
+        "storageCapacity",
+        "homeMountPath",
+        "defaultUrl",
+        "postStart",
+        "startTimeout",
+        "extraEnv",
+        "grantSudo",
+        "registry",
+    ]);
     const postStartRaw = s.raw("postStart");
     let postStart: string[] = [];
     if (typeof postStartRaw === "string") postStart = ["sh", "-c", postStartRaw];
@@ -759,8 +1035,74 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
         defaultUrl: s.str("defaultUrl", "/lab", { re: /^\//, expected: 'must be a path such as "/lab"' }),
         postStart,
         startTimeout: s.num("startTimeout", 300, { min: 30, integer: true }),
+        homeMountPath: s.str("homeMountPath", DEFAULTS.homeMountPath, {
+            re: /^(\/[A-Za-z0-9._-]+)+$/,
+            expected: 'must be an absolute path such as "/home/jupyter" (no trailing "/", no templates)',
+        }),
+        extraEnv: readExtraEnv(s, problems),
+        grantSudo: s.bool("grantSudo", false),
     };
     checkNotLatest(s, "image", singleuser.image);
+    const home = singleuser.homeMountPath;
+    if (SYSTEM_DIRS.includes(home) || SYSTEM_TREES.some((d) => home === d || home.startsWith(`${d}/`))) {
+        s.problem("homeMountPath", home, 'must not hide a system directory; use a directory of its own such as "/home/jupyter"');
+    }
+    const sharedPath = nfs.shared.mountPath;
+    if (nfs.shared.enabled && (sharedPath === home || home.startsWith(`${sharedPath}/`))) {
+        problems.push(
+            `${NS}:nfs.shared.mountPath must not hide the home directory, ${NS}:singleuser.homeMountPath "${home}" (got ${show(sharedPath)}); use e.g. /mnt/shared`,
+        );
+    }
+    if (singleuser.grantSudo) {
+        // docker-stacks' start.sh, run as root, makes /home/$NB_USER the user's home.
+        if (!/^\/home\/[a-z_][a-z0-9_-]{0,31}$/.test(home)) {
+            s.problem(
+                "homeMountPath",
+                home,
+                `must be /home/<user name> when ${NS}:singleuser.grantSudo is true: docker-stacks' start.sh makes /home/$NB_USER the home, and the program sets NB_USER to <user name>`,
+            );
+        }
+        for (const [k, image] of [["singleuser.image", singleuser.image], ...profileImages(top)]) {
+            if (SAMPLE_IMAGE.test(image)) {
+                problems.push(
+                    `${NS}:singleuser.grantSudo needs docker-stacks images (e.g. quay.io/jupyter/scipy-notebook), whose start.sh grants sudo and drops from root to the user; ` +
+                        `${NS}:${k} "${image}" has no such script and would run every server as root`,
+                );
+            }
+        }
+    }
+    if (s.has("registry")) {
+        const r = s.sub("registry");
+        r.only(["server", "username", "password"]);
+        if (r.has("password")) {
+            problems.push(
+                `${r.key("password")} must not be stored in plain text: remove it and run \`pulumi config set --secret registryPassword <password>\``,
+            );
+        }
+        for (const k of ["server", "username"]) if (!r.has(k)) problems.push(`${r.key(k)} is required with ${NS}:singleuser.registry`);
+        const host = {
+            re: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$/,
+            expected: 'must be a registry host as it starts the image names, e.g. "mydocker.registry.com" (no scheme, no path)',
+        };
+        const registry: RegistryConfig = {
+            server: r.str("server", "", host),
+            username: r.str("username", "", { re: /^[^:\s]+$/, expected: 'must be a user name without ":" or spaces' }),
+        };
+        singleuser.registry = registry;
+        const images: Array<[string, string]> = [["singleuser.image", singleuser.image], ...profileImages(top)];
+        if (host.re.test(registry.server) && !images.some(([, image]) => imageRegistry(image) === registry.server)) {
+            r.problem(
+                "server",
+                registry.server,
+                `is the registry of none of the images (${images.map(([k, image]) => `${NS}:${k} comes from "${imageRegistry(image)}"`).join(", ")}); name the host the images are pulled from`,
+            );
+        }
+        if (!rawAll["registryPassword"]) {
+            problems.push(`${NS}:registryPassword is required with ${NS}:singleuser.registry: pulumi config set --secret registryPassword <password>`);
+        }
+    } else if (rawAll["registryPassword"]) {
+        problems.push(`${NS}:registryPassword is only used with ${NS}:singleuser.registry: set the registry's server and username, or remove the secret`);
+    }
     if (singleuser.cpuGuarantee > singleuser.cpuLimit) {
         s.problem("cpuGuarantee", singleuser.cpuGuarantee, `must not exceed ${NS}:singleuser.cpuLimit (${singleuser.cpuLimit})`);
     }
@@ -866,6 +1208,18 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
         problems.push(`${g.key("tlsCert")} and ${g.key("tlsSecretName")} are exclusive: give a certificate or name an existing Secret, not both`);
     }
 
+    // --- Any other chart value ---
+    const chartValuesRaw = top.raw("chartValues");
+    let chartValues: Raw = {};
+    if (chartValuesRaw !== undefined && chartValuesRaw !== null) {
+        if (isPlainObject(chartValuesRaw)) {
+            chartValues = chartValuesRaw;
+            problems.push(...chartValuesProblems(chartValues));
+        } else {
+            top.problem("chartValues", chartValuesRaw, "must be a map of z2jh chart values, e.g. {hub: {allowNamedServers: true}}");
+        }
+    }
+
     if (problems.length > 0) throw new ConfigError(problems);
 
     return {
@@ -880,11 +1234,13 @@ export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
         profiles,
         culling,
         ingress,
+        chartValues,
         skipAwait: top.bool("skipAwait", false),
         secretsPresent: {
             mysqlPassword: Boolean(rawAll["mysqlPassword"]),
             ldapBindPassword: Boolean(rawAll["ldapBindPassword"]),
             ingressTlsKey: Boolean(rawAll["ingressTlsKey"]),
+            registryPassword: Boolean(rawAll["registryPassword"]),
         },
     };
 }
