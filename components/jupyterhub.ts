@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 
 import { ConfigError, type HubConfig, type PlatformConfig, type ProfileConfig } from "../config";
-import { dependsOnList, labels, transformOpts } from "./common";
+import { dependsOnList, labels, PRIVILEGED_REASON, transformOpts } from "./common";
 import { LDAP_CA_MOUNT, LdapAuthSettings } from "./openldap";
 
 /**
@@ -60,6 +60,57 @@ export function hubSecretData(s: HubSecretValues): Record<string, string> {
 }
 
 type Values = Record<string, unknown>;
+
+/** The program's kubernetes.io/dockerconfigjson Secret for singleuser.registry, named by singleuser.image.pullSecrets. */
+export const REGISTRY_SECRET = "jupyterhub-registry";
+
+/**
+ * The .dockerconfigjson of a registry's credentials, as `kubectl create secret docker-registry`
+ * writes it. Pure; the caller keeps the result secret.
+ */
+export function dockerConfigJson(server: string, username: string, password: string): string {
+    const auth = Buffer.from(`${username}:${password}`).toString("base64");
+    return JSON.stringify({ auths: { [server]: { username, password, auth } } });
+}
+
+/** The user grantSudo drops to: docker-stacks' jovyan (uid 1000, group users 100), renamed NB_USER. */
+export const SUDO_USER = { uid: 1000, gid: 100 } as const;
+
+/**
+ * What singleuser.grantSudo sets, as docker-stacks documents a root start: the container starts as
+ * uid 0 with GRANT_SUDO=yes, and start.sh renames the image's user to NB_USER (home /home/NB_USER:
+ * the home volume), gives it NB_UID/NB_GID, grants it passwordless sudo and runs the server as that
+ * user. sudo is setuid, so the user's own sudo needs privilege escalation. The annotation marks the
+ * user pods as started as root on purpose, with the reason. `values` go under z2jh's singleuser.
+ */
+export function grantSudo(homeMountPath: string): { values: Values; env: Record<string, string> } {
+    const user = homeMountPath.slice(homeMountPath.lastIndexOf("/") + 1);
+    return {
+        values: {
+            uid: 0,
+            allowPrivilegeEscalation: true,
+            extraAnnotations: {
+                [PRIVILEGED_REASON]: `jupyterhub:singleuser.grantSudo: docker-stacks' start.sh needs root to grant ${user} sudo, then runs the server as ${user} (uid ${SUDO_USER.uid})`,
+            },
+        },
+        env: { GRANT_SUDO: "yes", NB_USER: user, NB_UID: String(SUDO_USER.uid), NB_GID: String(SUDO_USER.gid) },
+    };
+}
+
+function isMap(v: unknown): v is Values {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * `over` deep-merged into `base`, as Helm merges values files: maps key by key, anything else
+ * (lists, scalars, null) replaces. A null is kept, so that Helm then drops the chart's default.
+ * Pure; neither argument is modified.
+ */
+export function overlayValues(base: Values, over: Values): Values {
+    const out: Values = { ...base };
+    for (const [k, v] of Object.entries(over)) out[k] = isMap(v) && isMap(base[k]) ? overlayValues(base[k], v) : v;
+    return out;
+}
 
 /** Name and tag of "name:tag" (digests kept whole in the tag's place). */
 export function splitImage(image: string): { name: string; tag: string } {
@@ -164,6 +215,8 @@ export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
             // Recycle pooled connections before MySQL's wait_timeout closes them under the hub.
             db_kwargs: { pool_recycle: cfg.mysql.poolRecycle },
         },
+        // Servers start in the home volume, whatever the image's working directory.
+        KubeSpawner: { working_dir: su.homeMountPath },
         Authenticator: {
             admin_users: cfg.hub.admins,
             enable_auth_state: true,
@@ -193,6 +246,7 @@ export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
     const storage: Values = {
         type: "dynamic",
         capacity: su.storageCapacity,
+        homeMountPath: su.homeMountPath,
         dynamic: { storageClass: w.homeStorageClass, storageAccessModes: ["ReadWriteOnce"] },
     };
     const extraConfig: Values = {};
@@ -203,7 +257,7 @@ export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
     }
 
     const singleuser: Values = {
-        image: { name: image.name, tag: image.tag },
+        image: { name: image.name, tag: image.tag, ...(su.registry ? { pullSecrets: [REGISTRY_SECRET] } : {}) },
         cpu: { limit: su.cpuLimit, guarantee: su.cpuGuarantee },
         memory: { limit: su.memoryLimit, guarantee: su.memoryGuarantee },
         storage,
@@ -212,6 +266,10 @@ export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
     };
     if (su.postStart.length > 0) singleuser.lifecycleHooks = { postStart: { exec: { command: su.postStart } } };
     if (cfg.profiles.length > 0) singleuser.profileList = cfg.profiles.map(profileEntry);
+    const sudo = su.grantSudo ? grantSudo(su.homeMountPath) : undefined;
+    const extraEnv = { ...su.extraEnv, ...sudo?.env };
+    if (Object.keys(extraEnv).length > 0) singleuser.extraEnv = extraEnv;
+    if (sudo) Object.assign(singleuser, sudo.values);
 
     const values: Values = {
         hub: {
@@ -254,7 +312,8 @@ export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
             tls: w.ingressTlsSecret ? [{ hosts: [cfg.ingress.host], secretName: w.ingressTlsSecret }] : [],
         };
     }
-    return values;
+    // Last, the chart values no typed key covers; the config refused those the program sets.
+    return overlayValues(values, cfg.chartValues);
 }
 
 /** Environment variable naming a local copy of the pinned chart, for machines without the chart repository. */
