@@ -54,6 +54,7 @@ const hub = new JupyterHub(
         ldapCaCert: directory ? directory.caCert : cfg.ldap.caCert,
         ldapSearchPassword: cfg.secretsPresent.ldapBindPassword ? secretConfig.requireSecret("ldapBindPassword") : undefined,
         ingressTlsKey: cfg.secretsPresent.ingressTlsKey ? secretConfig.requireSecret("ingressTlsKey") : undefined,
+        registryPassword: cfg.secretsPresent.registryPassword ? secretConfig.requireSecret("registryPassword") : undefined,
     },
     // The hub migrates its schema at start and authenticates against the directory.
     { ...inCluster, dependsOn: [storage, database, ...(directory ? [directory] : [])] },

@@ -412,6 +412,8 @@ export interface JupyterHubArgs {
     ldapSearchPassword?: pulumi.Output<string>;
     /** Key of a given ingress certificate (config ingress.tlsCert). Default: self-signed. */
     ingressTlsKey?: pulumi.Output<string>;
+    /** Password of singleuser.registry (config key registryPassword); required with a registry. Secret. */
+    registryPassword?: pulumi.Output<string>;
 }
 
 /**
@@ -434,6 +436,12 @@ export class JupyterHub extends pulumi.ComponentResource {
         const ns = cfg.namespace;
         const parent = { parent: this };
         const before = dependsOnList(opts);
+        const registry = cfg.singleuser.registry;
+        if (registry && !args.registryPassword) {
+            throw new ConfigError([
+                `jupyterhub:registryPassword is required with jupyterhub:singleuser.registry: pulumi config set --secret registryPassword <password>`,
+            ]);
+        }
 
         let ldapCaConfigMap: string | undefined;
         if (args.ldapCaCert) {
@@ -479,6 +487,24 @@ export class JupyterHub extends pulumi.ComponentResource {
                         metadata: { name: tlsName, namespace: ns, labels: labels("hub") },
                         type: "kubernetes.io/tls",
                         stringData: { "tls.crt": cert, "tls.key": key },
+                    },
+                    { ...parent, dependsOn: before },
+                ),
+            );
+        }
+
+        if (registry && args.registryPassword) {
+            // The pull credentials stay secret from the config to the Secret; the values name it only.
+            const dockerConfig = args.registryPassword.apply((password) => ({
+                ".dockerconfigjson": dockerConfigJson(registry.server, registry.username, password),
+            }));
+            before.push(
+                new k8s.core.v1.Secret(
+                    `${name}-registry`,
+                    {
+                        metadata: { name: REGISTRY_SECRET, namespace: ns, labels: labels("hub") },
+                        type: "kubernetes.io/dockerconfigjson",
+                        stringData: pulumi.secret(dockerConfig),
                     },
                     { ...parent, dependsOn: before },
                 ),
