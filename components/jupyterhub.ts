@@ -66,11 +66,13 @@ export const REGISTRY_SECRET = "jupyterhub-registry";
 
 /**
  * The .dockerconfigjson of a registry's credentials, as `kubectl create secret docker-registry`
- * writes it. Pure; the caller keeps the result secret.
+ * writes it; Docker Hub ("docker.io") under the key `docker login` uses for it. Pure; the caller
+ * keeps the result secret.
  */
 export function dockerConfigJson(server: string, username: string, password: string): string {
     const auth = Buffer.from(`${username}:${password}`).toString("base64");
-    return JSON.stringify({ auths: { [server]: { username, password, auth } } });
+    const key = server === "docker.io" ? "https://index.docker.io/v1/" : server;
+    return JSON.stringify({ auths: { [key]: { username, password, auth } } });
 }
 
 /** The user grantSudo drops to: docker-stacks' jovyan (uid 1000, group users 100), renamed NB_USER. */

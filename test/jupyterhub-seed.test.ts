@@ -164,6 +164,7 @@ describe("seed values: what the chart receives", () => {
             auths: { [SEED_REGISTRY]: { username: SEED_REGISTRY_USER, password: "p:w", auth: Buffer.from(`${SEED_REGISTRY_USER}:p:w`).toString("base64") } },
         });
         assert.equal(SEED_IMAGE.split("/")[0], SEED_REGISTRY);
+        assert.deepEqual(Object.keys(get(JSON.parse(dockerConfigJson("docker.io", "u", "p")), "auths") as object), ["https://index.docker.io/v1/"]);
     });
 });
 
