@@ -1,449 +1,449 @@
-// Typed stack configuration: load, default, validate. No resources are created here.
+// The stack configuration. One schema gives the TypeScript types, the defaults, the validation
+// and its error text, and the docs: Pulumi.yaml's `config:` block and README.md's reference,
+// written by `npm run docs` (CI fails while they lag). No resources are created here.
 //
-// Every key lives in the `jupyterhub:` namespace. Structured keys are set with
-// `pulumi config set --path nfs.mode external`; secrets are separate top-level keys set with
-// `pulumi config set --secret mysqlPassword ...`, so that they stay encrypted in the stack file
-// and marked secret in the program.
-
+// Adding a setting is one edit, a field in its section below, then `npm run docs`:
+//     maxUsers: int({ min: 1 }).default(100).describe("users the hub admits at once"),
+// - Helpers: text/str/optStr/required (strings, checked by [regex, message]), bool, num/int (also
+//   "3"/"true", as `pulumi config set --path` stores them), quantity, image, oneOf, list, strMap.
+//   `.describe()` comes last; `.meta({ shown })` documents a default that depends on other keys.
+// - A field of one mode goes in that mode's object (`mode` of nfs/ldap/mysql, ingress `enabled`):
+//   components see it, typed, only in that mode, and elsewhere it is refused by name.
+// - A check of one value goes on its field (.regex, .refine); one across fields is a `rule`, which
+//   runs even when other fields are wrong (guard with `ok("field")`), so that every problem is
+//   reported at once. Checks across sections: configSchema. New secrets: SECRET_KEYS + index.ts.
 import * as pulumi from "@pulumi/pulumi";
+import * as z from "zod";
 
 import { credentialEnvName, PRIVILEGED_REASON } from "./components/common";
 
 /** The config namespace, i.e. the project name in Pulumi.yaml. */
 export const NS = "jupyterhub";
 
-export type DataPolicy = "retain" | "delete";
-export type NfsMode = "in-cluster" | "external";
-export type NfsOnDelete = "retain" | "archive" | "delete";
-export type LdapMode = "in-cluster" | "external" | "none";
-export type MySqlMode = "in-cluster" | "external";
-export type TlsStrategy = "before_bind" | "on_connect" | "insecure";
-export type ServiceType = "ClusterIP" | "NodePort" | "LoadBalancer";
-
-export interface SharedVolumeConfig {
-    enabled: boolean;
-    /** Capacity requested for the shared volume (informational for NFS, required by Kubernetes). */
-    size: string;
-    /** Where the shared volume appears in every user pod. */
-    mountPath: string;
-    /** Directory under the NFS export that holds the shared data. */
-    subPath: string;
-    /** Users get a read-only mount; admins (hub admin users) a writable one. */
-    readOnlyForUsers: boolean;
-}
-
-export interface NfsConfig {
-    mode: NfsMode;
-    /** NFS server address (external mode). In-cluster mode uses the server Service's ClusterIP. */
-    server?: string;
-    /** Exported path on the server (external mode). In-cluster: "/". */
-    path: string;
-    /** Image of the in-cluster NFS server. */
-    serverImage: string;
-    /** Block volume backing the in-cluster NFS server. */
-    serverStorageSize: string;
-    /** Storage class of that block volume. Default: the cluster default. */
-    serverStorageClass?: string;
-    /** Name of the storage class created for per-user home volumes. */
-    homeStorageClass: string;
-    /** What csi-driver-nfs does with a home directory when its volume is deleted. */
-    onDelete: NfsOnDelete;
-    mountOptions: string[];
-    /**
-     * Mode csi-driver-nfs gives each new home directory ("0" leaves it as created and the
-     * kubelet applies the pod's fsGroup, which needs no_root_squash on the export).
-     */
-    mountPermissions: string;
-    shared: SharedVolumeConfig;
-    /** csi-driver-nfs version (images registry.k8s.io/sig-storage/nfsplugin:vX). */
-    csiDriverVersion: string;
-    /** Install csi-driver-nfs; false when the cluster already runs it (driver nfs.csi.k8s.io). */
-    installCsiDriver: boolean;
-}
-
-export interface LdapUser {
-    uid: string;
-    givenName: string;
-    sn: string;
-    mail?: string;
-}
-
-export interface LdapGroup {
-    cn: string;
-    members: string[];
-}
-
-export interface LdapConfig {
-    mode: LdapMode;
-    baseDn: string;
-    organisation: string;
-    usersOu: string;
-    groupsOu: string;
-    /** Users bootstrapped into the in-cluster directory (passwords are generated). */
-    users: LdapUser[];
-    /** Groups bootstrapped into the in-cluster directory. */
-    groups: LdapGroup[];
-    /** Group cns (in-cluster) or full group DNs (external) whose members may log in. Empty: every directory user. */
-    allowedGroups: string[];
-    image: string;
-    storageSize: string;
-    storageClass?: string;
-    /** External directory: host name. */
-    server?: string;
-    port?: number;
-    tlsStrategy: TlsStrategy;
-    /** External directory: DN templates, e.g. "uid={username},ou=people,dc=example,dc=org". */
-    bindDnTemplates: string[];
-    /** External directory: look the DN up with a search user instead of templates. */
-    lookupDn: boolean;
-    userAttribute: string;
-    searchUser?: string;
-    /** External directory: PEM CA certificate that signed the directory's certificate. */
-    caCert?: string;
-}
-
-export interface MySqlConfig {
-    mode: MySqlMode;
-    image: string;
-    storageSize: string;
-    storageClass?: string;
-    database: string;
-    user: string;
-    /** External server host. */
-    host?: string;
-    port: number;
-    /** Seconds after which pooled connections are recycled (below MySQL's wait_timeout). */
-    poolRecycle: number;
-}
-
-export interface ProfileConfig {
-    slug: string;
-    displayName: string;
-    description: string;
-    default: boolean;
-    image?: string;
-    cpuLimit?: number;
-    cpuGuarantee?: number;
-    memoryLimit?: string;
-    memoryGuarantee?: string;
-    gpus: number;
-    gpuResource: string;
-    nodeSelector: Record<string, string>;
-    tolerations: Array<Record<string, string>>;
-}
-
-/** A private registry the images come from; its password is the secret key registryPassword. */
-export interface RegistryConfig {
-    /** Registry host as it starts the image names, e.g. "mydocker.registry.com" or "registry.example.org:5000". */
-    server: string;
-    username: string;
-}
-
-/** An extra environment variable's value: text, or a reference (e.g. to a key of a Secret). */
-export type EnvValue = string | { valueFrom: Record<string, unknown> };
-
-export interface SingleUserConfig {
-    /** Image name with a pinned tag, e.g. "quay.io/jupyter/scipy-notebook:2025-11-03". */
-    image: string;
-    /** Where the home volume is mounted: the home directory of the image's user. */
-    homeMountPath: string;
-    /** Extra environment of the user's server. Never a credential in plain text. */
-    extraEnv: Record<string, EnvValue>;
-    /** Start as root so that docker-stacks' start.sh grants passwordless sudo, then drops to the user. */
-    grantSudo: boolean;
-    /** Pull credentials for a private registry. */
-    registry?: RegistryConfig;
-    cpuLimit: number;
-    cpuGuarantee: number;
-    memoryLimit: string;
-    memoryGuarantee: string;
-    storageCapacity: string;
-    defaultUrl: string;
-    /** Command run in the user container after start (postStart lifecycle hook). */
-    postStart: string[];
-    startTimeout: number;
-}
-
-export interface CullingConfig {
-    enabled: boolean;
-    timeout: number;
-    every: number;
-    maxAge: number;
-    users: boolean;
-}
-
-export interface IngressConfig {
-    enabled: boolean;
-    host?: string;
-    className?: string;
-    annotations: Record<string, string>;
-    /** Existing kubernetes.io/tls Secret (e.g. from cert-manager). */
-    tlsSecretName?: string;
-    /** PEM certificate; its key goes in the secret key ingressTlsKey. */
-    tlsCert?: string;
-}
-
-export interface HubConfig {
-    chartVersion: string;
-    chartRepo: string;
-    /** Local chart directory or archive, used instead of the repository (offline installs, tests). */
-    chartPath?: string;
-    admins: string[];
-    /** Authenticator when ldap.mode is "none": "dummy" (dev only) or a class name. */
-    authenticatorClass?: string;
-    /** Extra traitlets config for that authenticator, passed as hub.config. */
-    authenticatorConfig: Record<string, unknown>;
-    proxyServiceType: ServiceType;
-}
-
-export interface PlatformConfig {
-    stack: string;
-    namespace: string;
-    dataPolicy: DataPolicy;
-    nfs: NfsConfig;
-    ldap: LdapConfig;
-    mysql: MySqlConfig;
-    hub: HubConfig;
-    singleuser: SingleUserConfig;
-    profiles: ProfileConfig[];
-    culling: CullingConfig;
-    ingress: IngressConfig;
-    /** z2jh values deep-merged over the generated ones, last. Never a value the program sets. */
-    chartValues: Record<string, unknown>;
-    /** Skip the provider's readiness checks (clusters whose pods never run, e.g. API-server-only tests). */
-    skipAwait: boolean;
-    /** Names of secret keys that are set (their values are read separately, as secrets). */
-    secretsPresent: { mysqlPassword: boolean; ldapBindPassword: boolean; ingressTlsKey: boolean; registryPassword: boolean };
-}
-
-/** Secret keys: set with `pulumi config set --secret KEY`. Never part of the objects above. */
+/** Secret keys: set with `pulumi config set --secret KEY`; only their presence is read here. */
 export const SECRET_KEYS = ["mysqlPassword", "ldapBindPassword", "ingressTlsKey", "registryPassword"] as const;
-export type SecretKey = (typeof SECRET_KEYS)[number];
 
-/** Top-level keys this program reads. Anything else in the namespace is a typo. */
-export const CONFIG_KEYS = [
-    "namespace",
-    "dataPolicy",
-    "nfs",
-    "ldap",
-    "mysql",
-    "hub",
-    "singleuser",
-    "profiles",
-    "culling",
-    "ingress",
-    "chartValues",
-    "skipAwait",
-    ...SECRET_KEYS,
-] as const;
-
-export const DEFAULTS = {
-    namespace: "jupyterhub",
-    nfsServerImage: "registry.k8s.io/e2e-test-images/volume/nfs:1.4",
-    csiDriverVersion: "v4.12.1",
-    ldapImage: "symas/openldap:2.6.8-debian-12",
-    mysqlImage: "mysql:8.4.7",
-    chartVersion: "4.4.0",
-    chartRepo: "https://hub.jupyter.org/helm-chart/",
-    singleuserImage: "quay.io/jupyterhub/k8s-singleuser-sample:4.4.0",
-    homeMountPath: "/home/jovyan",
-} as const;
-
-/**
- * All problems found in the configuration; thrown before any resource is registered. A RunError,
- * so that the CLI prints the message alone, without the program's stack trace.
- */
-export class ConfigError extends pulumi.RunError {
-    constructor(public readonly problems: string[]) {
-        super(
-            `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was deployed:\n` +
-                problems.map((p) => `  - ${p}`).join("\n"),
-        );
-        this.name = "ConfigError";
-    }
-}
-
-type Raw = Record<string, unknown>;
-
-const DN_COMPONENT = /^[a-zA-Z][a-zA-Z0-9-]*=[^,=]+$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P|k|m)?$/;
-const UID = /^[a-z_][a-z0-9_.-]{0,31}$/;
-const SQL_IDENT = /^[a-zA-Z_][a-zA-Z0-9_]{0,31}$/;
-
-function show(v: unknown): string {
-    return JSON.stringify(v) ?? String(v);
-}
-
-/** Walks one config object, recording problems with the full key path. */
-class Reader {
-    constructor(
-        private readonly prefix: string,
-        private readonly obj: Raw,
-        private readonly problems: string[],
-    ) {}
-
-    key(k: string): string {
-        return `${NS}:${this.prefix}${k}`;
-    }
-
-    problem(k: string, given: unknown, expected: string): void {
-        this.problems.push(`${this.key(k)} ${expected} (got ${show(given)})`);
-    }
-
-    has(k: string): boolean {
-        return this.obj[k] !== undefined && this.obj[k] !== null;
-    }
-
-    /** Reports keys not in `known`: a misspelt key must not be silently ignored. */
-    only(known: string[]): void {
-        for (const k of Object.keys(this.obj)) {
-            if (!known.includes(k)) {
-                this.problems.push(`${this.key(k)} is not a known setting; known keys here: ${known.join(", ")}`);
-            }
-        }
-    }
-
-    str(k: string, def: string, check?: { re: RegExp; expected: string }): string {
-        const v = this.obj[k];
-        if (v === undefined || v === null) return def;
-        if (typeof v !== "string" || v.trim() === "") {
-            this.problem(k, v, "must be a non-empty string");
-            return def;
-        }
-        if (check && !check.re.test(v)) {
-            this.problem(k, v, check.expected);
-        }
-        return v;
-    }
-
-    optStr(k: string, check?: { re: RegExp; expected: string }): string | undefined {
-        return this.has(k) ? this.str(k, "", check) : undefined;
-    }
-
-    oneOf<T extends string>(k: string, allowed: readonly T[], def: T): T {
-        const v = this.obj[k];
-        if (v === undefined || v === null) return def;
-        if (typeof v !== "string" || !(allowed as readonly string[]).includes(v)) {
-            this.problem(k, v, `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}`);
-            return def;
-        }
-        return v as T;
-    }
-
-    bool(k: string, def: boolean): boolean {
-        const v = this.obj[k];
-        if (v === undefined || v === null) return def;
-        if (typeof v === "boolean") return v;
-        if (v === "true" || v === "false") return v === "true";
-        this.problem(k, v, "must be true or false");
-        return def;
-    }
-
-    num(k: string, def: number, opts: { min?: number; max?: number; integer?: boolean } = {}): number {
-        const v = this.obj[k];
-        if (v === undefined || v === null) return def;
-        const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
-        if (typeof n !== "number" || !Number.isFinite(n)) {
-            this.problem(k, v, "must be a number");
-            return def;
-        }
-        if (opts.integer && !Number.isInteger(n)) this.problem(k, v, "must be a whole number");
-        if (opts.min !== undefined && n < opts.min) this.problem(k, v, `must be at least ${opts.min}`);
-        if (opts.max !== undefined && n > opts.max) this.problem(k, v, `must be at most ${opts.max}`);
-        return n;
-    }
-
-    optNum(k: string, opts: { min?: number; max?: number; integer?: boolean } = {}): number | undefined {
-        return this.has(k) ? this.num(k, 0, opts) : undefined;
-    }
-
-    quantity(k: string, def: string): string {
-        const v = this.obj[k];
-        if (v === undefined || v === null) return def;
-        const s = typeof v === "number" ? String(v) : v;
-        if (typeof s !== "string" || !QUANTITY.test(s)) {
-            this.problem(k, v, `must be a Kubernetes quantity such as "10Gi" or "512M"`);
-            return def;
-        }
-        return s;
-    }
-
-    optQuantity(k: string): string | undefined {
-        return this.has(k) ? this.quantity(k, "") : undefined;
-    }
-
-    strList(k: string, def: string[], check?: { re: RegExp; expected: string }): string[] {
-        const v = this.obj[k];
-        if (v === undefined || v === null) return def;
-        if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) {
-            this.problem(k, v, "must be a list of strings");
-            return def;
-        }
-        if (check) {
-            v.forEach((x: string, i: number) => {
-                if (!check.re.test(x)) this.problem(`${k}[${i}]`, x, check.expected);
-            });
-        }
-        return v;
-    }
-
-    strMap(k: string): Record<string, string> {
-        const v = this.obj[k];
-        if (v === undefined || v === null) return {};
-        if (typeof v !== "object" || Array.isArray(v) || !Object.values(v).every((x) => typeof x === "string")) {
-            this.problem(k, v, "must be a map of strings");
-            return {};
-        }
-        return v as Record<string, string>;
-    }
-
-    sub(k: string): Reader {
-        const v = this.obj[k];
-        if (v !== undefined && v !== null && (typeof v !== "object" || Array.isArray(v))) {
-            this.problem(k, v, "must be an object");
-            return new Reader(`${this.prefix}${k}.`, {}, this.problems);
-        }
-        return new Reader(`${this.prefix}${k}.`, (v as Raw) ?? {}, this.problems);
-    }
-
-    list(k: string): Reader[] {
-        const v = this.obj[k];
-        if (v === undefined || v === null) return [];
-        if (!Array.isArray(v)) {
-            this.problem(k, v, "must be a list");
-            return [];
-        }
-        return v.map((item, i) => {
-            if (typeof item !== "object" || item === null || Array.isArray(item)) {
-                this.problem(`${k}[${i}]`, item, "must be an object");
-                return new Reader(`${this.prefix}${k}[${i}].`, {}, this.problems);
-            }
-            return new Reader(`${this.prefix}${k}[${i}].`, item as Raw, this.problems);
-        });
-    }
-
-    raw(k: string): unknown {
-        return this.obj[k];
-    }
-}
-
-/** "a,b=c" style DN check: each RDN is attr=value. */
-export function isDn(dn: string): boolean {
-    return dn.split(",").every((part) => DN_COMPONENT.test(part.trim()));
-}
-
-const PINNED_IMAGE = {
-    re: /^[a-z0-9][a-z0-9._/:-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/,
-    expected: 'must be an image pinned by tag or digest, e.g. "mysql:8.4.7"',
+const MYSQL_SECRET = "`pulumi config set --secret mysqlPassword <value>` (external servers only; in-cluster passwords are generated)";
+/** Where users put secrets in plain text, and the command that stores them as secrets instead. */
+export const PLAINTEXT: Record<string, string> = {
+    "ldap.password": "`pulumi config set --secret ldapBindPassword <value>`",
+    "ldap.bindPassword": "`pulumi config set --secret ldapBindPassword <value>`",
+    "mysql.password": MYSQL_SECRET,
+    "mysql.rootPassword": MYSQL_SECRET,
+    "ingress.tlsKey": "`pulumi config set --secret ingressTlsKey < tls.key`",
+    "singleuser.registry.password": "`pulumi config set --secret registryPassword <password>`",
 };
 
-function checkNotLatest(r: Reader, k: string, image: string): void {
-    if (/:latest$/.test(image)) r.problem(k, image, 'must be pinned to a version; "latest" changes under you');
+// ---------------------------------------------------------------- field helpers
+
+type Check = [RegExp, string];
+const NON_EMPTY = "must be a non-empty string";
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const ABS_PATH = /^\/[^\s]*$/;
+const SQL_IDENT: Check = [/^[a-zA-Z_][a-zA-Z0-9_]{0,31}$/, "must be a plain SQL identifier (letters, digits, _)"];
+const OU: Check = [/^[a-zA-Z0-9][a-zA-Z0-9 _-]*$/, 'must be a plain OU name such as "people"'];
+const PEM_CERT = /-----BEGIN CERTIFICATE-----/;
+const PINNED_RE = /^[a-z0-9][a-z0-9._/:-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/;
+const PINNED: Check = [PINNED_RE, 'must be an image pinned by tag or digest, e.g. "mysql:8.4.7"'];
+
+/** A non-empty string matching `check`; `missing` is the message when it is required and absent. */
+function text(check?: Check, missing?: string) {
+    const s = z.string({ error: (i) => (i.input === undefined && missing ? missing : NON_EMPTY) }).regex(/\S/, { error: NON_EMPTY, abort: true });
+    return check ? s.regex(...check) : s;
+}
+const str = (def: string, check?: Check) => text(check).default(def);
+const optStr = (check?: Check) => text(check).optional();
+/** Required in its object; `missing` says when and how to set it. */
+const required = (missing: string, check?: Check) => text(check, missing);
+const bool = (def: boolean) => z.union([z.boolean(), z.stringbool({ truthy: ["true"], falsy: ["false"] })], { error: "must be true or false" }).default(def);
+function num(range: { min?: number; max?: number } = {}, whole = false) {
+    let n = whole ? z.number().int() : z.number();
+    if (range.min !== undefined) n = n.min(range.min);
+    if (range.max !== undefined) n = n.max(range.max);
+    return z.preprocess((v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v), n);
+}
+const int = (range: { min?: number; max?: number } = {}) => num(range, true);
+const QUANTITY: Check = [/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P|k|m)?$/, 'must be a Kubernetes quantity such as "10Gi" or "512M"'];
+const quantity = () => z.preprocess((v) => (typeof v === "number" ? String(v) : v), z.string({ error: QUANTITY[1] }).regex(...QUANTITY));
+const image = () => text(PINNED).refine((s) => !s.endsWith(":latest"), 'must be pinned to a version; "latest" changes under you');
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T, def: T[number], error?: z.core.$ZodErrorMap) =>
+    z.enum(values, { error }).default(def);
+const list = <T extends z.ZodType>(item: T, def: z.output<T>[] = []) => z.array(item, { error: "must be a list" }).default(def);
+const strMap = () => z.record(z.string(), z.string({ error: "must be a string" }), { error: "must be a map of strings" }).default({});
+const obj = <S extends z.ZodRawShape>(description: string, shape: S) => z.strictObject(shape).describe(description);
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Records a problem at `path` (relative to the checked value); `quiet` when the message shows the value itself. */
+type Add = (path: (string | number)[], message: string, quiet?: boolean) => void;
+
+/**
+ * A check across the fields of `schema`. It runs even when other fields are wrong (not when the
+ * value is not even of its type); `ok("a.b")` ("*" for any list item) tells whether a field it
+ * reads, and the objects holding it, are valid.
+ */
+function rule<S extends z.ZodType>(schema: S, check: (v: z.output<S>, add: Add, ok: (...reads: string[]) => boolean) => void): S {
+    const hit = ({ code, path = [] }: z.core.$ZodRawIssue, r: string[]) =>
+        code !== "unrecognized_keys" && r.every((seg, j) => j >= path.length || seg === "*" || seg === String(path[j]));
+    const refine = (v: z.output<S>, ctx: z.RefinementCtx) => {
+        const ok = (...reads: string[]) => !reads.some((r) => ctx.issues.some((i) => hit(i, r.split("."))));
+        check(v, (path, message, quiet = false) => ctx.addIssue({ code: "custom", path, message, params: { quiet } }), ok);
+    };
+    return schema.check(z.superRefine(refine, { when: (p) => !p.issues.some((i) => i.code !== "unrecognized_keys" && !i.path?.length) }));
 }
 
-// ------------------------------------------------------------------------------ chart values
+const key = (path: readonly PropertyKey[]) => `${NS}:${path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("")}`;
+
+/** "a,b=c" style DN check: each RDN is attr=value. */
+export const isDn = (dn: string) => dn.split(",").every((part) => /^[a-zA-Z][a-zA-Z0-9-]*=[^,=]+$/.test(part.trim()));
+
+/** Bytes in a Kubernetes quantity ("4G", "512Mi"); used only to compare guarantee and limit. */
+export function toBytes(q: string): number {
+    const m = /^([0-9.]+)([A-Za-z]*)$/.exec(q);
+    const units: Record<string, number> = { "": 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, m: 1e-3 };
+    ["Ki", "Mi", "Gi", "Ti", "Pi"].forEach((u, i) => (units[u] = 2 ** (10 * (i + 1))));
+    return m ? Number(m[1]) * (units[m[2]] ?? NaN) : NaN;
+}
+
+/** The literal value of an object's discriminator field. */
+const literalOf = (o: z.ZodObject, d: string) => (inner(o.shape[d] as z.ZodType) as z.ZodLiteral).value;
+
+/** One object per mode, told apart by `key`; the default mode is the one whose literal has a `.default()`. */
+function byMode<const T extends readonly [z.ZodObject, ...z.ZodObject[]]>(key: string, options: T) {
+    const values = options.map((o) => literalOf(o, key));
+    const error = values.every((v) => typeof v === "boolean") ? "must be true or false" : `must be one of ${values.map((v) => JSON.stringify(v)).join(", ")}`;
+    return z.discriminatedUnion(key, [...options] as unknown as T, { error: (i) => (i.code === "invalid_union" ? error : undefined) });
+}
+
+// ---------------------------------------------------------------- sections
+
+const HOST: Check = [/^[a-zA-Z0-9.-]+$/, "must be a host name without scheme or port"];
+const NAME: Check = [/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/, "must be a plain group name"];
+const UID: Check = [/^[a-z_][a-z0-9_.-]{0,31}$/, "must be a POSIX-style user name (lower case, starts with a letter)"];
+const OCTAL: Check = [/^0[0-7]{0,4}$/, 'must be an octal mode such as "0777", or "0" to leave directories as created'];
+const SUBDIR: Check = [/^[a-zA-Z0-9._-]+$/, "must be a single directory name (letters, digits, '.', '_', '-')"];
+const CHART_VERSION: Check = [/^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/, 'must be an exact chart version such as "4.4.0"'];
+const GPU: Check = [/^[a-z0-9.-]+\/[a-z0-9.-]+$/, 'must be an extended resource name such as "nvidia.com/gpu"'];
+const GROUP_DN = 'must be a full group DN such as "cn=jupyterhub,ou=groups,dc=example,dc=org" for an external directory';
+const INSECURE = 'must not be "insecure" for the in-cluster directory, which always serves TLS with the program\'s CA';
+const HOSTNAME: Check = [DNS_NAME, "must be a DNS host name such as hub.example.org"];
+// The home directory is singleuser.homeMountPath, checked against the shared volume in configSchema.
+const HIDDEN_DIRS = ["/", "/etc", "/usr"];
+const LATE = "or idle servers outlive the timeout";
+const EXCLUSIVE = "are exclusive: give a certificate or name an existing Secret, not both";
+const inCluster = z.literal("in-cluster").default("in-cluster");
+const whenMode = (section: string, hint = "") => `is required when ${NS}:${section}.mode is "external"${hint}`;
+const NFS_SERVER = whenMode("nfs", ": set it to your NFS server's address (pulumi config set --path nfs.server nfs.example.org)");
+const clusterDefault = (doc: string) => optStr().meta({ shown: "cluster default" }).describe(doc);
+
+const Shared = obj("the volume mounted in every user pod", {
+    enabled: bool(true).describe("mount a ReadWriteMany volume in every user pod"),
+    size: quantity().default("10Gi").describe("its capacity (informational for NFS, required by Kubernetes)"),
+    mountPath: text([ABS_PATH, "must be an absolute path"])
+        .refine((p) => !HIDDEN_DIRS.includes(p), "must not hide the home directory or system directories; use e.g. /mnt/shared")
+        .default("/mnt/shared")
+        .describe("where it appears in user pods"),
+    subPath: str("shared", SUBDIR).describe("its directory on the export"),
+    readOnlyForUsers: bool(false).describe("read-only for users, writable for admins"),
+});
+
+const nfsCommon = {
+    homeStorageClass: str("jupyterhub-home", [DNS_NAME, "must be a DNS name (lower case)"]).describe("StorageClass created for home volumes"),
+    onDelete: z
+        .enum(["retain", "archive", "delete"])
+        .optional()
+        .meta({ shown: "`retain`; `delete` with `dataPolicy: delete`" })
+        .describe("what csi-driver-nfs does with a home directory whose volume is deleted (`delete` only with `dataPolicy: delete`)"),
+    mountOptions: list(text(), ["nfsvers=4.1"]).describe("NFS mount options"),
+    mountPermissions: str("0", OCTAL).describe('mode of new home directories: `"0"`: the kubelet\'s (needs `no_root_squash`); `"0777"`: `root_squash`'),
+    shared: Shared.prefault({}),
+    csiDriverVersion: str("v4.12.1", [/^v[0-9]+\.[0-9]+\.[0-9]+$/, 'must be a release tag such as "v4.12.1"']).describe("csi-driver-nfs version"),
+    installCsiDriver: bool(true).describe("`false` when the cluster already runs csi-driver-nfs (one per cluster)"),
+};
+
+const Nfs = byMode("mode", [
+    obj("an NFS server in the cluster, on a block volume", {
+        mode: inCluster,
+        serverImage: image().default("registry.k8s.io/e2e-test-images/volume/nfs:1.4").describe("image of the NFS server"),
+        serverStorageSize: quantity().default("20Gi").describe("its block volume, which holds every home and the shared data"),
+        serverStorageClass: clusterDefault("StorageClass of that volume"),
+        ...nfsCommon,
+    }),
+    obj("your NFS server", {
+        mode: z.literal("external"),
+        server: required(NFS_SERVER, [/^[a-zA-Z0-9.:-]+$/, "must be a host name or IP address"]).describe("its address (an IP or a name the nodes resolve)"),
+        path: str("/", [ABS_PATH, 'must be an absolute path such as "/exports/jupyterhub"']).describe("the exported path"),
+        ...nfsCommon,
+    }),
+]);
+
+const baseDn = text().refine(isDn, 'must look like "dc=example,dc=org"').default("dc=example,dc=org").describe("base DN of the directory");
+const email: Check = [/^[^@\s]+@[^@\s]+$/, "must be an e-mail address"];
+const LdapUser = z
+    .strictObject({ uid: required("is required for every user", UID), givenName: optStr(), sn: optStr(), mail: optStr(email) })
+    .transform((u) => ({ ...u, givenName: u.givenName ?? u.uid, sn: u.sn ?? u.uid }));
+const LdapGroup = z.strictObject({ cn: required("is required for every group", NAME), members: list(text()) });
+
+const LdapInCluster = rule(
+    obj("OpenLDAP in the cluster, bootstrapped with `users` and `groups`", {
+        mode: inCluster,
+        baseDn,
+        organisation: str("Example").describe("organisation of the base entry"),
+        usersOu: str("people", OU).describe("OU of the users"),
+        groupsOu: str("groups", OU).describe("OU of the groups"),
+        users: list(LdapUser).describe("`[{uid, givenName, sn, mail}]`, bootstrapped with generated passwords (secret output `ldapUserPasswords`)"),
+        groups: list(LdapGroup).describe("`[{cn, members: [uid]}]`; membership is reset to this list on every change"),
+        allowedGroups: list(text()).describe("cns of the groups whose members may log in; empty: every directory user"),
+        image: image().default("symas/openldap:2.6.8-debian-12").describe("image of the directory server"),
+        storageSize: quantity().default("1Gi").describe("its volume"),
+        storageClass: clusterDefault("StorageClass of its volume"),
+        tlsStrategy: oneOf(["before_bind", "on_connect"], "on_connect", (i) => (i.input === "insecure" ? INSECURE : undefined)).describe(
+            "`on_connect` or `before_bind`",
+        ),
+    }),
+    (l, add, ok) => {
+        if (!ok("users.*.uid")) return;
+        const uids = l.users.map((u) => u.uid);
+        const known = `${NS}:ldap.users (${uids.join(", ") || "none defined"})`;
+        uids.forEach((uid, i) => uids.indexOf(uid) !== i && add(["users", i, "uid"], `"${uid}" is listed twice; user ids must be unique`, true));
+        if (uids.length === 0) add(["users"], `must list at least one user when ${NS}:ldap.mode is "in-cluster", or nobody can log in`, true);
+        if (!ok("groups")) return;
+        for (const [gi, g] of l.groups.entries()) {
+            const stranger = (m: string, mi: number) =>
+                add(["groups", gi, "members", mi], `"${m}" is not one of ${known}; add the user or remove the member`, true);
+            g.members.forEach((m, mi) => uids.includes(m) || stranger(m, mi));
+            if (g.members.length === 0) add(["groups", gi, "members"], "must name at least one user: LDAP groupOfNames needs a member", true);
+        }
+        const cns = l.groups.map((g) => g.cn);
+        const groups = `${NS}:ldap.groups (${cns.join(", ") || "none defined"})`;
+        if (ok("allowedGroups")) l.allowedGroups.forEach((g, i) => cns.includes(g) || add(["allowedGroups", i], `"${g}" is not one of ${groups}`, true));
+    },
+);
+
+const LdapExternal = rule(
+    obj("your directory", {
+        mode: z.literal("external"),
+        baseDn,
+        server: required(whenMode("ldap", " (e.g. ldap.example.org)"), [HOST[0], `${HOST[1]} (e.g. ldap.example.org)`]).describe("its host name"),
+        port: int({ min: 1, max: 65535 }).optional().meta({ shown: "636 with `on_connect`, else 389" }).describe("its port"),
+        tlsStrategy: oneOf(["before_bind", "on_connect", "insecure"], "before_bind").describe("`before_bind` (StartTLS), `on_connect` (LDAPS) or `insecure`"),
+        allowedGroups: list(text().refine(isDn, GROUP_DN)).describe("full DNs of the groups whose members may log in; empty: every directory user"),
+        bindDnTemplates: list(text().refine((t) => t.includes("{username}"), 'must contain "{username}"')).describe("DNs to bind as; unless `lookupDn`"),
+        lookupDn: bool(false).describe("look each user's DN up with a search user instead of templates"),
+        userAttribute: str("uid").describe("attribute holding the login name (with `lookupDn`)"),
+        searchUser: optStr().describe("DN the hub searches as (with `lookupDn`); its password is the secret key `ldapBindPassword`"),
+        caCert: optStr().describe("PEM certificate of the CA that signed the directory's certificate"),
+    }),
+    (l, add, ok) => {
+        const example = `e.g. ["uid={username},ou=people,${l.baseDn}"]`;
+        if (ok("lookupDn", "bindDnTemplates", "baseDn") && !l.lookupDn && l.bindDnTemplates.length === 0) {
+            add(["bindDnTemplates"], `is required for an external directory unless ${NS}:ldap.lookupDn is true, ${example}`);
+        }
+        if (ok("lookupDn", "searchUser") && l.lookupDn && !l.searchUser) {
+            add(["searchUser"], `is required when ${NS}:ldap.lookupDn is true (the DN the hub binds as to search for users)`);
+        }
+        if (ok("tlsStrategy", "caCert") && l.tlsStrategy !== "insecure" && l.caCert !== undefined && !PEM_CERT.test(l.caCert)) {
+            add(["caCert"], "must be a PEM certificate (-----BEGIN CERTIFICATE-----)");
+        }
+    },
+);
+
+const Ldap = byMode("mode", [LdapInCluster, LdapExternal, obj("no directory: `hub.authenticatorClass` logs users in", { mode: z.literal("none") })]);
+
+const mysqlCommon = {
+    database: str("jupyterhub", SQL_IDENT).describe("the hub's database"),
+    user: str("jupyterhub", SQL_IDENT).describe("the hub's database user"),
+    port: int({ min: 1, max: 65535 }).default(3306).describe("the server's port"),
+    poolRecycle: int({ min: 60 }).default(3600).describe("seconds before pooled connections are recycled (below MySQL's `wait_timeout`)"),
+};
+const MYSQL_LTS = 'must be a MySQL 8.4 LTS tag such as "mysql:8.4.7"; "lts" now points to 9.x';
+const Mysql = byMode("mode", [
+    obj("a MySQL StatefulSet with generated passwords", {
+        mode: inCluster,
+        image: image()
+            .refine((i) => !/^mysql:(lts|innovation|9)/.test(i), MYSQL_LTS)
+            .default("mysql:8.4.7")
+            .describe("MySQL 8.4 LTS image"),
+        storageSize: quantity().default("10Gi").describe("its volume"),
+        storageClass: clusterDefault("StorageClass of its volume: block storage, never NFS"),
+        ...mysqlCommon,
+    }),
+    obj("your server", {
+        mode: z.literal("external"),
+        host: required(whenMode("mysql"), HOST).describe("its host; the password is the secret key `mysqlPassword`"),
+        ...mysqlCommon,
+    }),
+]);
+
+const TRAITLETS = "must be an object of traitlets config, e.g. {GitHubOAuthenticator: {...}}";
+const Hub = obj("the Zero to JupyterHub chart and login", {
+    chartVersion: str("4.4.0", CHART_VERSION).describe("the pinned chart"),
+    chartRepo: str("https://hub.jupyter.org/helm-chart/", [/^(https?|oci):\/\//, "must be an http(s):// or oci:// URL"]).describe("its repository"),
+    chartPath: optStr().describe("a local copy of the chart used instead (offline clusters)"),
+    admins: list(text([/^[a-zA-Z0-9._@-]+$/, "must be a user name"])).describe("admin user names (in-cluster LDAP: directory users)"),
+    authenticatorClass: optStr().describe('login when `ldap.mode` is `none`, e.g. `"github"`; `"dummy"` is refused on `prod`'),
+    authenticatorConfig: z.record(z.string(), z.unknown(), { error: TRAITLETS }).default({}).describe("its traitlets config, as `hub.config`"),
+    proxyServiceType: oneOf(["ClusterIP", "NodePort", "LoadBalancer"], "ClusterIP").describe("Service type of the proxy"),
+});
+
+// Users' servers: the home volume's place, their environment, sudo, a private registry.
+const HOME_PATH = 'must be an absolute path such as "/home/jupyter" (no trailing "/", no templates)';
+/** Top-level directories a home volume must not hide (or, for the first ones, sit under). */
+const SYSTEM_TREES = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr"];
+const SYSTEM_DIRS = ["/", "/home", "/opt", "/root", "/srv", "/tmp", "/var"];
+const hidesSystem = (p: string) => SYSTEM_DIRS.includes(p) || SYSTEM_TREES.some((d) => p === d || p.startsWith(`${d}/`));
+/** docker-stacks' start.sh, run as root, makes /home/$NB_USER the user's home. */
+const SUDO_HOME = /^\/home\/[a-z_][a-z0-9_-]{0,31}$/;
+const SUDO_HOME_FIX = `must be /home/<user name> when ${NS}:singleuser.grantSudo is true: docker-stacks' start.sh makes /home/$NB_USER the home, and the program sets NB_USER to <user name>`;
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Variables the program sets for grantSudo. */
+const PROGRAM_ENV = ["GRANT_SUDO", "NB_USER", "NB_UID", "NB_GID"];
+const ENV_REFERENCES = ["secretKeyRef", "configMapKeyRef", "fieldRef", "resourceFieldRef"] as const;
+const ENV_VALUE = `must be a text value or {valueFrom: {${ENV_REFERENCES.join(" | ")}: {...}}}`;
+type EnvReference = { valueFrom: Partial<Record<(typeof ENV_REFERENCES)[number], Record<string, unknown>>> };
+function isEnvReference(v: unknown): v is EnvReference {
+    if (!isMap(v) || Object.keys(v).join() !== "valueFrom" || !isMap(v.valueFrom)) return false;
+    const refs = Object.entries(v.valueFrom);
+    return refs.length === 1 && (ENV_REFERENCES as readonly string[]).includes(refs[0][0]) && isMap(refs[0][1]);
+}
+/** A variable's value: text (numbers and booleans as text), or a reference such as a key of a Secret. */
+const EnvValue = z.union([z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v)), z.custom(isEnvReference, ENV_VALUE)], {
+    error: ENV_VALUE,
+});
+export type EnvValue = z.output<typeof EnvValue>;
+/** Why a variable may not be set in extraEnv, whatever its value. */
+function envNameProblem(name: string): string | undefined {
+    if (!ENV_NAME.test(name)) return 'is not a variable name: use letters, digits and "_", not starting with a digit';
+    if (PROGRAM_ENV.includes(name)) return `is set by the program: use ${NS}:singleuser.grantSudo (and ${NS}:singleuser.homeMountPath for the user's name)`;
+    if (name.startsWith("JUPYTERHUB_")) return "is set by the hub for every server; choose another name";
+    return undefined;
+}
+const credential = (name: string) =>
+    `looks like a credential, which must not be stored in plain config: give {valueFrom: {secretKeyRef: {name: <Secret>, key: <key>}}} instead, or mount the file and set ${name}_FILE to its path`;
+const ExtraEnv = rule(z.record(z.string(), EnvValue, { error: 'must be a map of variable names to values, e.g. {COURSE: "physics-101"}' }), (env, add, ok) => {
+    for (const [name, v] of Object.entries(env)) {
+        const problem = envNameProblem(name) ?? (ok(name) && typeof v === "string" && credentialEnvName(name) ? credential(name) : undefined);
+        if (problem) add([name], problem, true);
+    }
+});
+
+const REGISTRY_HOST: Check = [
+    /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$/,
+    'must be a registry host as it starts the image names, e.g. "mydocker.registry.com" (no scheme, no path)',
+];
+const WITH_REGISTRY = `is required with ${NS}:singleuser.registry`;
+const Registry = obj("a private registry the images come from", {
+    server: required(WITH_REGISTRY, REGISTRY_HOST).describe(
+        "a private registry the images come from, as their names start (e.g. `mydocker.registry.com`); its password is the secret key `registryPassword`",
+    ),
+    username: required(WITH_REGISTRY, [/^[^:\s]+$/, 'must be a user name without ":" or spaces']).describe(
+        "the registry user; the credentials go to a `kubernetes.io/dockerconfigjson` Secret that user pods pull with",
+    ),
+});
+
+/** Host of an image reference's registry: "quay.io" for "quay.io/a/b:1", "docker.io" for "b:1". */
+export function imageRegistry(image: string): string {
+    const first = image.split("/")[0];
+    return image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost") ? first : "docker.io";
+}
+
+/** The image z2jh publishes as a sample: no docker-stacks start.sh, no sudo. */
+const SAMPLE_IMAGE = /^quay\.io\/jupyterhub\/k8s-singleuser-sample[:@]/;
+
+const Singleuser = rule(
+    obj("users' servers", {
+        image: image().default("quay.io/jupyterhub/k8s-singleuser-sample:4.4.0").describe("image of users' servers, pinned (`:latest` is refused)"),
+        cpuLimit: num({ min: 0.01 }).default(2).describe("cores"),
+        cpuGuarantee: num({ min: 0 }).default(0.5).describe("cores"),
+        memoryLimit: quantity().default("4G").describe("memory"),
+        memoryGuarantee: quantity().default("1G").describe("memory"),
+        storageCapacity: quantity().default("10Gi").describe("size of each home volume"),
+        defaultUrl: str("/lab", [/^\//, 'must be a path such as "/lab"']).describe("landing page"),
+        postStart: z
+            .union([z.string().transform((s) => ["sh", "-c", s]), z.array(z.string())], { error: "must be a shell command or a list of strings" })
+            .default([])
+            .describe("a shell command (or argv list) run after start"),
+        startTimeout: int({ min: 30 }).default(300).describe("seconds a spawn may take"),
+        homeMountPath: text()
+            .regex(/^(\/[A-Za-z0-9._-]+)+$/, { error: HOME_PATH, abort: true })
+            .refine((p) => !hidesSystem(p), 'must not hide a system directory; use a directory of its own such as "/home/jupyter"')
+            .default("/home/jovyan")
+            .describe(
+                "where the home volume is mounted: the home of the image's user (e.g. `/home/jupyter`), where servers start; with `grantSudo`, `/home/<user>`",
+            ),
+        extraEnv: ExtraEnv.default({}).describe(
+            '`{NAME: "value"}` or `{NAME: {valueFrom: {secretKeyRef: {name, key}}}}`; a name like PASSWORD, PASSWD, TOKEN, SECRET, PRIVATE_KEY or API_KEY (not `*_FILE`) only with `valueFrom`; GRANT_SUDO, NB_USER, NB_UID, NB_GID and JUPYTERHUB_* are refused (set by the program or the hub)',
+        ),
+        grantSudo: bool(false).describe(
+            "passwordless sudo: servers start as root with GRANT_SUDO=yes, and docker-stacks' start.sh runs them as NB_USER (the last part of `homeMountPath`, uid 1000); needs a docker-stacks image and a stack whose policy config allows it (`singleuser-root-start`)",
+        ),
+        registry: Registry.optional(),
+    }),
+    (s, add, ok) => {
+        const over = (k: string, limit: string | number) => add([k], `must not exceed ${NS}:singleuser.${k.replace("Guarantee", "Limit")} (${limit})`);
+        if (ok("cpuLimit", "cpuGuarantee") && s.cpuGuarantee > s.cpuLimit) over("cpuGuarantee", s.cpuLimit);
+        if (ok("memoryLimit", "memoryGuarantee") && toBytes(s.memoryGuarantee) > toBytes(s.memoryLimit)) over("memoryGuarantee", s.memoryLimit);
+        if (ok("grantSudo", "homeMountPath") && s.grantSudo && !SUDO_HOME.test(s.homeMountPath)) add(["homeMountPath"], SUDO_HOME_FIX);
+    },
+);
+
+const Profile = z
+    .strictObject({
+        slug: required("is required for every profile", [DNS_LABEL, 'must be a DNS label such as "gpu"']),
+        displayName: optStr(),
+        description: str(""),
+        default: bool(false),
+        image: image().optional(),
+        cpuLimit: num({ min: 0.01 }).optional(),
+        cpuGuarantee: num({ min: 0 }).optional(),
+        memoryLimit: quantity().optional(),
+        memoryGuarantee: quantity().optional(),
+        gpus: int({ min: 0, max: 16 }).default(0),
+        gpuResource: str("nvidia.com/gpu", GPU),
+        nodeSelector: strMap(),
+        tolerations: list(z.strictObject({ key: optStr(), operator: optStr(), value: optStr(), effect: optStr() })),
+    })
+    .transform((p) => ({ ...p, displayName: p.displayName ?? p.slug }));
+
+const Culling = rule(
+    obj("stopping idle servers", {
+        enabled: bool(true).describe("stop idle servers"),
+        timeout: int({ min: 60 }).default(3600).describe("idle seconds before a server is stopped"),
+        every: int({ min: 10 }).default(600).describe("seconds between checks"),
+        maxAge: int({ min: 0 }).default(0).describe("seconds after which a server is stopped even if busy; 0: no limit"),
+        users: bool(false).describe("also delete idle users"),
+    }),
+    (c, add, ok) => {
+        if (ok("enabled", "every", "timeout") && c.enabled && c.every > c.timeout)
+            add(["every"], `must not exceed ${NS}:culling.timeout (${c.timeout}), ${LATE}`);
+    },
+);
+
+const IngressOn = rule(
+    obj("HTTPS at `host`", {
+        enabled: z.literal(true),
+        host: required(`is required when ${NS}:ingress.enabled is true (e.g. hub.example.org)`, HOSTNAME).describe("the hub's host name"),
+        className: optStr().describe("IngressClass"),
+        annotations: strMap().describe("annotations of the Ingress"),
+        tlsSecretName: optStr([DNS_NAME, "must be a Secret name"]).describe("an existing kubernetes.io/tls Secret (e.g. from cert-manager)"),
+        tlsCert: optStr()
+            .refine((c) => c === undefined || PEM_CERT.test(c), "must be a PEM certificate")
+            .describe("a PEM certificate whose key is the secret key `ingressTlsKey`; neither this nor `tlsSecretName`: self-signed"),
+    }),
+    (g, add, ok) => {
+        if (ok("tlsCert", "tlsSecretName") && g.tlsCert && g.tlsSecretName) add(["tlsCert"], `and ${NS}:ingress.tlsSecretName ${EXCLUSIVE}`, true);
+    },
+);
+const Ingress = z.preprocess(
+    // "true" and "false" as strings choose the mode too.
+    (v) =>
+        typeof v === "object" && v !== null && "enabled" in v && (v.enabled === "true" || v.enabled === "false") ? { ...v, enabled: v.enabled === "true" } : v,
+    byMode("enabled", [obj("no Ingress: the proxy's Service only", { enabled: z.literal(false).default(false) }), IngressOn]),
+);
+
+// ---------------------------------------------------------------- chart values the program sets
 
 /**
  * A z2jh value the program sets itself, and what to use instead: `jupyterhub:chartValues` may not
@@ -458,6 +458,9 @@ export interface OwnedChartValue {
 const use = (key: string, why?: string) => `use ${NS}:${key} instead${why ? ` (${why})` : ""}`;
 const SECRETS_FIX = "remove it: the program generates the hub's secrets and keeps them in its own Secret (hub.existingSecret), never in chart values";
 const PROXY_TOKEN_FIX = "remove it: the chart generates the proxy's token and keeps it in its own Secret";
+const SERVICE_TOKEN_FIX = "remove it: a token in plain config; the chart generates one per service and keeps it in its Secret";
+const DB_FIX = use("mysql", "the hub database; its URL with the password is in the program's Secret");
+const CA_FIX = "remove it: the program mounts the directory's CA (jupyterhub:ldap.caCert) there, and a list given here would replace it";
 const STORAGE_FIX = use("nfs", "homes are volumes of the StorageClass jupyterhub:nfs.homeStorageClass");
 const SUDO_FIX = use("singleuser.grantSudo", "a root start only with docker-stacks' drop to the user");
 
@@ -503,13 +506,13 @@ export const OWNED_CHART_VALUES: OwnedChartValue[] = [
     owned("proxy.secretToken", PROXY_TOKEN_FIX),
     owned("hub.config.ConfigurableHTTPProxy.auth_token", PROXY_TOKEN_FIX),
     owned("hub.config.JupyterHub.proxy_auth_token", PROXY_TOKEN_FIX),
-    owned("hub.services.*.apiToken", "remove it: a token in plain config; the chart generates one per service and keeps it in its Secret"),
-    owned("hub.services.*.api_token", "remove it: a token in plain config; the chart generates one per service and keeps it in its Secret"),
+    owned("hub.services.*.apiToken", SERVICE_TOKEN_FIX),
+    owned("hub.services.*.api_token", SERVICE_TOKEN_FIX),
     owned("proxy.https.manual.key", `remove it: a private key in plain config; use ${NS}:ingress.tlsCert with the secret key ${NS}:ingressTlsKey`),
     owned("imagePullSecret", `${use("singleuser.registry")} with the secret key ${NS}:registryPassword (the chart would keep the password in its values)`),
     // The hub database.
-    owned("hub.db", use("mysql", "the hub database; its URL with the password is in the program's Secret")),
-    owned("hub.config.JupyterHub.db_url", use("mysql", "the hub database; its URL with the password is in the program's Secret")),
+    owned("hub.db", DB_FIX),
+    owned("hub.config.JupyterHub.db_url", DB_FIX),
     owned("hub.config.JupyterHub.db_kwargs", use("mysql.poolRecycle")),
     // Login: the authenticator, LDAP and who may log in.
     owned("hub.config.JupyterHub.authenticator_class", `use ${NS}:ldap.mode, or ${NS}:hub.authenticatorClass with ldap.mode "none", instead`),
@@ -518,8 +521,8 @@ export const OWNED_CHART_VALUES: OwnedChartValue[] = [
     owned("hub.config.Authenticator.enable_auth_state", "remove it: the program keeps auth state, encrypted with its CryptKeeper key"),
     owned("hub.config.LDAPAuthenticator", use("ldap")),
     owned("hub.config.*Authenticator", use("hub.authenticatorConfig", `or ${NS}:ldap for LDAP login`)),
-    owned("hub.extraVolumes", "remove it: the program mounts the directory's CA (jupyterhub:ldap.caCert) there, and a list given here would replace it"),
-    owned("hub.extraVolumeMounts", "remove it: the program mounts the directory's CA (jupyterhub:ldap.caCert) there, and a list given here would replace it"),
+    owned("hub.extraVolumes", CA_FIX),
+    owned("hub.extraVolumeMounts", CA_FIX),
     owned("hub.extraConfig.10-shared-volume-admins", use("nfs.shared.readOnlyForUsers")),
     ...["KubeSpawner", "Spawner"].flatMap((section) => SPAWNER_TRAITS.map(([trait, fix]) => owned(["hub", "config", section, trait], fix))),
     // Exposure.
@@ -565,9 +568,7 @@ export const CHART_DEFAULTS_OVERRIDABLE: string[] = [
     "hub.config.JupyterHub.admin_access",
 ];
 
-function keyMatches(pattern: string, key: string): boolean {
-    return pattern === "*" || pattern === key || (pattern.startsWith("*") && key.endsWith(pattern.slice(1)));
-}
+const keyMatches = (pattern: string, k: string) => pattern === "*" || pattern === k || (pattern.startsWith("*") && k.endsWith(pattern.slice(1)));
 
 /**
  * The owned value that `path` is or lies under, the most specific one (the longest path; on a
@@ -582,718 +583,276 @@ export function ownedChartValue(path: string[], beneath = false): OwnedChartValu
     return best;
 }
 
-function isPlainObject(v: unknown): v is Raw {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /**
- * One line per value of `chartValues` that the program sets (OWNED_CHART_VALUES), naming
- * `jupyterhub:chartValues.<path>` and what to use instead. Maps merge key by key into the
- * generated values, so each value is judged at its own path; anything else (a list, a scalar,
- * null) replaces what is there, so it is also refused where owned values lie beneath.
+ * One problem per value of `chartValues` that the program sets (OWNED_CHART_VALUES): its path
+ * under chartValues and what to use instead. Maps merge key by key into the generated values, so
+ * each value is judged at its own path; anything else (a list, a scalar, null) replaces what is
+ * there, so it is also refused where owned values lie beneath.
  */
-export function chartValuesProblems(chartValues: Raw, path: string[] = []): string[] {
-    const problems: string[] = [];
-    for (const [k, v] of Object.entries(chartValues)) {
+function chartValueIssues(values: Record<string, unknown>, path: string[] = []): Array<{ path: string[]; message: string }> {
+    return Object.entries(values).flatMap(([k, v]) => {
         const here = [...path, k];
-        const key = `${NS}:chartValues.${here.join(".")}`;
         // A map merges key by key (an empty one changes nothing).
-        if (isPlainObject(v)) {
-            problems.push(...chartValuesProblems(v, here));
-            continue;
-        }
-        const owner = ownedChartValue(here);
-        const beneath = ownedChartValue(here, true);
-        if (owner) {
-            problems.push(`${key} is set by the program; ${owner.fix}`);
-        } else if (beneath) {
-            problems.push(
-                `${key} must be a map of chart values here (got ${show(v)}): as a whole it would replace ${beneath.path.join(".")}, which the program sets; ${beneath.fix}`,
-            );
-        }
-    }
-    return problems;
+        if (isMap(v)) return chartValueIssues(v, here);
+        const [owner, beneath] = [ownedChartValue(here), ownedChartValue(here, true)];
+        if (owner) return [{ path: here, message: `is set by the program; ${owner.fix}` }];
+        if (!beneath) return [];
+        const replaces = `as a whole it would replace ${beneath.path.join(".")}, which the program sets; ${beneath.fix}`;
+        return [{ path: here, message: `must be a map of chart values here (got ${shown(["chartValues", ...here], v)}): ${replaces}` }];
+    });
 }
 
-/** Host of an image reference's registry: "quay.io" for "quay.io/a/b:1", "docker.io" for "b:1". */
-export function imageRegistry(image: string): string {
-    const first = image.split("/")[0];
-    return image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost") ? first : "docker.io";
+/** The lines chartValues' rule adds, each naming `jupyterhub:chartValues.<path>` and what to use instead. */
+export function chartValuesProblems(chartValues: Record<string, unknown>): string[] {
+    return chartValueIssues(chartValues).map((i) => `${key(["chartValues", ...i.path])} ${i.message}`);
 }
 
-/** The image z2jh publishes as a sample: no docker-stacks start.sh, no sudo. */
-const SAMPLE_IMAGE = /^quay\.io\/jupyterhub\/k8s-singleuser-sample[:@]/;
+const ChartValues = rule(
+    z.record(z.string(), z.unknown(), { error: "must be a map of z2jh chart values, e.g. {hub: {allowNamedServers: true}}" }),
+    (v, add) => {
+        for (const i of chartValueIssues(v)) add(i.path, i.message, true);
+    },
+);
 
-/** Top-level directories a home volume must not hide (or, for the first ones, sit under). */
-const SYSTEM_TREES = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr"];
-const SYSTEM_DIRS = ["/", "/home", "/opt", "/root", "/srv", "/tmp", "/var"];
+const secret = (description: string) => z.string({ error: "must be a string secret" }).optional().meta({ shown: "secret" }).describe(description);
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Variables the program sets for grantSudo, or that the hub sets for every server. */
-const PROGRAM_ENV = ["GRANT_SUDO", "NB_USER", "NB_UID", "NB_GID"];
-const ENV_REFERENCES = ["secretKeyRef", "configMapKeyRef", "fieldRef", "resourceFieldRef"];
+/** Every key of the `jupyterhub:` namespace, in the order of Pulumi.yaml and the README. */
+export const Sections = z.strictObject({
+    namespace: str("jupyterhub", [DNS_LABEL, "must be a DNS label (lower case letters, digits and '-')"]).describe("namespace of the whole platform"),
+    dataPolicy: oneOf(["retain", "delete"], "retain").describe(
+        "`retain`: `pulumi destroy` keeps the namespace and all data (homes, shared, LDAP and MySQL volumes); `delete`: destroy deletes them",
+    ),
+    skipAwait: bool(false).describe("do not wait for readiness (only for API-server-only test clusters, whose pods never run)"),
+    nfs: Nfs.prefault({}).describe("home and shared storage on NFS"),
+    ldap: Ldap.prefault({}).describe("the login directory"),
+    mysql: Mysql.prefault({}).describe("the hub database"),
+    hub: Hub.prefault({}).describe("the Zero to JupyterHub chart and login"),
+    singleuser: Singleuser.prefault({}).describe("users' servers"),
+    profiles: rule(list(Profile), (ps, add, ok) => {
+        const slugs = ps.map((p) => p.slug);
+        if (ok("*.slug")) slugs.forEach((s, i) => slugs.indexOf(s) !== i && add([i, "slug"], `"${s}" is used twice; slugs must be unique`, true));
+        if (ok("*.default") && ps.filter((p) => p.default).length > 1) add([], "has more than one profile with default: true; mark exactly one", true);
+    }).describe(
+        "server options offered at spawn: `[{slug, displayName, description, default, image, cpuLimit, cpuGuarantee, memoryLimit, memoryGuarantee, gpus, gpuResource, nodeSelector, tolerations: [{key, operator, value, effect}]}]`; empty: the singleuser settings",
+    ),
+    culling: Culling.prefault({}).describe("stopping idle servers"),
+    ingress: Ingress.prefault({}).describe("HTTPS access"),
+    chartValues: ChartValues.default({}).describe(
+        "any other z2jh values, deep-merged over the generated ones last and validated by Helm against the chart's schema at preview, e.g. `pulumi config set --path chartValues.hub.allowNamedServers true`; a value the program sets (its secrets, `hub.db`, the authenticator and LDAP settings, storage wiring, every value a typed key sets) is refused, naming the key to use instead",
+    ),
+    mysqlPassword: secret("password of an external MySQL server's hub user (`mysql.mode: external`)"),
+    ldapBindPassword: secret("password of `ldap.searchUser` (external directory with `ldap.lookupDn`)"),
+    ingressTlsKey: secret("PEM private key of `ingress.tlsCert`"),
+    registryPassword: secret("password (or token) of `singleuser.registry.username` at `singleuser.registry.server`"),
+});
 
-/** singleuser.extraEnv: name → text (numbers and booleans as text), or {valueFrom: {<one reference>}}. */
-function readExtraEnv(s: Reader, problems: string[]): Record<string, EnvValue> {
-    const raw = s.raw("extraEnv");
-    if (raw === undefined || raw === null) return {};
-    if (!isPlainObject(raw)) {
-        s.problem("extraEnv", raw, 'must be a map of variable names to values, e.g. {COURSE: "physics-101"}');
-        return {};
+/** Checks of users' servers across sections: the shared volume beside the home, sudo's image, the registry and its password. */
+function userServerChecks(c: z.output<typeof Sections>, add: Add, ok: (...reads: string[]) => boolean): void {
+    const [su, shared] = [c.singleuser, c.nfs.shared];
+    const home = su.homeMountPath;
+    if (ok("nfs.mode", "nfs.shared", "singleuser.homeMountPath") && shared.enabled && (shared.mountPath === home || home.startsWith(`${shared.mountPath}/`))) {
+        const hidden = `${NS}:singleuser.homeMountPath "${home}" (got ${JSON.stringify(shared.mountPath)}); use e.g. /mnt/shared`;
+        add(["nfs", "shared", "mountPath"], `must not hide the home directory, ${hidden}`, true);
     }
-    const env: Record<string, EnvValue> = {};
-    for (const [name, v] of Object.entries(raw)) {
-        const key = s.key(`extraEnv.${name}`);
-        if (!ENV_NAME.test(name)) {
-            problems.push(`${key} is not a variable name: use letters, digits and "_", not starting with a digit`);
-        } else if (PROGRAM_ENV.includes(name)) {
-            problems.push(`${key} is set by the program: use ${NS}:singleuser.grantSudo (and ${NS}:singleuser.homeMountPath for the user's name)`);
-        } else if (name.startsWith("JUPYTERHUB_")) {
-            problems.push(`${key} is set by the hub for every server; choose another name`);
-        } else if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") {
-            if (credentialEnvName(name)) {
-                problems.push(
-                    `${key} looks like a credential, which must not be stored in plain config: ` +
-                        `give {valueFrom: {secretKeyRef: {name: <Secret>, key: <key>}}} instead, or mount the file and set ${name}_FILE to its path`,
-                );
-            } else {
-                env[name] = String(v);
-            }
-        } else if (
-            isPlainObject(v) &&
-            Object.keys(v).length === 1 &&
-            isPlainObject(v.valueFrom) &&
-            Object.keys(v.valueFrom).length === 1 &&
-            ENV_REFERENCES.includes(Object.keys(v.valueFrom)[0])
-        ) {
-            env[name] = { valueFrom: v.valueFrom };
-        } else {
-            problems.push(`${key} must be a text value or {valueFrom: {${ENV_REFERENCES.join(" | ")}: {...}}} (got ${show(v)})`);
+    // The images users' servers run, with their keys.
+    const profiles = Array.isArray(c.profiles) ? c.profiles : [];
+    const images: Array<[string, string]> = [
+        ...(ok("singleuser.image") ? [["singleuser.image", su.image] as [string, string]] : []),
+        ...profiles.flatMap((p, i): Array<[string, string]> => (ok(`profiles.${i}.image`) && p.image ? [[`profiles[${i}].image`, p.image]] : [])),
+    ];
+    if (ok("singleuser.grantSudo") && su.grantSudo) {
+        for (const [k, image] of images.filter(([, i]) => SAMPLE_IMAGE.test(i))) {
+            const why = `${NS}:${k} "${image}" has no such script and would run every server as root`;
+            add(
+                ["singleuser", "grantSudo"],
+                `needs docker-stacks images (e.g. quay.io/jupyter/scipy-notebook), whose start.sh grants sudo and drops from root to the user; ${why}`,
+                true,
+            );
         }
     }
-    return env;
+    const registry = ok("singleuser.registry") ? su.registry : undefined;
+    if (registry && ok("singleuser.image") && !images.some(([, i]) => imageRegistry(i) === registry.server)) {
+        const from = images.map(([k, i]) => `${NS}:${k} comes from "${imageRegistry(i)}"`).join(", ");
+        add(["singleuser", "registry", "server"], `is the registry of none of the images (${from}); name the host the images are pulled from`);
+    }
+    if (!ok("registryPassword")) return;
+    if (su.registry !== undefined && !c.registryPassword) {
+        add(["registryPassword"], `is required with ${NS}:singleuser.registry: pulumi config set --secret registryPassword <password>`);
+    }
+    if (su.registry === undefined && c.registryPassword) {
+        add(["registryPassword"], `is only used with ${NS}:singleuser.registry: set the registry's server and username, or remove the secret`, true);
+    }
 }
 
-/** The profiles' own images with their keys, read raw (profiles are parsed later). */
-function profileImages(top: Reader): Array<[string, string]> {
-    const raw = top.raw("profiles");
-    if (!Array.isArray(raw)) return [];
-    return raw.flatMap((p, i): Array<[string, string]> => (isPlainObject(p) && typeof p.image === "string" ? [[`profiles[${i}].image`, p.image]] : []));
-}
+const CONTRADICTS = `deletes users' home directories when their volumes go, which contradicts ${NS}:dataPolicy "retain"; use "retain" or "archive", or set dataPolicy to "delete" deliberately`;
+const NAME_AUTHENTICATOR = `is required when ${NS}:ldap.mode is "none": name the authenticator (e.g. "dummy" for a throwaway dev hub, or "github")`;
 
-/**
- * Validates raw config (the values of every `jupyterhub:` key, already parsed from YAML/JSON)
- * and returns the typed configuration, or throws one ConfigError listing every problem.
- */
-export function parseConfig(rawAll: Raw, stack: string): PlatformConfig {
-    const problems: string[] = [];
-    const top = new Reader("", rawAll, problems);
-    top.only([...CONFIG_KEYS]);
-
-    for (const k of SECRET_KEYS) {
-        const v = rawAll[k];
-        if (v !== undefined && typeof v !== "string") top.problem(k, "<hidden>", "must be a string secret");
-    }
-
-    const namespace = top.str("namespace", DEFAULTS.namespace, {
-        re: DNS_LABEL,
-        expected: "must be a DNS label (lower case letters, digits and '-')",
-    });
-    const dataPolicy = top.oneOf("dataPolicy", ["retain", "delete"] as const, "retain");
-
-    // --- NFS ---
-    const n = top.sub("nfs");
-    n.only([
-        "mode",
-        "server",
-        "path",
-        "serverImage",
-        "serverStorageSize",
-        "serverStorageClass",
-        "homeStorageClass",
-        "onDelete",
-        "mountOptions",
-        "mountPermissions",
-        "shared",
-        "csiDriverVersion",
-        "installCsiDriver",
-    ]);
-    const nfsMode = n.oneOf("mode", ["in-cluster", "external"] as const, "in-cluster");
-    const nfsServer = n.optStr("server", {
-        re: /^[a-zA-Z0-9.:-]+$/,
-        expected: "must be a host name or IP address",
-    });
-    if (nfsMode === "external" && !nfsServer) {
-        problems.push(
-            `${n.key("server")} is required when ${n.key("mode")} is "external": set it to your NFS server's address (pulumi config set --path nfs.server nfs.example.org)`,
-        );
-    }
-    if (nfsMode === "in-cluster" && nfsServer) {
-        n.problem("server", nfsServer, 'is only used when nfs.mode is "external"; remove it or set nfs.mode to "external"');
-    }
-    const nfsPath = n.str("path", "/", { re: /^\/[^\s]*$/, expected: 'must be an absolute path such as "/exports/jupyterhub"' });
-    const sh = n.sub("shared");
-    sh.only(["enabled", "size", "mountPath", "subPath", "readOnlyForUsers"]);
-    const shared: SharedVolumeConfig = {
-        enabled: sh.bool("enabled", true),
-        size: sh.quantity("size", "10Gi"),
-        mountPath: sh.str("mountPath", "/mnt/shared", { re: /^\/[^\s]*$/, expected: "must be an absolute path" }),
-        subPath: sh.str("subPath", "shared", {
-            re: /^[a-zA-Z0-9._-]+$/,
-            expected: "must be a single directory name (letters, digits, '.', '_', '-')",
-        }),
-        readOnlyForUsers: sh.bool("readOnlyForUsers", false),
-    };
-    if (["/", "/etc", "/usr"].includes(shared.mountPath)) {
-        sh.problem("mountPath", shared.mountPath, "must not hide the home directory or system directories; use e.g. /mnt/shared");
-    }
-    const onDelete = n.oneOf("onDelete", ["retain", "archive", "delete"] as const, dataPolicy === "delete" ? "delete" : "retain");
-    if (dataPolicy === "retain" && onDelete === "delete") {
-        n.problem(
-            "onDelete",
-            onDelete,
-            `deletes users' home directories when their volumes go, which contradicts ${NS}:dataPolicy "retain"; use "retain" or "archive", or set dataPolicy to "delete" deliberately`,
-        );
-    }
-    const nfs: NfsConfig = {
-        mode: nfsMode,
-        server: nfsServer,
-        path: nfsPath,
-        serverImage: n.str("serverImage", DEFAULTS.nfsServerImage, PINNED_IMAGE),
-        serverStorageSize: n.quantity("serverStorageSize", "20Gi"),
-        serverStorageClass: n.optStr("serverStorageClass"),
-        homeStorageClass: n.str("homeStorageClass", "jupyterhub-home", {
-            re: DNS_NAME,
-            expected: "must be a DNS name (lower case)",
-        }),
-        onDelete,
-        mountOptions: n.strList("mountOptions", ["nfsvers=4.1"]),
-        mountPermissions: n.str("mountPermissions", "0", {
-            re: /^0[0-7]{0,4}$/,
-            expected: 'must be an octal mode such as "0777", or "0" to leave directories as created',
-        }),
-        shared,
-        csiDriverVersion: n.str("csiDriverVersion", DEFAULTS.csiDriverVersion, {
-            re: /^v[0-9]+\.[0-9]+\.[0-9]+$/,
-            expected: 'must be a release tag such as "v4.12.1"',
-        }),
-        installCsiDriver: n.bool("installCsiDriver", true),
-    };
-    checkNotLatest(n, "serverImage", nfs.serverImage);
-
-    // --- LDAP ---
-    const l = top.sub("ldap");
-    l.only([
-        "mode",
-        "baseDn",
-        "organisation",
-        "usersOu",
-        "groupsOu",
-        "users",
-        "groups",
-        "allowedGroups",
-        "image",
-        "storageSize",
-        "storageClass",
-        "server",
-        "port",
-        "tlsStrategy",
-        "bindDnTemplates",
-        "lookupDn",
-        "userAttribute",
-        "searchUser",
-        "caCert",
-        "password",
-        "bindPassword",
-    ]);
-    for (const k of ["password", "bindPassword"]) {
-        if (l.has(k)) {
-            problems.push(`${l.key(k)} must not be stored in plain text: remove it and run \`pulumi config set --secret ldapBindPassword <value>\``);
+/** The schema of a stack's configuration (checks across sections included) and what the program receives. */
+export function configSchema(stack: string) {
+    return rule(Sections, (c, add, ok) => {
+        if (ok("dataPolicy", "nfs.onDelete") && c.dataPolicy === "retain" && c.nfs.onDelete === "delete") add(["nfs", "onDelete"], CONTRADICTS);
+        const db = c.mysql;
+        if (ok("mysql", "nfs.homeStorageClass") && db.mode === "in-cluster" && db.storageClass && db.storageClass === c.nfs.homeStorageClass) {
+            add(["mysql", "storageClass"], "must be block storage, not the NFS home class: MySQL on NFS corrupts under locking");
         }
-    }
-    const ldapMode = l.oneOf("mode", ["in-cluster", "external", "none"] as const, "in-cluster");
-    const baseDn = l.str("baseDn", "dc=example,dc=org");
-    if (!isDn(baseDn)) {
-        l.problem("baseDn", baseDn, 'must look like "dc=example,dc=org"');
-    }
-    const ou = { re: /^[a-zA-Z0-9][a-zA-Z0-9 _-]*$/, expected: 'must be a plain OU name such as "people"' };
-    const usersOu = l.str("usersOu", "people", ou);
-    const groupsOu = l.str("groupsOu", "groups", ou);
-    const users: LdapUser[] = l.list("users").map((u) => {
-        u.only(["uid", "givenName", "sn", "mail"]);
-        const uid = u.str("uid", "", { re: UID, expected: "must be a POSIX-style user name (lower case, starts with a letter)" });
-        if (!u.has("uid")) problems.push(`${u.key("uid")} is required for every user`);
-        return {
-            uid,
-            givenName: u.str("givenName", uid),
-            sn: u.str("sn", uid),
-            mail: u.optStr("mail", { re: /^[^@\s]+@[^@\s]+$/, expected: "must be an e-mail address" }),
-        };
-    });
-    const uids = users.map((u) => u.uid);
-    uids.forEach((uid, i) => {
-        if (uids.indexOf(uid) !== i) problems.push(`${l.key(`users[${i}].uid`)} "${uid}" is listed twice; user ids must be unique`);
-    });
-    const groups: LdapGroup[] = l.list("groups").map((g) => {
-        g.only(["cn", "members"]);
-        const cn = g.str("cn", "", { re: /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/, expected: "must be a plain group name" });
-        if (!g.has("cn")) problems.push(`${g.key("cn")} is required for every group`);
-        const members = g.strList("members", []);
-        members.forEach((m, i) => {
-            if (ldapMode === "in-cluster" && !uids.includes(m)) {
-                problems.push(
-                    `${g.key(`members[${i}]`)} "${m}" is not one of ${NS}:ldap.users (${uids.join(", ") || "none defined"}); add the user or remove the member`,
-                );
-            }
-        });
-        if (ldapMode === "in-cluster" && members.length === 0) {
-            problems.push(`${g.key("members")} must name at least one user: LDAP groupOfNames needs a member`);
+        if (ok("mysql.mode", "mysqlPassword") && db.mode === "external" && !c.mysqlPassword) {
+            add(["mysqlPassword"], `${whenMode("mysql")}: pulumi config set --secret mysqlPassword <password>`);
         }
-        return { cn, members };
-    });
-    const allowedGroups = l.strList("allowedGroups", []);
-    if (ldapMode === "in-cluster") {
-        allowedGroups.forEach((g, i) => {
-            if (!groups.some((x) => x.cn === g)) {
-                problems.push(
-                    `${l.key(`allowedGroups[${i}]`)} "${g}" is not one of ${NS}:ldap.groups (${groups.map((x) => x.cn).join(", ") || "none defined"})`,
-                );
-            }
-        });
-        if (users.length === 0) {
-            problems.push(`${l.key("users")} must list at least one user when ${l.key("mode")} is "in-cluster", or nobody can log in`);
+        userServerChecks(c, add, ok);
+        const [l, auth] = [c.ldap, c.hub.authenticatorClass];
+        if (!ok("ldap")) return;
+        if (ok("ldapBindPassword") && l.mode === "external" && l.lookupDn && !c.ldapBindPassword) {
+            add(["ldapBindPassword"], `is required when ${NS}:ldap.lookupDn is true: pulumi config set --secret ldapBindPassword <password>`);
         }
-    }
-    if (ldapMode === "external") {
-        allowedGroups.forEach((g, i) => {
-            if (!isDn(g))
-                l.problem(`allowedGroups[${i}]`, g, 'must be a full group DN such as "cn=jupyterhub,ou=groups,dc=example,dc=org" for an external directory');
-        });
-    }
-    const tlsStrategy = l.oneOf("tlsStrategy", ["before_bind", "on_connect", "insecure"] as const, ldapMode === "in-cluster" ? "on_connect" : "before_bind");
-    const bindDnTemplates = l.strList("bindDnTemplates", []);
-    bindDnTemplates.forEach((t, i) => {
-        if (!t.includes("{username}")) l.problem(`bindDnTemplates[${i}]`, t, 'must contain "{username}"');
-    });
-    const lookupDn = l.bool("lookupDn", false);
-    const ldapServer = l.optStr("server", { re: /^[a-zA-Z0-9.-]+$/, expected: "must be a host name without scheme or port (e.g. ldap.example.org)" });
-    const ldap: LdapConfig = {
-        mode: ldapMode,
-        baseDn,
-        organisation: l.str("organisation", "Example"),
-        usersOu,
-        groupsOu,
-        users,
-        groups,
-        allowedGroups,
-        image: l.str("image", DEFAULTS.ldapImage, PINNED_IMAGE),
-        storageSize: l.quantity("storageSize", "1Gi"),
-        storageClass: l.optStr("storageClass"),
-        server: ldapServer,
-        port: l.optNum("port", { min: 1, max: 65535, integer: true }),
-        tlsStrategy,
-        bindDnTemplates,
-        lookupDn,
-        userAttribute: l.str("userAttribute", "uid"),
-        searchUser: l.optStr("searchUser"),
-        caCert: l.optStr("caCert"),
-    };
-    checkNotLatest(l, "image", ldap.image);
-    if (ldapMode === "external") {
-        if (!ldapServer) problems.push(`${l.key("server")} is required when ${l.key("mode")} is "external" (e.g. ldap.example.org)`);
-        if (!lookupDn && bindDnTemplates.length === 0) {
-            problems.push(
-                `${l.key("bindDnTemplates")} is required for an external directory unless ${l.key("lookupDn")} is true, e.g. ["uid={username},ou=people,${baseDn}"]`,
-            );
+        if (ok("hub.authenticatorClass") && l.mode === "none" && !auth) add(["hub", "authenticatorClass"], NAME_AUTHENTICATOR);
+        if (ok("hub.authenticatorClass") && l.mode === "none" && auth === "dummy" && stack === "prod") {
+            add(["hub", "authenticatorClass"], 'must not be "dummy" on the prod stack: anyone could log in');
         }
-        if (lookupDn && !ldap.searchUser) {
-            problems.push(`${l.key("searchUser")} is required when ${l.key("lookupDn")} is true (the DN the hub binds as to search for users)`);
-        }
-        if (lookupDn && !rawAll["ldapBindPassword"]) {
-            problems.push(`${NS}:ldapBindPassword is required when ${l.key("lookupDn")} is true: pulumi config set --secret ldapBindPassword <password>`);
-        }
-        if (tlsStrategy !== "insecure" && ldap.caCert !== undefined && !/-----BEGIN CERTIFICATE-----/.test(ldap.caCert)) {
-            l.problem("caCert", ldap.caCert.slice(0, 30) + "...", "must be a PEM certificate (-----BEGIN CERTIFICATE-----)");
-        }
-    }
-    if (ldapMode !== "external") {
-        for (const k of ["server", "bindDnTemplates", "searchUser", "caCert"]) {
-            if (l.has(k)) l.problem(k, l.raw(k), `is only used when ${NS}:ldap.mode is "external"`);
-        }
-    }
-    if (ldapMode === "in-cluster" && tlsStrategy === "insecure") {
-        l.problem("tlsStrategy", tlsStrategy, 'must not be "insecure" for the in-cluster directory, which always serves TLS with the program\'s CA');
-    }
-
-    // --- MySQL ---
-    const m = top.sub("mysql");
-    m.only(["mode", "image", "storageSize", "storageClass", "database", "user", "host", "port", "poolRecycle", "password", "rootPassword"]);
-    for (const k of ["password", "rootPassword"]) {
-        if (m.has(k)) {
-            problems.push(
-                `${m.key(k)} must not be stored in plain text: remove it and run \`pulumi config set --secret mysqlPassword <value>\` (external servers only; in-cluster passwords are generated)`,
-            );
-        }
-    }
-    const mysqlMode = m.oneOf("mode", ["in-cluster", "external"] as const, "in-cluster");
-    const mysql: MySqlConfig = {
-        mode: mysqlMode,
-        image: m.str("image", DEFAULTS.mysqlImage, PINNED_IMAGE),
-        storageSize: m.quantity("storageSize", "10Gi"),
-        storageClass: m.optStr("storageClass"),
-        database: m.str("database", "jupyterhub", { re: SQL_IDENT, expected: "must be a plain SQL identifier (letters, digits, _)" }),
-        user: m.str("user", "jupyterhub", { re: SQL_IDENT, expected: "must be a plain SQL identifier (letters, digits, _)" }),
-        host: m.optStr("host", { re: /^[a-zA-Z0-9.-]+$/, expected: "must be a host name without scheme or port" }),
-        port: m.num("port", 3306, { min: 1, max: 65535, integer: true }),
-        poolRecycle: m.num("poolRecycle", 3600, { min: 60, integer: true }),
-    };
-    checkNotLatest(m, "image", mysql.image);
-    if (mysqlMode === "in-cluster" && /^mysql:(lts|innovation|9)/.test(mysql.image)) {
-        m.problem("image", mysql.image, 'must be a MySQL 8.4 LTS tag such as "mysql:8.4.7"; "lts" now points to 9.x');
-    }
-    if (mysqlMode === "in-cluster" && mysql.storageClass && mysql.storageClass === nfs.homeStorageClass) {
-        m.problem("storageClass", mysql.storageClass, "must be block storage, not the NFS home class: MySQL on NFS corrupts under locking");
-    }
-    if (mysqlMode === "external") {
-        if (!mysql.host) problems.push(`${m.key("host")} is required when ${m.key("mode")} is "external"`);
-        if (!rawAll["mysqlPassword"]) {
-            problems.push(`${NS}:mysqlPassword is required when ${m.key("mode")} is "external": pulumi config set --secret mysqlPassword <password>`);
-        }
-    } else if (m.has("host")) {
-        m.problem("host", mysql.host, 'is only used when mysql.mode is "external"');
-    }
-
-    // --- Hub ---
-    const h = top.sub("hub");
-    h.only(["chartVersion", "chartRepo", "chartPath", "admins", "authenticatorClass", "authenticatorConfig", "proxyServiceType"]);
-    const admins = h.strList("admins", [], { re: /^[a-zA-Z0-9._@-]+$/, expected: "must be a user name" });
-    const authenticatorClass = h.optStr("authenticatorClass");
-    const authConfigRaw = h.raw("authenticatorConfig");
-    if (authConfigRaw !== undefined && (typeof authConfigRaw !== "object" || authConfigRaw === null || Array.isArray(authConfigRaw))) {
-        h.problem("authenticatorConfig", authConfigRaw, "must be an object of traitlets config, e.g. {GitHubOAuthenticator: {...}}");
-    }
-    const hub: HubConfig = {
-        chartVersion: h.str("chartVersion", DEFAULTS.chartVersion, {
-            re: /^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/,
-            expected: 'must be an exact chart version such as "4.4.0"',
-        }),
-        chartRepo: h.str("chartRepo", DEFAULTS.chartRepo, { re: /^(https?|oci):\/\//, expected: "must be an http(s):// or oci:// URL" }),
-        chartPath: h.optStr("chartPath"),
-        admins,
-        authenticatorClass,
-        authenticatorConfig: (authConfigRaw as Record<string, unknown>) ?? {},
-        proxyServiceType: h.oneOf("proxyServiceType", ["ClusterIP", "NodePort", "LoadBalancer"] as const, "ClusterIP"),
-    };
-    if (ldapMode === "none") {
-        if (!authenticatorClass) {
-            problems.push(
-                `${h.key("authenticatorClass")} is required when ${NS}:ldap.mode is "none": name the authenticator (e.g. "dummy" for a throwaway dev hub, or "github")`,
-            );
-        }
-        if (authenticatorClass === "dummy" && stack === "prod") {
-            h.problem("authenticatorClass", authenticatorClass, 'must not be "dummy" on the prod stack: anyone could log in');
-        }
-    } else if (authenticatorClass) {
-        h.problem("authenticatorClass", authenticatorClass, `is only used when ${NS}:ldap.mode is "none"; LDAP login is configured`);
-    }
-    if (ldapMode === "in-cluster") {
-        admins.forEach((a, i) => {
-            if (!uids.includes(a)) {
-                problems.push(`${h.key(`admins[${i}]`)} "${a}" is not one of ${NS}:ldap.users (${uids.join(", ")}); an admin must be able to log in`);
-            }
-        });
-    }
-
-    // --- Single-user servers ---
-    const s = top.sub("singleuser");
-    s.only([
-        "image",
-        "cpuLimit",
-        "cpuGuarantee",
-        "memoryLimit",
-        "memoryGuarantee",
-        "storageCapacity",
-        "homeMountPath",
-        "defaultUrl",
-        "postStart",
-        "startTimeout",
-        "extraEnv",
-        "grantSudo",
-        "registry",
-    ]);
-    const postStartRaw = s.raw("postStart");
-    let postStart: string[] = [];
-    if (typeof postStartRaw === "string") postStart = ["sh", "-c", postStartRaw];
-    else if (postStartRaw !== undefined) postStart = s.strList("postStart", []);
-    const singleuser: SingleUserConfig = {
-        image: s.str("image", DEFAULTS.singleuserImage, PINNED_IMAGE),
-        cpuLimit: s.num("cpuLimit", 2, { min: 0.01 }),
-        cpuGuarantee: s.num("cpuGuarantee", 0.5, { min: 0 }),
-        memoryLimit: s.quantity("memoryLimit", "4G"),
-        memoryGuarantee: s.quantity("memoryGuarantee", "1G"),
-        storageCapacity: s.quantity("storageCapacity", "10Gi"),
-        defaultUrl: s.str("defaultUrl", "/lab", { re: /^\//, expected: 'must be a path such as "/lab"' }),
-        postStart,
-        startTimeout: s.num("startTimeout", 300, { min: 30, integer: true }),
-        homeMountPath: s.str("homeMountPath", DEFAULTS.homeMountPath, {
-            re: /^(\/[A-Za-z0-9._-]+)+$/,
-            expected: 'must be an absolute path such as "/home/jupyter" (no trailing "/", no templates)',
-        }),
-        extraEnv: readExtraEnv(s, problems),
-        grantSudo: s.bool("grantSudo", false),
-    };
-    checkNotLatest(s, "image", singleuser.image);
-    const home = singleuser.homeMountPath;
-    if (SYSTEM_DIRS.includes(home) || SYSTEM_TREES.some((d) => home === d || home.startsWith(`${d}/`))) {
-        s.problem("homeMountPath", home, 'must not hide a system directory; use a directory of its own such as "/home/jupyter"');
-    }
-    const sharedPath = nfs.shared.mountPath;
-    if (nfs.shared.enabled && (sharedPath === home || home.startsWith(`${sharedPath}/`))) {
-        problems.push(
-            `${NS}:nfs.shared.mountPath must not hide the home directory, ${NS}:singleuser.homeMountPath "${home}" (got ${show(sharedPath)}); use e.g. /mnt/shared`,
-        );
-    }
-    if (singleuser.grantSudo) {
-        // docker-stacks' start.sh, run as root, makes /home/$NB_USER the user's home.
-        if (!/^\/home\/[a-z_][a-z0-9_-]{0,31}$/.test(home)) {
-            s.problem(
-                "homeMountPath",
-                home,
-                `must be /home/<user name> when ${NS}:singleuser.grantSudo is true: docker-stacks' start.sh makes /home/$NB_USER the home, and the program sets NB_USER to <user name>`,
-            );
-        }
-        for (const [k, image] of [["singleuser.image", singleuser.image], ...profileImages(top)]) {
-            if (SAMPLE_IMAGE.test(image)) {
-                problems.push(
-                    `${NS}:singleuser.grantSudo needs docker-stacks images (e.g. quay.io/jupyter/scipy-notebook), whose start.sh grants sudo and drops from root to the user; ` +
-                        `${NS}:${k} "${image}" has no such script and would run every server as root`,
-                );
-            }
-        }
-    }
-    if (s.has("registry")) {
-        const r = s.sub("registry");
-        r.only(["server", "username", "password"]);
-        if (r.has("password")) {
-            problems.push(
-                `${r.key("password")} must not be stored in plain text: remove it and run \`pulumi config set --secret registryPassword <password>\``,
-            );
-        }
-        for (const k of ["server", "username"]) if (!r.has(k)) problems.push(`${r.key(k)} is required with ${NS}:singleuser.registry`);
-        const host = {
-            re: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$/,
-            expected: 'must be a registry host as it starts the image names, e.g. "mydocker.registry.com" (no scheme, no path)',
-        };
-        const registry: RegistryConfig = {
-            server: r.str("server", "", host),
-            username: r.str("username", "", { re: /^[^:\s]+$/, expected: 'must be a user name without ":" or spaces' }),
-        };
-        singleuser.registry = registry;
-        const images: Array<[string, string]> = [["singleuser.image", singleuser.image], ...profileImages(top)];
-        if (host.re.test(registry.server) && !images.some(([, image]) => imageRegistry(image) === registry.server)) {
-            r.problem(
-                "server",
-                registry.server,
-                `is the registry of none of the images (${images.map(([k, image]) => `${NS}:${k} comes from "${imageRegistry(image)}"`).join(", ")}); name the host the images are pulled from`,
-            );
-        }
-        if (!rawAll["registryPassword"]) {
-            problems.push(`${NS}:registryPassword is required with ${NS}:singleuser.registry: pulumi config set --secret registryPassword <password>`);
-        }
-    } else if (rawAll["registryPassword"]) {
-        problems.push(`${NS}:registryPassword is only used with ${NS}:singleuser.registry: set the registry's server and username, or remove the secret`);
-    }
-    if (singleuser.cpuGuarantee > singleuser.cpuLimit) {
-        s.problem("cpuGuarantee", singleuser.cpuGuarantee, `must not exceed ${NS}:singleuser.cpuLimit (${singleuser.cpuLimit})`);
-    }
-    if (toBytes(singleuser.memoryGuarantee) > toBytes(singleuser.memoryLimit)) {
-        s.problem("memoryGuarantee", singleuser.memoryGuarantee, `must not exceed ${NS}:singleuser.memoryLimit (${singleuser.memoryLimit})`);
-    }
-
-    // --- Profiles ---
-    const profiles: ProfileConfig[] = top.list("profiles").map((p) => {
-        p.only([
-            "slug",
-            "displayName",
-            "description",
-            "default",
-            "image",
-            "cpuLimit",
-            "cpuGuarantee",
-            "memoryLimit",
-            "memoryGuarantee",
-            "gpus",
-            "gpuResource",
-            "nodeSelector",
-            "tolerations",
-        ]);
-        const slug = p.str("slug", "", { re: DNS_LABEL, expected: 'must be a DNS label such as "gpu"' });
-        if (!p.has("slug")) problems.push(`${p.key("slug")} is required for every profile`);
-        const tolerations = p.list("tolerations").map((t) => {
-            t.only(["key", "operator", "value", "effect"]);
-            const out: Record<string, string> = {};
-            for (const k of ["key", "operator", "value", "effect"]) {
-                const v = t.optStr(k);
-                if (v !== undefined) out[k] = v;
-            }
-            return out;
-        });
-        const profile: ProfileConfig = {
-            slug,
-            displayName: p.str("displayName", slug),
-            description: p.str("description", ""),
-            default: p.bool("default", false),
-            image: p.optStr("image", PINNED_IMAGE),
-            cpuLimit: p.optNum("cpuLimit", { min: 0.01 }),
-            cpuGuarantee: p.optNum("cpuGuarantee", { min: 0 }),
-            memoryLimit: p.optQuantity("memoryLimit"),
-            memoryGuarantee: p.optQuantity("memoryGuarantee"),
-            gpus: p.num("gpus", 0, { min: 0, max: 16, integer: true }),
-            gpuResource: p.str("gpuResource", "nvidia.com/gpu", {
-                re: /^[a-z0-9.-]+\/[a-z0-9.-]+$/,
-                expected: 'must be an extended resource name such as "nvidia.com/gpu"',
-            }),
-            nodeSelector: p.strMap("nodeSelector"),
-            tolerations,
-        };
-        if (profile.image) checkNotLatest(p, "image", profile.image);
-        return profile;
-    });
-    const slugs = profiles.map((p) => p.slug);
-    slugs.forEach((slug, i) => {
-        if (slugs.indexOf(slug) !== i) problems.push(`${NS}:profiles[${i}].slug "${slug}" is used twice; slugs must be unique`);
-    });
-    if (profiles.filter((p) => p.default).length > 1) {
-        problems.push(`${NS}:profiles has more than one profile with default: true; mark exactly one`);
-    }
-
-    // --- Culling ---
-    const c = top.sub("culling");
-    c.only(["enabled", "timeout", "every", "maxAge", "users"]);
-    const culling: CullingConfig = {
-        enabled: c.bool("enabled", true),
-        timeout: c.num("timeout", 3600, { min: 60, integer: true }),
-        every: c.num("every", 600, { min: 10, integer: true }),
-        maxAge: c.num("maxAge", 0, { min: 0, integer: true }),
-        users: c.bool("users", false),
-    };
-    if (culling.enabled && culling.every > culling.timeout) {
-        c.problem("every", culling.every, `must not exceed ${NS}:culling.timeout (${culling.timeout}), or idle servers outlive the timeout`);
-    }
-
-    // --- Ingress ---
-    const g = top.sub("ingress");
-    g.only(["enabled", "host", "className", "annotations", "tlsSecretName", "tlsCert", "tlsKey"]);
-    if (g.has("tlsKey")) {
-        problems.push(`${g.key("tlsKey")} must not be stored in plain text: remove it and run \`pulumi config set --secret ingressTlsKey < tls.key\``);
-    }
-    const ingress: IngressConfig = {
-        enabled: g.bool("enabled", false),
-        host: g.optStr("host", { re: DNS_NAME, expected: "must be a DNS host name such as hub.example.org" }),
-        className: g.optStr("className"),
-        annotations: g.strMap("annotations"),
-        tlsSecretName: g.optStr("tlsSecretName", { re: DNS_NAME, expected: "must be a Secret name" }),
-        tlsCert: g.optStr("tlsCert"),
-    };
-    if (ingress.enabled && !ingress.host) {
-        problems.push(`${g.key("host")} is required when ${g.key("enabled")} is true (e.g. hub.example.org)`);
-    }
-    if (ingress.tlsCert !== undefined && !/-----BEGIN CERTIFICATE-----/.test(ingress.tlsCert)) {
-        g.problem("tlsCert", ingress.tlsCert.slice(0, 30) + "...", "must be a PEM certificate");
-    }
-    if (ingress.tlsCert && !rawAll["ingressTlsKey"]) {
-        problems.push(`${NS}:ingressTlsKey is required with ${g.key("tlsCert")}: pulumi config set --secret ingressTlsKey < tls.key`);
-    }
-    if (ingress.tlsCert && ingress.tlsSecretName) {
-        problems.push(`${g.key("tlsCert")} and ${g.key("tlsSecretName")} are exclusive: give a certificate or name an existing Secret, not both`);
-    }
-
-    // --- Any other chart value ---
-    const chartValuesRaw = top.raw("chartValues");
-    let chartValues: Raw = {};
-    if (chartValuesRaw !== undefined && chartValuesRaw !== null) {
-        if (isPlainObject(chartValuesRaw)) {
-            chartValues = chartValuesRaw;
-            problems.push(...chartValuesProblems(chartValues));
-        } else {
-            top.problem("chartValues", chartValuesRaw, "must be a map of z2jh chart values, e.g. {hub: {allowNamedServers: true}}");
-        }
-    }
-
-    if (problems.length > 0) throw new ConfigError(problems);
-
-    return {
+        const ldapLogin = `is only used when ${NS}:ldap.mode is "none"; LDAP login is configured`;
+        if (ok("hub.authenticatorClass") && l.mode !== "none" && auth) add(["hub", "authenticatorClass"], ldapLogin);
+        const uids = l.mode === "in-cluster" ? l.users.map((u) => u.uid) : [];
+        const stranger = (a: string, i: number) =>
+            add(["hub", "admins", i], `"${a}" is not one of ${NS}:ldap.users (${uids.join(", ")}); an admin must be able to log in`, true);
+        if (ok("hub.admins") && l.mode === "in-cluster") c.hub.admins.forEach((a, i) => uids.includes(a) || stranger(a, i));
+        const tlsKey = `is required with ${NS}:ingress.tlsCert: pulumi config set --secret ingressTlsKey < tls.key`;
+        if (ok("ingress", "ingressTlsKey") && c.ingress.enabled && c.ingress.tlsCert && !c.ingressTlsKey) add(["ingressTlsKey"], tlsKey);
+    }).transform(({ mysqlPassword, ldapBindPassword, ingressTlsKey, registryPassword, ...c }) => ({
+        ...c,
         stack,
-        namespace,
-        dataPolicy,
-        nfs,
-        ldap,
-        mysql,
-        hub,
-        singleuser,
-        profiles,
-        culling,
-        ingress,
-        chartValues,
-        skipAwait: top.bool("skipAwait", false),
+        // The one default that depends on another key: deleting data deletes home directories too.
+        nfs: { ...c.nfs, onDelete: c.nfs.onDelete ?? (c.dataPolicy === "delete" ? "delete" : "retain") },
+        /** Which secret keys are set; their values are read separately, as secrets. */
         secretsPresent: {
-            mysqlPassword: Boolean(rawAll["mysqlPassword"]),
-            ldapBindPassword: Boolean(rawAll["ldapBindPassword"]),
-            ingressTlsKey: Boolean(rawAll["ingressTlsKey"]),
-            registryPassword: Boolean(rawAll["registryPassword"]),
+            mysqlPassword: Boolean(mysqlPassword),
+            ldapBindPassword: Boolean(ldapBindPassword),
+            ingressTlsKey: Boolean(ingressTlsKey),
+            registryPassword: Boolean(registryPassword),
         },
-    };
+    }));
 }
 
-/** Bytes in a Kubernetes quantity ("4G", "512Mi"); used only to compare guarantee and limit. */
-export function toBytes(q: string): number {
-    const m = /^([0-9.]+)([A-Za-z]*)$/.exec(q);
-    if (!m) return NaN;
-    const units: Record<string, number> = {
-        "": 1,
-        k: 1e3,
-        K: 1e3,
-        M: 1e6,
-        G: 1e9,
-        T: 1e12,
-        P: 1e15,
-        Ki: 2 ** 10,
-        Mi: 2 ** 20,
-        Gi: 2 ** 30,
-        Ti: 2 ** 40,
-        Pi: 2 ** 50,
-        m: 1e-3,
+export type PlatformConfig = z.output<ReturnType<typeof configSchema>>;
+export type DataPolicy = PlatformConfig["dataPolicy"];
+export type NfsConfig = PlatformConfig["nfs"];
+export type InClusterNfs = Extract<NfsConfig, { mode: "in-cluster" }>;
+export type LdapConfig = PlatformConfig["ldap"];
+export type InClusterLdap = Extract<LdapConfig, { mode: "in-cluster" }>;
+export type ExternalLdap = Extract<LdapConfig, { mode: "external" }>;
+export type TlsStrategy = ExternalLdap["tlsStrategy"];
+export type MySqlConfig = PlatformConfig["mysql"];
+export type HubConfig = PlatformConfig["hub"];
+export type SingleuserConfig = PlatformConfig["singleuser"];
+export type RegistryConfig = NonNullable<SingleuserConfig["registry"]>;
+export type ProfileConfig = PlatformConfig["profiles"][number];
+export type IngressConfig = PlatformConfig["ingress"];
+
+// ---------------------------------------------------------------- errors
+
+/** Every problem of the configuration, thrown before any resource exists; a RunError: the CLI prints no stack trace. */
+export class ConfigError extends pulumi.RunError {
+    constructor(public readonly problems: string[]) {
+        const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
+        super(`Invalid stack configuration (${count}); nothing was deployed:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        this.name = "ConfigError";
+    }
+}
+
+/** The schema inside defaults, optional values and pipes. */
+export function inner(s: z.ZodType): z.ZodType {
+    while (s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodOptional || s instanceof z.ZodPipe) {
+        s = (s instanceof z.ZodPipe ? (s.in instanceof z.ZodTransform ? s.out : s.in) : s.unwrap()) as z.ZodType;
+    }
+    return s;
+}
+
+/** A value's objects (one per mode for a value with modes), and its mode key. */
+export function objectsOf(s: z.ZodType): { objects: z.ZodObject[]; mode?: string } {
+    const i = inner(s);
+    if (!(i instanceof z.ZodDiscriminatedUnion)) return { objects: i instanceof z.ZodObject ? [i] : [] };
+    return { objects: (i.options as z.ZodType[]).map((o) => inner(o) as z.ZodObject), mode: String(i.def.discriminator) };
+}
+
+/** The schema of key `k` in a value of schema `s`, in the mode the value `raw` chose (the default mode when it names none). */
+function fieldOf(s: z.ZodType, raw: unknown, k: PropertyKey): z.ZodType {
+    const i = inner(s);
+    if (i instanceof z.ZodArray) return i.element as z.ZodType;
+    const { objects, mode } = objectsOf(i);
+    const given = mode && (raw as Record<string, unknown> | undefined)?.[mode];
+    const o = objects.find((o) => !mode || (given === undefined ? o.shape[mode] instanceof z.ZodDefault : literalOf(o, mode) === given));
+    return (o?.shape[String(k)] as z.ZodType | undefined) ?? z.never();
+}
+
+const valueAt = (v: unknown, path: readonly PropertyKey[]): unknown => path.reduce<unknown>((o, k) => (o as Record<PropertyKey, unknown> | undefined)?.[k], v);
+
+/** The value given, as a problem shows it: secrets hidden, a PEM cut after its first line. */
+function shown(path: readonly PropertyKey[], v: unknown): string {
+    if (path.some((p) => (SECRET_KEYS as readonly PropertyKey[]).includes(p) || /password|tlsKey/i.test(String(p)))) return '"<hidden>"';
+    if (typeof v === "string" && v.includes("-----BEGIN")) return JSON.stringify(v.slice(0, v.includes("\n") ? Math.min(30, v.indexOf("\n")) : 30) + "...");
+    return JSON.stringify(v) ?? String(v);
+}
+
+/** The line for a key its object does not have: a secret in plain text, a key of another mode, or a misspelling. */
+function unknownKey(path: readonly PropertyKey[], raw: unknown): string {
+    if (PLAINTEXT[path.join(".")]) return `${key(path)} must not be stored in plain text: remove it and run ${PLAINTEXT[path.join(".")]}`;
+    const parent = path.slice(0, -1);
+    const s = parent.reduce<z.ZodType>((s, k, j) => fieldOf(s, valueAt(raw, parent.slice(0, j)), k), Sections);
+    const [{ objects, mode }, name] = [objectsOf(s), String(path.at(-1))];
+    const owners = objects.filter((o) => mode && name in o.shape).map((o) => JSON.stringify(literalOf(o, mode!)));
+    if (owners.length > 0) {
+        const m = key([...parent, mode!]);
+        return `${key(path)} is only used when ${m} is ${owners.join(" or ")}: remove it, or change ${m} (got ${shown(path, valueAt(raw, path))})`;
+    }
+    return `${key(path)} is not a known setting; known keys here: ${[...new Set(objects.flatMap((o) => Object.keys(o.shape)))].join(", ")}`;
+}
+
+/** The message of a problem whose field says nothing of its own. */
+function defaultMessage(i: z.core.$ZodRawIssue): string | undefined {
+    const types: Record<string, string> = { int: "a whole number", number: "a number", object: "an object", array: "a list" };
+    if (i.code === "invalid_type") return types[i.expected] ? `must be ${types[i.expected]}` : NON_EMPTY;
+    if (i.code === "invalid_value") return `must be one of ${i.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    if (i.code === "too_small") return `must be at least ${String(i.minimum)}`;
+    if (i.code === "too_big") return `must be at most ${String(i.maximum)}`;
+    return undefined;
+}
+
+/** One line per problem: the key, what is wrong and the fix, the value given; in the order of the sections, unknown keys first. */
+export function problemLines(issues: readonly z.core.$ZodIssue[], raw: unknown): string[] {
+    const rank = (i: z.core.$ZodIssue) => (i.path.length === 0 ? -1 : Object.keys(Sections.shape).indexOf(String(i.path[0])));
+    return [...issues]
+        .sort((a, b) => rank(a) - rank(b))
+        .flatMap((i) => {
+            if (i.code === "unrecognized_keys") return i.keys.map((k) => unknownKey([...i.path, k], raw));
+            const [given, quiet] = [valueAt(raw, i.path), i.code === "custom" && (i.params as { quiet?: boolean } | undefined)?.quiet];
+            return [`${key(i.path)} ${i.message}${given === undefined || quiet ? "" : ` (got ${shown(i.path, given)})`}`];
+        });
+}
+
+/** The typed configuration from raw values (`jupyterhub:` keys, parsed from YAML/JSON), or one ConfigError with every problem. */
+export function parseConfig(raw: Record<string, unknown>, stack: string): PlatformConfig {
+    // null is unset, except inside chartValues, where Helm reads it as "drop the chart's default".
+    const { chartValues, ...rest } = raw;
+    const input: unknown = {
+        ...(JSON.parse(JSON.stringify(rest), (_, v: unknown) => v ?? undefined) as object),
+        ...(chartValues === null || chartValues === undefined ? {} : { chartValues: JSON.parse(JSON.stringify(chartValues)) as unknown }),
     };
-    return Number(m[1]) * (units[m[2]] ?? NaN);
+    const result = configSchema(stack).safeParse(input, { error: defaultMessage });
+    if (!result.success) throw new ConfigError(problemLines(result.error.issues, input));
+    return result.data;
 }
 
 /**
- * Reads every `jupyterhub:` key of the running stack and validates it. Secret keys are only
- * checked for presence here; components read their values with `requireSecret`.
+ * Reads every `jupyterhub:` key of the running stack and validates it. Values arrive as strings,
+ * objects as JSON; secret keys are only checked for presence (components read them with requireSecret).
  */
 export function loadConfig(all: Record<string, string>, stack: string): PlatformConfig {
-    const raw: Raw = {};
-    for (const [fullKey, value] of Object.entries(all)) {
-        if (!fullKey.startsWith(`${NS}:`)) continue;
-        const key = fullKey.slice(NS.length + 1);
-        if ((SECRET_KEYS as readonly string[]).includes(key)) {
-            raw[key] = value === "" ? "" : "<secret>";
-            continue;
+    const raw: Record<string, unknown> = {};
+    for (const [fullKey, value] of Object.entries(all).filter(([k]) => k.startsWith(`${NS}:`))) {
+        const k = fullKey.slice(NS.length + 1);
+        try {
+            raw[k] = (SECRET_KEYS as readonly string[]).includes(k) ? value && "<secret>" : /^\s*[[{]/.test(value) ? (JSON.parse(value) as unknown) : value;
+        } catch {
+            raw[k] = value;
         }
-        raw[key] = parseValue(value);
     }
     return parseConfig(raw, stack);
-}
-
-/** Config values reach the program as strings; structured ones as JSON. */
-function parseValue(value: string): unknown {
-    const t = value.trim();
-    if (t.startsWith("{") || t.startsWith("[")) {
-        try {
-            return JSON.parse(t);
-        } catch {
-            return value;
-        }
-    }
-    return value;
 }

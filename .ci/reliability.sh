@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `npm run test:reliability`: faults and bad input through the real Pulumi engine (see
-# test/e2e/reliability.e2e.ts). Same requirements and SKIPPED line as .ci/e2e.sh.
+# test/e2e/reliability.test.ts). Same requirements and SKIPPED line as .ci/e2e.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SUITE=reliability CLUSTER_PORT_BASE=14000
 # shellcheck source=.ci/engine-cluster.sh
 . .ci/engine-cluster.sh
-node --test --test-timeout=600000 .build/test/e2e/reliability.e2e.js
+node --import tsx --test --test-timeout=600000 test/e2e/reliability.test.ts

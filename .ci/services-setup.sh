@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what `npm run test:services` (test/services/login.services.ts) needs, idempotently:
+# Installs what `npm run test:services` (test/services/login.test.ts) needs, idempotently:
 #   - Debian packages slapd, ldap-utils, mariadb-server (+ openssl), apt-get update only when one is missing;
 #     their system services are stopped if the package scripts started them (the test runs its
 #     own instances on free ports in a temp dir);
@@ -10,11 +10,9 @@
 # Prints what it did. Safe to run again: a warm machine takes about a second.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck disable=SC1091
+# shellcheck source=.ci/node-env.sh
 . "$ROOT/.ci/node-env.sh"
 CACHE="${JHUB_SERVICES_CACHE:-$HOME/.cache/jhub-services}"
-# Keep in step with test/services/env.ts.
-CHP_VERSION=5.2.0
 PYTHON="${PYTHON:-python3}"
 start=$(date +%s)
 say() { printf '[services-setup] %s\n' "$*"; }

@@ -1,9 +1,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { DataPolicy, PlatformConfig } from "../config";
+import type { DataPolicy, NfsConfig } from "../config";
 import { labels, OWNER_ANNOTATION, ownerAnnotations, stackOwner } from "./common";
 import { CSI_DRIVER } from "./nfs";
+
+/** What the cluster access reads of the config: where the stack lives and which names it takes. */
+export interface ClusterArgs {
+    namespace: string;
+    dataPolicy: DataPolicy;
+    nfs: Pick<NfsConfig, "homeStorageClass" | "installCsiDriver">;
+}
 
 /** A name the stack takes in the cluster, and what to do when somebody else holds it. */
 export interface ClaimedName {
@@ -19,7 +26,7 @@ export interface ClaimedName {
  * namespace (the shared PV, the driver's and the chart's cluster roles and priority classes) are
  * unique once the namespace is this stack's.
  */
-export function claimedNames(cfg: PlatformConfig): ClaimedName[] {
+export function claimedNames(cfg: ClusterArgs): ClaimedName[] {
     const names: ClaimedName[] = [
         {
             apiVersion: "v1",
@@ -75,7 +82,7 @@ export class ClusterAccess extends pulumi.ComponentResource {
     /** For the check, the namespace and the objects a retaining `pulumi destroy` leaves behind. */
     private readonly adoptProvider: k8s.Provider;
 
-    constructor(name: string, cfg: PlatformConfig, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, cfg: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub:index:ClusterAccess", name, {}, opts);
         const settings = { enableSecretMutable: true, enableConfigMapMutable: true, upsertExistingObjects: true, enablePatchForce: true };
         this.adoptProvider = new k8s.Provider(`${name}-adopt`, settings, { parent: this });

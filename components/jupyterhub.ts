@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 
-import { ConfigError, type HubConfig, type PlatformConfig, type ProfileConfig } from "../config";
+import { ConfigError, type HubConfig, type IngressConfig, type PlatformConfig, type ProfileConfig } from "../config";
 import { dependsOnList, labels, PRIVILEGED_REASON, transformOpts } from "./common";
 import { LDAP_CA_MOUNT, LdapAuthSettings } from "./openldap";
 
@@ -18,12 +18,25 @@ import { LDAP_CA_MOUNT, LdapAuthSettings } from "./openldap";
  */
 export const HUB_SECRET = "hub-secrets";
 
+/** The config sections the hub reads: the chart and login, users' servers, culling, ingress, other chart values. */
+export type HubSections = Pick<PlatformConfig, "hub" | "singleuser" | "profiles" | "culling" | "ingress" | "chartValues">;
+
+/** The shared volume as users' pods mount it. */
+export interface SharedMount {
+    claimName: string;
+    mountPath: string;
+    /** Read-only for users, writable for admins. */
+    readOnlyForUsers: boolean;
+}
+
 /** What the values need from the other components. None of it is secret. */
 export interface HubWiring {
     /** SQLAlchemy URL of the hub database without its password (hubSecretData adds it). */
     dbUrl: string;
+    /** Seconds after which pooled database connections are recycled (config mysql.poolRecycle). */
+    dbPoolRecycle: number;
     homeStorageClass: string;
-    sharedClaimName?: string;
+    shared?: SharedMount;
     /** Directory settings when login is LDAP (in-cluster or external). */
     ldap?: LdapAuthSettings;
     /** ConfigMap holding the directory's CA certificate as ca.crt. */
@@ -207,7 +220,7 @@ c.KubeSpawner.pre_spawn_hook = _shared_volume_writable_for_admins
  * HUB_SECRET. The proxy's token is the one value z2jh reads only from its own Secret: the chart
  * generates it and keeps it through `lookup`, which helm.v4.Chart runs against the live cluster.
  */
-export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
+export function hubValues(cfg: HubSections, w: HubWiring): Values {
     const su = cfg.singleuser;
     const image = splitImage(su.image);
 
@@ -215,7 +228,7 @@ export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
         JupyterHub: {
             admin_access: true,
             // Recycle pooled connections before MySQL's wait_timeout closes them under the hub.
-            db_kwargs: { pool_recycle: cfg.mysql.poolRecycle },
+            db_kwargs: { pool_recycle: w.dbPoolRecycle },
         },
         // Servers start in the home volume, whatever the image's working directory.
         KubeSpawner: { working_dir: su.homeMountPath },
@@ -252,10 +265,10 @@ export function hubValues(cfg: PlatformConfig, w: HubWiring): Values {
         dynamic: { storageClass: w.homeStorageClass, storageAccessModes: ["ReadWriteOnce"] },
     };
     const extraConfig: Values = {};
-    if (w.sharedClaimName) {
-        storage.extraVolumes = [{ name: "shared", persistentVolumeClaim: { claimName: w.sharedClaimName } }];
-        storage.extraVolumeMounts = [{ name: "shared", mountPath: cfg.nfs.shared.mountPath, readOnly: cfg.nfs.shared.readOnlyForUsers }];
-        if (cfg.nfs.shared.readOnlyForUsers) extraConfig["10-shared-volume-admins"] = SHARED_RW_FOR_ADMINS;
+    if (w.shared) {
+        storage.extraVolumes = [{ name: "shared", persistentVolumeClaim: { claimName: w.shared.claimName } }];
+        storage.extraVolumeMounts = [{ name: "shared", mountPath: w.shared.mountPath, readOnly: w.shared.readOnlyForUsers }];
+        if (w.shared.readOnlyForUsers) extraConfig["10-shared-volume-admins"] = SHARED_RW_FOR_ADMINS;
     }
 
     const singleuser: Values = {
@@ -383,29 +396,33 @@ export function assertLocalChart(hub: HubConfig, env: Record<string, string | un
 }
 
 /** The URL users open: the ingress host, else the proxy Service inside the cluster. */
-export function hubUrl(cfg: PlatformConfig): string {
-    if (cfg.ingress.enabled) return `https://${cfg.ingress.host}/`;
-    return `http://proxy-public.${cfg.namespace}.svc.cluster.local/`;
+export function hubUrl(ingress: IngressConfig, namespace: string): string {
+    return ingress.enabled ? `https://${ingress.host}/` : `http://proxy-public.${namespace}.svc.cluster.local/`;
 }
 
 /** Name of the kubernetes.io/tls Secret for the ingress: the given one, or the program's own. */
-export function ingressTlsSecretName(cfg: PlatformConfig): string | undefined {
-    if (!cfg.ingress.enabled) return undefined;
-    return cfg.ingress.tlsSecretName ?? "jupyterhub-tls";
+export function ingressTlsSecretName(ingress: IngressConfig): string | undefined {
+    return ingress.enabled ? (ingress.tlsSecretName ?? "jupyterhub-tls") : undefined;
 }
 
 export interface JupyterHubArgs {
-    config: PlatformConfig;
+    namespace: string;
+    /** The config sections of the hub. */
+    config: HubSections;
+    /** Create the chart's objects without waiting for readiness (config skipAwait). */
+    skipAwait: boolean;
     /** Generated hub secrets. */
     secrets: { cookieSecret: pulumi.Output<string>; cryptKeeperKey: pulumi.Output<string> };
     /** SQLAlchemy URL of the hub database, password included. Secret. */
     dbUrl: pulumi.Output<string>;
     /** The same URL without its password, for the chart values. */
     dbUrlWithoutPassword: string;
+    /** Seconds after which pooled database connections are recycled (config mysql.poolRecycle). */
+    dbPoolRecycle: number;
     /** StorageClass of per-user home volumes. */
     homeStorageClass: string;
-    /** ReadWriteMany claim mounted in every user pod. Default: none. */
-    sharedClaimName?: string;
+    /** The ReadWriteMany volume mounted in every user pod. Default: none. */
+    shared?: SharedMount;
     /** Directory settings when login is LDAP. */
     ldap?: LdapAuthSettings;
     /** PEM CA of the directory, mounted into the hub. */
@@ -435,7 +452,7 @@ export class JupyterHub extends pulumi.ComponentResource {
     constructor(name: string, args: JupyterHubArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub:index:JupyterHub", name, {}, opts);
         const cfg = args.config;
-        const ns = cfg.namespace;
+        const ns = args.namespace;
         const parent = { parent: this };
         const before = dependsOnList(opts);
         const registry = cfg.singleuser.registry;
@@ -456,12 +473,13 @@ export class JupyterHub extends pulumi.ComponentResource {
             before.push(cm);
             ldapCaConfigMap = "jupyterhub-ldap-ca";
         }
-        const tlsName = ingressTlsSecretName(cfg);
-        if (tlsName && !cfg.ingress.tlsSecretName) {
+        const tlsName = ingressTlsSecretName(cfg.ingress);
+        const ingress = cfg.ingress;
+        if (tlsName && ingress.enabled && !ingress.tlsSecretName) {
             let cert: pulumi.Input<string>;
             let key: pulumi.Input<string>;
-            if (cfg.ingress.tlsCert && args.ingressTlsKey) {
-                cert = cfg.ingress.tlsCert;
+            if (ingress.tlsCert && args.ingressTlsKey) {
+                cert = ingress.tlsCert;
                 key = args.ingressTlsKey;
             } else {
                 // No certificate given: a self-signed one, so the hub is never served in clear text.
@@ -470,8 +488,8 @@ export class JupyterHub extends pulumi.ComponentResource {
                     `${name}-ingress`,
                     {
                         privateKeyPem: pk.privateKeyPem,
-                        subject: { commonName: cfg.ingress.host! },
-                        dnsNames: [cfg.ingress.host!],
+                        subject: { commonName: ingress.host },
+                        dnsNames: [ingress.host],
                         validityPeriodHours: 24 * 365,
                         earlyRenewalHours: 24 * 30,
                         allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
@@ -526,8 +544,9 @@ export class JupyterHub extends pulumi.ComponentResource {
 
         this.values = hubValues(cfg, {
             dbUrl: args.dbUrlWithoutPassword,
+            dbPoolRecycle: args.dbPoolRecycle,
             homeStorageClass: args.homeStorageClass,
-            sharedClaimName: args.sharedClaimName,
+            shared: args.shared,
             ldap: args.ldap,
             ldapCaConfigMap,
             ingressTlsSecret: tlsName,
@@ -540,12 +559,12 @@ export class JupyterHub extends pulumi.ComponentResource {
                 name: ns,
                 namespace: ns,
                 values: this.values,
-                skipAwait: cfg.skipAwait,
+                skipAwait: args.skipAwait,
             },
             { ...parent, dependsOn: before, transforms: [stableChecksums(this.values, cfg.hub.chartVersion)] },
         );
 
-        this.url = hubUrl(cfg);
+        this.url = hubUrl(cfg.ingress, ns);
         this.registerOutputs({ url: this.url });
     }
 }

@@ -3,6 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 
 import type { MySqlConfig } from "../config";
+
+type ExternalMySql = Extract<MySqlConfig, { mode: "external" }>;
+type InClusterMySql = Extract<MySqlConfig, { mode: "in-cluster" }>;
 import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
 
 /** A string literal for MySQL: quotes and backslashes escaped. */
@@ -39,16 +42,16 @@ export function hubDbUrl(p: { user: string; password?: string; host: string; por
     return `mysql+pymysql://${encodeURIComponent(p.user)}${password}@${p.host}:${p.port}/${encodeURIComponent(p.database)}`;
 }
 
-export interface MySqlArgs {
+export type MySqlArgs = {
     /** Namespace to deploy into. */
     namespace: string;
-    /** Validated `mysql` config. */
-    config: MySqlConfig;
     /** Options of the database volume, kept by `pulumi destroy` unless data is deleted (ClusterAccess.keep). */
     keep: pulumi.CustomResourceOptions;
-    /** Password of the hub user on an external server (config key mysqlPassword). */
-    externalPassword?: pulumi.Output<string>;
-}
+} & (
+    | { config: InClusterMySql }
+    /** An external server, and the password of its hub user (secret key mysqlPassword). */
+    | { config: ExternalMySql; externalPassword: pulumi.Output<string> }
+);
 
 /**
  * The hub database. In-cluster: a MySQL 8.4 StatefulSet on block storage with generated
@@ -71,11 +74,11 @@ export class MySql extends pulumi.ComponentResource {
         const ns = args.namespace;
 
         let host: string;
-        if (cfg.mode === "external") {
-            if (!args.externalPassword) throw new Error("jupyterhub:mysqlPassword is required for an external MySQL server");
-            host = cfg.host!;
+        if ("externalPassword" in args) {
+            host = args.config.host;
             this.hubPassword = pulumi.secret(args.externalPassword);
         } else {
+            const server = args.config;
             const lbl = labels("mysql");
             const root = new random.RandomPassword(`${name}-root`, { length: 32, special: false }, parent);
             const hub = new random.RandomPassword(`${name}-hub`, { length: 32, special: false }, parent);
@@ -94,7 +97,7 @@ export class MySql extends pulumi.ComponentResource {
             );
             const data = dataClaim(
                 `${name}-data`,
-                { name: "mysql-data", namespace: ns, labels: lbl, storageClass: cfg.storageClass, size: cfg.storageSize },
+                { name: "mysql-data", namespace: ns, labels: lbl, storageClass: server.storageClass, size: server.storageSize },
                 this,
                 args.keep,
             );
@@ -102,7 +105,7 @@ export class MySql extends pulumi.ComponentResource {
                 `${name}`,
                 {
                     metadata: { name: "mysql", namespace: ns, labels: lbl },
-                    spec: { type: "ClusterIP", selector: lbl, ports: [{ name: "mysql", port: 3306, targetPort: 3306 }] },
+                    spec: { type: "ClusterIP", selector: lbl, ports: [{ name: "mysql", port: cfg.port, targetPort: 3306 }] },
                 },
                 parent,
             );
@@ -123,7 +126,7 @@ export class MySql extends pulumi.ComponentResource {
                                 containers: [
                                     {
                                         name: "mysql",
-                                        image: cfg.image,
+                                        image: server.image,
                                         env: [
                                             { name: "MYSQL_ROOT_PASSWORD_FILE", value: "/credentials/root-password" },
                                             // The hub stores UTC timestamps: no time zone tables to load at init.

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { DataPolicy, NfsConfig } from "../config";
+import type { DataPolicy, InClusterNfs, NfsConfig } from "../config";
 import { dataClaim, dependsOnList, labels, ownerAnnotations, PRIVILEGED_REASON } from "./common";
 
 /** Name of the ReadWriteMany claim mounted in every user pod. */
@@ -78,7 +78,7 @@ export class NfsStorage extends pulumi.ComponentResource {
         if (cfg.mode === "in-cluster") {
             this.server = this.inClusterServer(name, ns, cfg, args.keep);
         } else {
-            this.server = pulumi.output(cfg.server!);
+            this.server = pulumi.output(cfg.server);
         }
 
         const driver = cfg.installCsiDriver ? this.csiDriver(name, ns, cfg) : [];
@@ -150,7 +150,7 @@ export class NfsStorage extends pulumi.ComponentResource {
      * data: home volumes name the server by that address (immutably), so it must survive a
      * retaining `pulumi destroy` for the next `pulumi up` to mount them again.
      */
-    private inClusterServer(name: string, ns: pulumi.Input<string>, cfg: NfsConfig, keep: pulumi.CustomResourceOptions): pulumi.Output<string> {
+    private inClusterServer(name: string, ns: pulumi.Input<string>, cfg: InClusterNfs, keep: pulumi.CustomResourceOptions): pulumi.Output<string> {
         const parent = { parent: this };
         const lbl = labels("nfs-server");
         // The server's disk holds every home directory and the shared data.

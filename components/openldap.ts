@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 
-import type { LdapConfig, TlsStrategy } from "../config";
+import type { ExternalLdap, InClusterLdap, TlsStrategy } from "../config";
 import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
 
 /** Ports the symas/openldap image listens on (it runs unprivileged). */
@@ -26,7 +26,7 @@ export interface LdapTree {
     groupDn(cn: string): string;
 }
 
-export function ldapTree(cfg: Pick<LdapConfig, "baseDn" | "usersOu" | "groupsOu">): LdapTree {
+export function ldapTree(cfg: Pick<InClusterLdap, "baseDn" | "usersOu" | "groupsOu">): LdapTree {
     const usersDn = `ou=${cfg.usersOu},${cfg.baseDn}`;
     const groupsDn = `ou=${cfg.groupsOu},${cfg.baseDn}`;
     return {
@@ -54,7 +54,7 @@ function attr(name: string, value: string): string {
 }
 
 /** The root entry for a base DN such as dc=example,dc=org or o=Example. */
-function baseEntry(cfg: Pick<LdapConfig, "baseDn" | "organisation">): string[] {
+function baseEntry(cfg: Pick<InClusterLdap, "baseDn" | "organisation">): string[] {
     const [first] = cfg.baseDn.split(",");
     const [type, value] = first.split("=").map((s) => s.trim());
     if (type.toLowerCase() === "dc") {
@@ -70,7 +70,7 @@ function baseEntry(cfg: Pick<LdapConfig, "baseDn" | "organisation">): string[] {
  * The whole bootstrap tree as LDIF: base entry, people and groups OUs, users with salted
  * password hashes, groups (groupOfNames) with their members. `hashes` maps uid to {SSHA} hash.
  */
-export function bootstrapLdif(cfg: LdapConfig, hashes: Record<string, string>): string {
+export function bootstrapLdif(cfg: InClusterLdap, hashes: Record<string, string>): string {
     const t = ldapTree(cfg);
     const entries: string[][] = [
         baseEntry(cfg),
@@ -105,7 +105,7 @@ export function bootstrapLdif(cfg: LdapConfig, hashes: Record<string, string>): 
 }
 
 /** LDIF that makes group membership match the config (run after the tree exists). */
-export function groupSyncLdif(cfg: LdapConfig): string {
+export function groupSyncLdif(cfg: InClusterLdap): string {
     const t = ldapTree(cfg);
     return (
         cfg.groups
@@ -138,7 +138,7 @@ export interface LdapAuthSettings {
 }
 
 /** Authenticator settings for the in-cluster directory, derived from the tree it is bootstrapped with. */
-export function inClusterAuthSettings(cfg: LdapConfig, namespace: string): LdapAuthSettings {
+export function inClusterAuthSettings(cfg: InClusterLdap, namespace: string): LdapAuthSettings {
     const t = ldapTree(cfg);
     return {
         serverAddress: `openldap.${namespace}.svc.cluster.local`,
@@ -153,9 +153,9 @@ export function inClusterAuthSettings(cfg: LdapConfig, namespace: string): LdapA
 }
 
 /** Authenticator settings for an external directory, from config. */
-export function externalAuthSettings(cfg: LdapConfig): LdapAuthSettings {
+export function externalAuthSettings(cfg: ExternalLdap): LdapAuthSettings {
     return {
-        serverAddress: cfg.server!,
+        serverAddress: cfg.server,
         port: cfg.port ?? (cfg.tlsStrategy === "on_connect" ? 636 : 389),
         tlsStrategy: cfg.tlsStrategy,
         bindDnTemplates: cfg.bindDnTemplates,
@@ -169,7 +169,7 @@ export function externalAuthSettings(cfg: LdapConfig): LdapAuthSettings {
 }
 
 /** What the authenticator is told for the stack's directory mode; undefined without LDAP. */
-export function ldapAuthSettings(cfg: LdapConfig, namespace: string): LdapAuthSettings | undefined {
+export function ldapAuthSettings(cfg: InClusterLdap | ExternalLdap | { mode: "none" }, namespace: string): LdapAuthSettings | undefined {
     if (cfg.mode === "in-cluster") return inClusterAuthSettings(cfg, namespace);
     if (cfg.mode === "external") return externalAuthSettings(cfg);
     return undefined;
@@ -201,7 +201,7 @@ export interface OpenLdapArgs {
     /** Namespace to deploy into. */
     namespace: pulumi.Input<string>;
     /** Validated `ldap` config with mode "in-cluster". */
-    config: LdapConfig;
+    config: InClusterLdap;
     /** Options of the directory's volume, kept by `pulumi destroy` unless data is deleted (ClusterAccess.keep). */
     keep: pulumi.CustomResourceOptions;
 }

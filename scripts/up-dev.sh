@@ -8,8 +8,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-bash .ci/ensure-node.sh
-# shellcheck disable=SC1091
+# shellcheck source=.ci/node-env.sh
 . .ci/node-env.sh
 [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
 

@@ -14,7 +14,7 @@ import * as path from "node:path";
 import { specialSecretSig as SECRET_SIG, specialSigKey as SIG } from "@pulumi/pulumi/runtime/rpc";
 import * as YAML from "yaml";
 
-import { EngineProject, StateResource, waitFor } from "../e2e/project";
+import { EngineProject, StateResource, waitFor } from "../support/engine-project";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const NS = "jhub-bench";

@@ -1,0 +1,26 @@
+// The prod stack's objects against a real kube-apiserver (see test/support/apiserver-harness.ts for what this covers):
+// external NFS, directory and database, so only the driver, the storage and the hub's pieces.
+import { apiServerSuite } from "../support/apiserver-harness";
+
+const NS = "jhub-apiserver-prod";
+
+apiServerSuite({
+    stack: "prod",
+    namespace: NS,
+    secrets: { mysqlPassword: "prod-mysql-password", ldapBindPassword: "prod-search-password" },
+    expected: [
+        "CSIDriver/nfs.csi.k8s.io",
+        `ClusterRole/${NS}-nfs-external-provisioner`,
+        `ClusterRoleBinding/${NS}-nfs-csi-provisioner-binding`,
+        "ConfigMap/jupyterhub-ldap-ca",
+        "DaemonSet/csi-nfs-node",
+        "Deployment/csi-nfs-controller",
+        `Namespace/${NS}`,
+        `PersistentVolume/${NS}-shared`,
+        "PersistentVolumeClaim/jupyterhub-shared",
+        "Secret/hub-secrets",
+        "ServiceAccount/csi-nfs-controller-sa",
+        "ServiceAccount/csi-nfs-node-sa",
+        "StorageClass/jupyterhub-home",
+    ],
+});

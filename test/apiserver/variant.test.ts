@@ -1,0 +1,40 @@
+// The dev stack with an ingress and a self-signed certificate, data deletion chosen, and the
+// cluster's own csi-driver-nfs (installCsiDriver false), against a real kube-apiserver.
+import { apiServerSuite } from "../support/apiserver-harness";
+
+const NS = "jhub-apiserver-variant";
+
+apiServerSuite({
+    stack: "dev",
+    namespace: NS,
+    overrides: {
+        "jupyterhub:ingress": { enabled: true, host: "hub.dev.example.org" },
+        "jupyterhub:dataPolicy": "delete",
+        "jupyterhub:nfs": { onDelete: "delete", installCsiDriver: false },
+    },
+    expected: [
+        "ConfigMap/jupyterhub-ldap-ca",
+        "ConfigMap/openldap-sync",
+        "Deployment/nfs-server",
+        "Deployment/openldap",
+        "Job/openldap-sync-<tree hash>",
+        `Namespace/${NS}`,
+        "NetworkPolicy/mysql",
+        "NetworkPolicy/openldap",
+        `PersistentVolume/${NS}-shared`,
+        "PersistentVolumeClaim/jupyterhub-shared",
+        "PersistentVolumeClaim/mysql-data",
+        "PersistentVolumeClaim/nfs-server-data",
+        "PersistentVolumeClaim/openldap-data",
+        "Secret/hub-secrets",
+        "Secret/jupyterhub-tls",
+        "Secret/mysql-credentials",
+        "Secret/openldap-bootstrap",
+        "Secret/openldap-tls",
+        "Service/mysql",
+        "Service/nfs-server",
+        "Service/openldap",
+        "StatefulSet/mysql",
+        "StorageClass/jupyterhub-home",
+    ],
+});

@@ -1,0 +1,288 @@
+// The real Pulumi engine against a real Kubernetes API server, as a user drives it: the first
+// preview of a new stack, up, no-op previews, a chart value changed and applied, secrets in the
+// state, destroy keeping the data, up again over the kept data, a second hub beside the first,
+// names taken by somebody else refused, and destroy with the data deleted.
+//
+// Run by .ci/e2e.sh, which finds `pulumi` on PATH (else prints one SKIPPED line and runs
+// nothing), starts the local control plane (.ci/cluster.sh) and sets KUBECONFIG. The chart is
+// the one at JUPYTERHUB_CHART_DIR (the real z2jh chart, as a user without the chart repository
+// keeps it), else the stand-in of standin-chart.ts; the output says which. The cluster has no
+// kubelets: kwok marks pods running, PVCs bind only to PVs made by hand and Jobs never finish, so
+// the stack sets `skipAwait: true`: readiness waits are NOT tested here.
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+
+import { CLUSTER_SCOPED_KINDS, devStackObjects } from "../support/dev-objects";
+import { ROOT } from "../support/helpers";
+import { EngineProject, waitFor } from "../support/engine-project";
+import { STANDIN_OBJECTS } from "../support/standin-chart";
+
+const NS = "jhub-e2e";
+const STACK = "e2e";
+const project = new EngineProject(STACK);
+const realChart = project.realChart;
+
+/**
+ * The chart's objects for the dev stack's values. The real z2jh 4.4.0 chart renders 23 (no
+ * ingress, no pre-puller hook, no image-pull secret, no priority classes); the stand-in four.
+ */
+const REAL_CHART_OBJECTS = [
+    // Cluster-wide, named after the release, which the program names after the namespace.
+    `ClusterRole/${NS}-user-scheduler`,
+    `ClusterRoleBinding/${NS}-user-scheduler`,
+    "ConfigMap/hub",
+    "ConfigMap/user-scheduler",
+    "DaemonSet/continuous-image-puller",
+    "Deployment/hub",
+    "Deployment/proxy",
+    "Deployment/user-scheduler",
+    "NetworkPolicy/hub",
+    "NetworkPolicy/proxy",
+    "NetworkPolicy/singleuser",
+    "PodDisruptionBudget/user-placeholder",
+    "PodDisruptionBudget/user-scheduler",
+    "Role/hub",
+    "RoleBinding/hub",
+    "Secret/hub",
+    "Service/hub",
+    "Service/proxy-api",
+    "Service/proxy-public",
+    "ServiceAccount/continuous-image-puller",
+    "ServiceAccount/hub",
+    "ServiceAccount/user-scheduler",
+    "StatefulSet/user-placeholder",
+];
+const CHART_OBJECTS = realChart ? REAL_CHART_OBJECTS : STANDIN_OBJECTS;
+
+function pulumi(args: string[], label?: string, stack = STACK): string {
+    return project.pulumi(args, { label, stack });
+}
+
+function pulumiFails(args: string[], stack: string): string {
+    return project.pulumiFails(args, { stack });
+}
+
+const kubectl = (args: string[], input?: string) => project.kubectl(args, input);
+
+/** Whether the object exists; `namespace` null for cluster-scoped kinds. */
+const exists = (kind: string, name: string, namespace: string | null = NS) => project.exists(kind, name, namespace ?? undefined);
+
+const kindOf = (o: string) => o.split("/")[0];
+const nameOf = (o: string) => o.slice(o.indexOf("/") + 1);
+const isClusterScoped = (o: string) => CLUSTER_SCOPED_KINDS.includes(kindOf(o));
+const exists1 = (o: string, ns = NS) => exists(kindOf(o), nameOf(o), isClusterScoped(o) ? null : ns);
+const jsonpath = (kind: string, name: string, expr: string, ns: string | null = NS) =>
+    kubectl(["get", kind, name, ...(ns ? ["-n", ns] : []), "-o", `jsonpath=${expr}`]);
+
+/** Every object of the program outside the chart; the LDAP sync Job's name carries a hash. */
+const PROGRAM_OBJECTS = devStackObjects(NS).filter((o) => kindOf(o) !== "Job");
+/** What a retaining `pulumi destroy` leaves, besides the namespace and the shared PV. */
+const KEPT = [
+    "PersistentVolumeClaim/nfs-server-data",
+    "PersistentVolumeClaim/jupyterhub-shared",
+    "PersistentVolumeClaim/openldap-data",
+    "PersistentVolumeClaim/mysql-data",
+    "Service/nfs-server",
+];
+
+interface PreviewStep {
+    op: string;
+    urn: string;
+    newState?: { type: string; inputs?: Record<string, unknown> };
+    oldState?: { type: string; inputs?: Record<string, unknown> };
+}
+interface Preview {
+    steps: PreviewStep[];
+    diagnostics?: Array<{ message: string; severity: string }>;
+}
+
+function preview(extra: string[] = [], label?: string, stack = STACK): Preview {
+    return JSON.parse(pulumi(["preview", "--json", ...extra], label, stack)) as Preview;
+}
+
+/** "Kind/name" of a step's Kubernetes object, or the resource's own name for anything else. */
+function stepObject(s: PreviewStep): string {
+    const state = (s.newState ?? s.oldState)!;
+    const kind = state.type.split(":").pop()!;
+    const md = (state.inputs?.metadata ?? {}) as { name?: string };
+    return `${kind}/${md.name ?? s.urn.split("::").pop()}`;
+}
+
+const isKubernetesObject = (s: PreviewStep) => {
+    const t = (s.newState ?? s.oldState)!.type;
+    return t.startsWith("kubernetes:") && !t.startsWith("kubernetes:helm.sh");
+};
+
+function decodeSecret(name: string): Record<string, string> {
+    const s = JSON.parse(kubectl(["get", "secret", name, "-n", NS, "-o", "json"])) as { data: Record<string, string> };
+    return Object.fromEntries(Object.entries(s.data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+}
+
+const initStack = (stack: string, config: Record<string, unknown>) => project.initStack(stack, config);
+
+before(() => {
+    console.log(`e2e: ${project.describe()}`);
+    initStack(STACK, { "jupyterhub:namespace": NS });
+});
+
+after(() => {
+    project.printTimings("e2e");
+    project.remove();
+});
+
+describe("real engine: the dev stack against a real API server", () => {
+    it("1. the first preview of a new stack shows every object, the chart's included, with nothing unknown", () => {
+        const p = preview([], "first preview");
+        const creates = new Set(p.steps.filter((s) => s.op === "create").map(stepObject));
+        const missing = [...PROGRAM_OBJECTS, ...CHART_OBJECTS].filter((o) => !creates.has(o));
+        assert.deepEqual(missing, [], `the preview does not show: ${missing.join(", ")}`);
+        assert.ok([...creates].some((o) => o.startsWith("Job/openldap-sync-")));
+        const incomplete = (p.diagnostics ?? []).filter((d) => /unknown values|Preview is incomplete/i.test(d.message));
+        assert.deepEqual(incomplete, []);
+        const chartCreates = p.steps.filter((s) => s.op === "create" && s.urn.includes("helm.sh/v4:Chart$") && !s.urn.includes("preflight"));
+        assert.equal(chartCreates.length, CHART_OBJECTS.length, chartCreates.map(stepObject).join(", "));
+    });
+
+    it("2. up creates every object in the API server", () => {
+        pulumi(["up", "--yes", "--skip-preview"], "up");
+        const missing = [...PROGRAM_OBJECTS, ...CHART_OBJECTS].filter((o) => !exists1(o));
+        assert.deepEqual(missing, []);
+        assert.match(kubectl(["get", "jobs", "-n", NS, "-o", "name"]), /job\.batch\/openldap-sync-[0-9a-f]{16}/);
+    });
+
+    it("3. three previews in a row and an up right after find nothing to change", () => {
+        for (let i = 1; i <= 3; i++) pulumi(["preview", "--expect-no-changes"], `no-op preview ${i}`);
+        pulumi(["up", "--yes", "--expect-no-changes", "--skip-preview"], "no-op up");
+    });
+
+    it("3b. the policy pack passes the deployed stack, chart objects included, with the dev policy config", () => {
+        const out = pulumi(
+            ["preview", "--policy-pack", path.join(ROOT, "policy"), "--policy-pack-config", path.join(ROOT, "policy", "config.dev.json")],
+            "preview with policy pack",
+        );
+        assert.match(out, /✅ jupyterhub-platform@v/);
+    });
+
+    it("4. a chart value changed is an in-place update of the hub Secret, rolled out by up; the proxy token stays", () => {
+        const token = decodeSecret("hub")["hub.config.ConfigurableHTTPProxy.auth_token"];
+        const checksum = jsonpath("deployment", "hub", "{.spec.template.metadata.annotations}");
+        pulumi(["config", "set", "--path", "singleuser.memoryLimit", "2G"]);
+        const changed = preview(["--diff"], "value-change preview").steps.filter((s) => s.op !== "same" && isKubernetesObject(s));
+        const described = changed.map((s) => `${s.op} ${stepObject(s)}`).sort();
+        const expected = realChart ? ["Deployment/hub", "Secret/hub", "StatefulSet/user-placeholder"] : ["Deployment/hub", "Secret/hub"];
+        assert.deepEqual(
+            described,
+            expected.map((o) => `update ${o}`),
+        );
+        pulumi(["up", "--yes", "--skip-preview"], "value-change up");
+        assert.match(decodeSecret("hub")["values.yaml"], /limit: 2G/);
+        assert.notEqual(jsonpath("deployment", "hub", "{.spec.template.metadata.annotations}"), checksum, "the hub rolls through its checksum");
+        assert.equal(decodeSecret("hub")["hub.config.ConfigurableHTTPProxy.auth_token"], token, "lookup keeps the proxy token");
+        pulumi(["preview", "--expect-no-changes"], "preview after change");
+    });
+
+    it("5. the state and the stack outputs hold no secret in plain text", () => {
+        const secrets: Record<string, string> = {};
+        const mysql = decodeSecret("mysql-credentials");
+        secrets["mysql root password"] = mysql["root-password"];
+        secrets["mysql hub password"] = mysql["hub-password"];
+        secrets["ldap admin password"] = decodeSecret("openldap-bootstrap")["admin-password"];
+        secrets["ldap server key"] = decodeSecret("openldap-tls")["tls.key"];
+        const hub = decodeSecret("hub-secrets");
+        secrets["hub cookie secret"] = hub["hub.config.JupyterHub.cookie_secret"];
+        secrets["CryptKeeper key"] = hub["hub.config.CryptKeeper.keys"];
+        secrets["hub database URL"] = (JSON.parse(hub["values.yaml"]) as { hub: { db: { url: string } } }).hub.db.url;
+        secrets["proxy token"] = decodeSecret("hub")["hub.config.ConfigurableHTTPProxy.auth_token"];
+        const passwords = JSON.parse(pulumi(["stack", "output", "ldapUserPasswords", "--show-secrets", "--json"])) as Record<string, string>;
+        for (const [uid, pw] of Object.entries(passwords)) secrets[`ldap user ${uid}`] = pw;
+
+        for (const [what, value] of Object.entries(secrets)) assert.ok(typeof value === "string" && value.length >= 16, `${what} was not found`);
+        const state = pulumi(["stack", "export"]);
+        const outputs = pulumi(["stack", "output", "--json"]);
+        const leaks = Object.entries(secrets)
+            .filter(([, v]) => state.includes(v) || outputs.includes(v) || state.includes(JSON.stringify(v).slice(1, -1)))
+            .map(([k]) => k);
+        assert.deepEqual(leaks, [], `in plain text in the state or outputs: ${leaks.join(", ")}`);
+        assert.match(outputs, /"ldapUserPasswords": "\[secret\]"/);
+    });
+
+    let kept: Record<string, string> = {};
+    let serverIp = "";
+
+    it("6. destroy removes what the program made and keeps the data, and users' homes stay bound", () => {
+        serverIp = jsonpath("service", "nfs-server", "{.spec.clusterIP}");
+        // A home as KubeSpawner asks for it and csi-driver-nfs provisions it: unknown to Pulumi.
+        project.makeHome(NS, "demo");
+        kept = Object.fromEntries([...KEPT, `Namespace/${NS}`].map((o) => [o, uidOf(o)]));
+
+        pulumi(["destroy", "--yes", "--skip-preview"], "destroy");
+
+        const missing = [...KEPT, "PersistentVolumeClaim/claim-demo", `Namespace/${NS}`, `PersistentVolume/${NS}-shared`].filter((o) => !exists1(o));
+        assert.deepEqual(missing, [], "kept with the data");
+        assert.equal(jsonpath("pvc", "claim-demo", "{.status.phase}"), "Bound");
+        const gone = [...PROGRAM_OBJECTS, ...CHART_OBJECTS].filter(
+            (o) => !KEPT.includes(o) && o !== `Namespace/${NS}` && o !== `PersistentVolume/${NS}-shared`,
+        );
+        const left = gone.filter((o) => exists1(o));
+        assert.deepEqual(left, [], `still in the cluster after destroy: ${left.join(", ")}`);
+        const state = JSON.parse(pulumi(["stack", "export"])) as { deployment: { resources?: unknown[] } };
+        assert.equal(state.deployment.resources?.length ?? 0, 0, "the state is empty");
+    });
+
+    it("7. up again takes back the kept objects: same objects, same NFS address, homes still bound to it", () => {
+        pulumi(["up", "--yes", "--skip-preview"], "up over kept data");
+        assert.deepEqual(Object.fromEntries(Object.keys(kept).map((o) => [o, uidOf(o)])), kept, "the kept objects, not new ones");
+        assert.equal(jsonpath("service", "nfs-server", "{.spec.clusterIP}"), serverIp);
+        assert.equal(jsonpath("pvc", "claim-demo", "{.status.phase}"), "Bound");
+        assert.equal(jsonpath("pv", "pvc-demo", "{.spec.csi.volumeAttributes.server}", null), serverIp);
+        assert.equal(jsonpath("storageclass", "jupyterhub-home", "{.parameters.server}", null), serverIp);
+        pulumi(["preview", "--expect-no-changes"], "preview after re-up");
+    });
+
+    it("8. names that are somebody else's are refused before anything is created, naming the setting", () => {
+        kubectl(["create", "namespace", `${NS}-foreign`]);
+        initStack("second", { "jupyterhub:namespace": `${NS}-foreign` });
+        let out = pulumiFails(["preview"], "second");
+        assert.match(out, new RegExp(`Namespace "${NS}-foreign" already exists and belongs to no stack of this program`));
+        assert.match(out, /jupyterhub:namespace/);
+        // The first stack's namespace, its StorageClass and the CSI driver it installed.
+        pulumi(["config", "set", "namespace", NS], undefined, "second");
+        out = pulumiFails(["up", "--yes", "--skip-preview"], "second");
+        assert.match(out, new RegExp(`Namespace "${NS}" already exists and belongs to stack organization/jupyterhub/${STACK}`));
+        assert.match(out, /StorageClass "jupyterhub-home" .*jupyterhub:nfs\.homeStorageClass/);
+        assert.match(out, /CSIDriver "nfs\.csi\.k8s\.io" .*jupyterhub:nfs\.installCsiDriver to false/);
+        const state = JSON.parse(pulumi(["stack", "export"], undefined, "second")) as { deployment: { resources?: Array<{ type: string }> } };
+        const made = (state.deployment.resources ?? []).filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm"));
+        assert.deepEqual(made, [], "the refused update created nothing");
+    });
+
+    it("9. a second hub with its own namespace and storage class, on the first one's CSI driver, deploys beside it", () => {
+        pulumi(["config", "set", "namespace", `${NS}-2`], undefined, "second");
+        pulumi(["config", "set", "--path", "nfs.homeStorageClass", "jupyterhub-home-2"], undefined, "second");
+        pulumi(["config", "set", "--path", "nfs.installCsiDriver", "false"], undefined, "second");
+        pulumi(["config", "set", "dataPolicy", "delete"], undefined, "second");
+        pulumi(["up", "--yes", "--skip-preview"], "second hub up", "second");
+        assert.ok(exists("deployment", "hub", `${NS}-2`) && exists("deployment", "hub", NS));
+        if (realChart) {
+            for (const ns of [NS, `${NS}-2`]) assert.ok(exists("clusterrole", `${ns}-user-scheduler`, null), `${ns}-user-scheduler`);
+        }
+        pulumi(["destroy", "--yes", "--skip-preview"], "second hub destroy", "second");
+        waitFor(() => !exists("namespace", `${NS}-2`, null), "the second hub's namespace deleted");
+        pulumi(["preview", "--expect-no-changes"], "first hub unchanged");
+    });
+
+    it("10. with dataPolicy delete chosen deliberately, destroy removes the data too", () => {
+        pulumi(["config", "set", "dataPolicy", "delete"]);
+        pulumi(["config", "set", "--path", "nfs.onDelete", "delete"]);
+        pulumi(["up", "--yes", "--skip-preview"], "up with dataPolicy delete");
+        pulumi(["destroy", "--yes", "--skip-preview"], "destroy with dataPolicy delete");
+        for (const o of KEPT) assert.equal(exists1(o), false, `${o} should be deleted`);
+        // claim-demo was never Pulumi's: it goes with the namespace.
+        waitFor(() => !exists("namespace", NS, null), "the namespace deleted");
+    });
+});
+
+function uidOf(o: string): string {
+    return jsonpath(kindOf(o), nameOf(o), "{.metadata.uid}", isClusterScoped(o) ? null : NS);
+}

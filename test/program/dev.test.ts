@@ -1,0 +1,208 @@
+import * as assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+
+import * as pulumi from "@pulumi/pulumi";
+
+import { at, get } from "../support/helpers";
+import { exportedOutputs, isSecretWrapped, plainStrings, ProgramRun, reveal, runProgram } from "../support/program";
+
+let run: ProgramRun;
+before(async () => {
+    run = await runProgram("dev");
+});
+
+describe("program (dev stack, under mocks): what gets created", () => {
+    it("creates the namespace, storage, directory, database and the chart", () => {
+        const kinds = new Set(run.resources.map((r) => r.type));
+        for (const t of [
+            "kubernetes:core/v1:Namespace",
+            "kubernetes:storage.k8s.io/v1:StorageClass",
+            "kubernetes:storage.k8s.io/v1:CSIDriver",
+            "kubernetes:apps/v1:DaemonSet",
+            "kubernetes:core/v1:PersistentVolume",
+            "kubernetes:apps/v1:StatefulSet",
+            "kubernetes:batch/v1:Job",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+            "kubernetes:helm.sh/v4:Chart",
+            "jupyterhub:index:NfsStorage",
+            "jupyterhub:index:OpenLdap",
+            "jupyterhub:index:MySql",
+            "jupyterhub:index:JupyterHub",
+            "jupyterhub:index:HubSecrets",
+        ]) {
+            assert.ok(kinds.has(t), `missing ${t}`);
+        }
+        assert.equal(get(run.byName("namespace").inputs, "metadata.name"), "jupyterhub-dev");
+    });
+
+    it("pins the chart version from the official repository", () => {
+        const chart = run.byName("jupyterhub").inputs;
+        assert.equal(chart.chart, "jupyterhub");
+        assert.equal(chart.version, "4.4.0");
+        assert.equal(get(chart, "repositoryOpts.repo"), "https://hub.jupyter.org/helm-chart/");
+    });
+
+    it("home StorageClass: csi-driver-nfs on the in-cluster server's ClusterIP, data retained", () => {
+        const sc = run.byName("nfs-home").inputs;
+        assert.equal(sc.provisioner, "nfs.csi.k8s.io");
+        assert.equal(sc.reclaimPolicy, "Retain");
+        assert.equal(get(sc, "parameters.server"), "10.96.0.42");
+        assert.equal(get(sc, "parameters.onDelete"), "retain");
+        assert.equal(get(sc, "parameters.mountPermissions"), "0");
+        assert.equal(get(sc, "parameters.subDir"), "${pvc.metadata.namespace}-${pvc.metadata.name}");
+    });
+
+    it("MySQL: 8.4 on its own block volume, ClusterIP only", () => {
+        const sts = run.byName("mysql", "StatefulSet").inputs;
+        assert.match(String(get(sts, "spec.template.spec.containers.0.image")), /^mysql:8\.4\./);
+        const pvc = run.resources.find((r) => r.type === "kubernetes:core/v1:PersistentVolumeClaim" && get(r.inputs, "metadata.name") === "mysql-data")!;
+        assert.equal(get(pvc.inputs, "spec.storageClassName"), undefined, "cluster default block class, not the NFS class");
+        const svc = run.ofType("kubernetes:core/v1:Service").find((s) => get(s.inputs, "metadata.name") === "mysql")!;
+        assert.equal(get(svc.inputs, "spec.type"), "ClusterIP");
+    });
+});
+
+describe("program (dev stack): wiring between components", () => {
+    it("the MySQL password in the MySQL Secret is the one in the hub's database URL, which only the hub's Secret holds", () => {
+        const secret = reveal(run.byName("mysql-credentials", "Secret").inputs);
+        const hubPassword = at(secret, "stringData", "hub-password") as string;
+        const merged = JSON.parse(String(at(reveal(run.byName("jupyterhub-secrets", "Secret").inputs), "stringData", "values.yaml"))) as unknown;
+        const url = String(get(merged, "hub.db.url"));
+        const parsed = new URL(url.replace("mysql+pymysql", "mysql"));
+        assert.ok(hubPassword.length >= 32);
+        assert.equal(decodeURIComponent(parsed.password), hubPassword);
+        assert.equal(parsed.hostname, "mysql.jupyterhub-dev.svc.cluster.local");
+        assert.ok(String(at(secret, "stringData", "init.sql")).includes(`IDENTIFIED BY '${hubPassword}'`));
+        // The chart values name the same server, user and database, without the password.
+        const chartUrl = String(get(run.byName("jupyterhub").inputs, "values.hub.db.url"));
+        parsed.password = "";
+        assert.equal(chartUrl, parsed.toString().replace(/^mysql:/, "mysql+pymysql:"));
+    });
+
+    it("the LDAP bind template and allowed group match the bootstrapped tree", () => {
+        const ldif = String(at(reveal(run.byName("openldap-bootstrap", "Secret").inputs), "stringData", "tree.ldif"));
+        const auth = get(reveal(run.byName("jupyterhub").inputs), "values.hub.config.LDAPAuthenticator") as Record<string, unknown>;
+        const [template] = auth.bind_dn_template as string[];
+        const demoDn = template.replace("{username}", "demo");
+        assert.ok(ldif.includes(`dn: ${demoDn}\n`), `${demoDn} not in the LDIF`);
+        const [group] = auth.allowed_groups as string[];
+        const entry = ldif.split("\n\n").find((e) => e.startsWith(`dn: ${group}\n`));
+        assert.ok(entry, `${group} not in the LDIF`);
+        assert.ok(entry.includes(`member: ${demoDn}`));
+        assert.ok(!entry.includes("uid=outsider"), "outsider must not be in the allowed group");
+    });
+
+    it("the hub trusts the directory's CA and the directory serves the CA-signed certificate", () => {
+        const ca = at(run.byName("jupyterhub-ldap-ca").inputs, "data", "ca.crt");
+        const tlsSecret = reveal(run.byName("openldap-tls", "Secret").inputs);
+        assert.equal(at(tlsSecret, "stringData", "ca.crt"), ca);
+        assert.match(String(ca), /BEGIN CERTIFICATE/);
+        const csr = run.byName("openldap-server", "CertRequest").inputs;
+        assert.ok((csr.dnsNames as string[]).includes("openldap.jupyterhub-dev.svc.cluster.local"));
+    });
+
+    it("every user pod mounts the shared claim the NFS component created", () => {
+        const claim = get(run.byName("nfs-shared", "PersistentVolumeClaim").inputs, "metadata.name");
+        const values = reveal(run.byName("jupyterhub").inputs);
+        assert.deepEqual(get(values, "values.singleuser.storage.extraVolumes"), [{ name: "shared", persistentVolumeClaim: { claimName: claim } }]);
+    });
+
+    it("the hub waits for storage, database and directory; PVs and the class wait for the driver", () => {
+        const hub = run.byName("jupyterhub");
+        const component = run.resources.find((r) => r.type === "jupyterhub:index:JupyterHub")!;
+        assert.ok(
+            component.dependsOn.includes("nfs") && component.dependsOn.includes("mysql") && component.dependsOn.includes("openldap"),
+            component.dependsOn.join(","),
+        );
+        assert.ok(hub.dependsOn.includes("jupyterhub-ldap-ca"));
+        assert.ok(run.byName("nfs-home").dependsOn.includes("nfs-csi-driver"));
+        const job = run.resources.find((r) => r.type === "kubernetes:batch/v1:Job")!;
+        assert.ok(job.dependsOn.includes("openldap"), job.dependsOn.join(","));
+    });
+});
+
+describe("program (dev stack): secrets stay secret", () => {
+    it("generates every secret it needs (passwords, random bytes, keys)", () => {
+        assert.ok(run.generatedSecrets.length >= 10, String(run.generatedSecrets.length));
+    });
+
+    it("no generated secret appears outside a secret wrapper in any resource's inputs", () => {
+        const leaks: string[] = [];
+        for (const r of run.resources) {
+            for (const [path, s] of plainStrings(r.inputs)) {
+                for (const secret of run.generatedSecrets) {
+                    if (s.includes(secret)) leaks.push(`${r.type} ${r.name} ${path}`);
+                }
+            }
+        }
+        assert.deepEqual(leaks, []);
+    });
+
+    it("no Kubernetes object but a Secret holds a generated secret, wrapped or not (the chart values included)", () => {
+        // A secret Output put in a label or a ConfigMap would still be wrapped as secret in the
+        // state, yet land in the cluster in clear text: reveal everything and look.
+        const leaks: string[] = [];
+        for (const r of run.resources.filter((x) => x.type.startsWith("kubernetes:") && !x.type.endsWith(":Secret"))) {
+            const text = JSON.stringify(reveal(r.inputs));
+            for (const secret of run.generatedSecrets) if (text.includes(secret)) leaks.push(`${r.type} ${r.name}`);
+        }
+        assert.deepEqual(leaks, []);
+    });
+
+    it("Secret data arrives as secrets; the chart values are plain, so known at preview", () => {
+        assert.equal(isSecretWrapped(run.byName("jupyterhub").inputs.values), false);
+        assert.deepEqual(plainStrings(run.byName("jupyterhub").inputs.values).length > 50, true);
+        for (const name of ["mysql-credentials", "openldap-bootstrap", "openldap-tls", "jupyterhub-secrets"]) {
+            const stringData = run.byName(name, "Secret").inputs.stringData as Record<string, unknown>;
+            assert.ok(isSecretWrapped(stringData) || Object.values(stringData).every(isSecretWrapped), name);
+        }
+    });
+
+    it("ConfigMaps hold no secret material", () => {
+        for (const cm of run.ofType("kubernetes:core/v1:ConfigMap")) {
+            const text = JSON.stringify(reveal(cm.inputs));
+            for (const s of run.generatedSecrets) assert.ok(!text.includes(s), `${cm.name} holds a secret`);
+            assert.doesNotMatch(text, /PRIVATE KEY/);
+        }
+    });
+
+    it("components record no inputs at all", () => {
+        for (const c of run.resources.filter((r) => r.type.startsWith("jupyterhub:index:"))) {
+            assert.deepEqual(c.inputs, {}, c.name);
+        }
+    });
+
+    it("stack outputs: passwords only as secrets, nothing else carries a secret value", async () => {
+        const outputs = exportedOutputs(run);
+        assert.ok(await pulumi.isSecret(outputs.ldapUserPasswords));
+        const passwords = run.outputs.ldapUserPasswords as Record<string, string>;
+        assert.deepEqual(Object.keys(passwords).sort(), ["demo", "outsider"]);
+        for (const [k, o] of Object.entries(outputs)) {
+            if (k === "ldapUserPasswords") continue;
+            assert.equal(await pulumi.isSecret(o), false, `${k} should be plain`);
+            const text = JSON.stringify(run.outputs[k]) ?? "";
+            for (const s of run.generatedSecrets) assert.ok(!text.includes(s), `${k} leaks a secret`);
+        }
+        assert.equal(run.outputs.hubUrl, "http://proxy-public.jupyterhub-dev.svc.cluster.local/");
+        assert.deepEqual(run.outputs.ldapUsers, ["uid=demo,ou=people,dc=dev,dc=jupyterhub,dc=local", "uid=outsider,ou=people,dc=dev,dc=jupyterhub,dc=local"]);
+    });
+});
+
+describe("program (dev stack): data survives destroy", () => {
+    it("the namespace and every data volume are retained on destroy", () => {
+        const retained = run.resources
+            .filter((r) => r.retainOnDelete)
+            .map((r) => `${r.type.split(":").pop()}/${r.name}`)
+            .sort();
+        assert.deepEqual(retained, [
+            "Namespace/namespace",
+            "PersistentVolume/nfs-shared",
+            "PersistentVolumeClaim/mysql-data",
+            "PersistentVolumeClaim/nfs-server-data",
+            "PersistentVolumeClaim/nfs-shared",
+            "PersistentVolumeClaim/openldap-data",
+            // Home volumes name the server by its ClusterIP: the Service keeps it for them.
+            "Service/nfs-server",
+        ]);
+    });
+});

@@ -1,0 +1,236 @@
+// Bad configurations and the error lines each must produce: checked against parseConfig by
+// test/unit/config.test.ts and through the real engine by test/e2e/reliability.test.ts.
+
+import { SEED_IMAGE, SEED_REGISTRY } from "./seed";
+
+export const devUsers = { users: [{ uid: "alice" }, { uid: "bob" }], groups: [{ cn: "hub", members: ["alice"] }] };
+
+/** [what, raw config (top-level keys), fragments every one of which the error must contain, stack]. */
+export const BAD: Array<[string, Record<string, unknown>, string[], string?]> = [
+    ["unknown top-level key", { ldapp: {} }, ["jupyterhub:ldapp is not a known setting"]],
+    ["misspelt nested key", { nfs: { moed: "external" } }, ["jupyterhub:nfs.moed is not a known setting", "known keys here: mode"]],
+    ["bad namespace", { namespace: "Jupyter_Hub" }, ["jupyterhub:namespace must be a DNS label", '"Jupyter_Hub"']],
+    ["bad dataPolicy", { dataPolicy: "keep" }, ['jupyterhub:dataPolicy must be one of "retain", "delete"', '"keep"']],
+    ["bad nfs mode", { nfs: { mode: "nfs4" } }, ['jupyterhub:nfs.mode must be one of "in-cluster", "external"', '"nfs4"']],
+    [
+        "external NFS without server",
+        { nfs: { mode: "external" } },
+        ['jupyterhub:nfs.server is required when jupyterhub:nfs.mode is "external"', "pulumi config set --path nfs.server"],
+    ],
+    ["NFS mode not octal", { nfs: { mountPermissions: "777" } }, ['jupyterhub:nfs.mountPermissions must be an octal mode such as "0777"', '"777"']],
+    ["relative NFS path", { nfs: { mode: "external", server: "nfs", path: "exports" } }, ["jupyterhub:nfs.path must be an absolute path", '"exports"']],
+    ["onDelete delete while retaining", { nfs: { onDelete: "delete" } }, ["jupyterhub:nfs.onDelete", 'contradicts jupyterhub:dataPolicy "retain"']],
+    ["shared volume hiding home", { nfs: { shared: { mountPath: "/home/jovyan" } } }, ["jupyterhub:nfs.shared.mountPath must not hide the home directory"]],
+    ["base DN not a DN", { ldap: { ...devUsers, baseDn: "example.org" } }, ['jupyterhub:ldap.baseDn must look like "dc=example,dc=org" (got "example.org")']],
+    [
+        "group member not a user",
+        { ldap: { users: [{ uid: "alice" }], groups: [{ cn: "hub", members: ["carol"] }] } },
+        ['jupyterhub:ldap.groups[0].members[0] "carol" is not one of jupyterhub:ldap.users (alice)'],
+    ],
+    [
+        "allowed group not defined",
+        { ldap: { ...devUsers, allowedGroups: ["staff"] } },
+        ['jupyterhub:ldap.allowedGroups[0] "staff" is not one of jupyterhub:ldap.groups (hub)'],
+    ],
+    ["duplicate uid", { ldap: { users: [{ uid: "alice" }, { uid: "alice" }] } }, ['jupyterhub:ldap.users[1].uid "alice" is listed twice']],
+    ["uid with capitals", { ldap: { users: [{ uid: "Alice" }] } }, ["jupyterhub:ldap.users[0].uid must be a POSIX-style user name", '"Alice"']],
+    ["in-cluster LDAP without users", { ldap: {} }, ["jupyterhub:ldap.users must list at least one user"]],
+    [
+        "plain-text LDAP password",
+        { ldap: { ...devUsers, bindPassword: "hunter2" } },
+        ["jupyterhub:ldap.bindPassword must not be stored in plain text", "pulumi config set --secret ldapBindPassword"],
+    ],
+    [
+        "external LDAP without templates",
+        { ldap: { mode: "external", server: "ldap.example.org" } },
+        ["jupyterhub:ldap.bindDnTemplates is required for an external directory"],
+    ],
+    [
+        "bind template without placeholder",
+        { ldap: { mode: "external", server: "ldap.example.org", bindDnTemplates: ["uid=alice,ou=people,dc=example,dc=org"] } },
+        ['jupyterhub:ldap.bindDnTemplates[0] must contain "{username}"'],
+    ],
+    [
+        "LDAP server with scheme",
+        { ldap: { mode: "external", server: "ldaps://ldap.example.org", bindDnTemplates: ["uid={username},dc=x"] } },
+        ["jupyterhub:ldap.server must be a host name without scheme or port"],
+    ],
+    [
+        "external group not a DN",
+        { ldap: { mode: "external", server: "ldap.example.org", bindDnTemplates: ["uid={username},dc=x"], allowedGroups: ["staff"] } },
+        ["jupyterhub:ldap.allowedGroups[0] must be a full group DN"],
+    ],
+    [
+        "insecure in-cluster LDAP",
+        { ldap: { ...devUsers, tlsStrategy: "insecure" } },
+        ['jupyterhub:ldap.tlsStrategy must not be "insecure" for the in-cluster directory'],
+    ],
+    [
+        "mysql lts tag",
+        { ldap: devUsers, mysql: { image: "mysql:lts" } },
+        ['jupyterhub:mysql.image must be a MySQL 8.4 LTS tag such as "mysql:8.4.7"', '"mysql:lts"'],
+    ],
+    ["unpinned image", { ldap: devUsers, mysql: { image: "mysql" } }, ["jupyterhub:mysql.image must be an image pinned by tag or digest"]],
+    [
+        "latest image",
+        { ldap: devUsers, singleuser: { image: "quay.io/jupyter/base-notebook:latest" } },
+        ['jupyterhub:singleuser.image must be pinned to a version; "latest" changes under you'],
+    ],
+    [
+        "MySQL on the NFS class",
+        { ldap: devUsers, mysql: { storageClass: "jupyterhub-home" } },
+        ["jupyterhub:mysql.storageClass must be block storage, not the NFS home class"],
+    ],
+    [
+        "plain-text MySQL password",
+        { ldap: devUsers, mysql: { password: "x" } },
+        ["jupyterhub:mysql.password must not be stored in plain text", "pulumi config set --secret mysqlPassword"],
+    ],
+    [
+        "external MySQL without host",
+        { ldap: devUsers, mysql: { mode: "external" }, mysqlPassword: "<secret>" },
+        ['jupyterhub:mysql.host is required when jupyterhub:mysql.mode is "external"'],
+    ],
+    ["MySQL port out of range", { ldap: devUsers, mysql: { port: 70000 } }, ["jupyterhub:mysql.port must be at most 65535 (got 70000)"]],
+    [
+        "database name with dash",
+        { ldap: devUsers, mysql: { database: "jupyter-hub" } },
+        ["jupyterhub:mysql.database must be a plain SQL identifier", '"jupyter-hub"'],
+    ],
+    [
+        "admin not a directory user",
+        { ldap: devUsers, hub: { admins: ["root"] } },
+        ['jupyterhub:hub.admins[0] "root" is not one of jupyterhub:ldap.users (alice, bob)'],
+    ],
+    [
+        "loose chart version",
+        { ldap: devUsers, hub: { chartVersion: "4.x" } },
+        ['jupyterhub:hub.chartVersion must be an exact chart version such as "4.4.0" (got "4.x")'],
+    ],
+    [
+        "bad service type",
+        { ldap: devUsers, hub: { proxyServiceType: "Ingress" } },
+        ['jupyterhub:hub.proxyServiceType must be one of "ClusterIP", "NodePort", "LoadBalancer"'],
+    ],
+    ["no LDAP and no authenticator", { ldap: { mode: "none" } }, ['jupyterhub:hub.authenticatorClass is required when jupyterhub:ldap.mode is "none"']],
+    [
+        "dummy login on prod",
+        { ldap: { mode: "none" }, hub: { authenticatorClass: "dummy" } },
+        ['jupyterhub:hub.authenticatorClass must not be "dummy" on the prod stack'],
+        "prod",
+    ],
+    [
+        "memory as a bare word",
+        { ldap: devUsers, singleuser: { memoryLimit: "lots" } },
+        ['jupyterhub:singleuser.memoryLimit must be a Kubernetes quantity such as "10Gi"', '"lots"'],
+    ],
+    [
+        "guarantee above limit",
+        { ldap: devUsers, singleuser: { memoryLimit: "1G", memoryGuarantee: "2G" } },
+        ["jupyterhub:singleuser.memoryGuarantee must not exceed jupyterhub:singleuser.memoryLimit (1G)"],
+    ],
+    [
+        "CPU guarantee above limit",
+        { ldap: devUsers, singleuser: { cpuLimit: 1, cpuGuarantee: 2 } },
+        ["jupyterhub:singleuser.cpuGuarantee must not exceed jupyterhub:singleuser.cpuLimit (1)"],
+    ],
+    ["CPU as text", { ldap: devUsers, singleuser: { cpuLimit: "two" } }, ['jupyterhub:singleuser.cpuLimit must be a number (got "two")']],
+    ["default URL without slash", { ldap: devUsers, singleuser: { defaultUrl: "lab" } }, ['jupyterhub:singleuser.defaultUrl must be a path such as "/lab"']],
+    ["duplicate profile slug", { ldap: devUsers, profiles: [{ slug: "gpu" }, { slug: "gpu" }] }, ['jupyterhub:profiles[1].slug "gpu" is used twice']],
+    [
+        "two default profiles",
+        {
+            ldap: devUsers,
+            profiles: [
+                { slug: "a", default: true },
+                { slug: "b", default: true },
+            ],
+        },
+        ["more than one profile with default: true"],
+    ],
+    ["GPU count not whole", { ldap: devUsers, profiles: [{ slug: "gpu", gpus: 0.5 }] }, ["jupyterhub:profiles[0].gpus must be a whole number (got 0.5)"]],
+    [
+        "cull check slower than timeout",
+        { ldap: devUsers, culling: { timeout: 600, every: 3600 } },
+        ["jupyterhub:culling.every must not exceed jupyterhub:culling.timeout (600)"],
+    ],
+    ["ingress without host", { ldap: devUsers, ingress: { enabled: true } }, ["jupyterhub:ingress.host is required when jupyterhub:ingress.enabled is true"]],
+    [
+        "plain-text TLS key",
+        { ldap: devUsers, ingress: { tlsKey: "-----BEGIN" } },
+        ["jupyterhub:ingress.tlsKey must not be stored in plain text", "pulumi config set --secret ingressTlsKey"],
+    ],
+    [
+        "TLS cert without key",
+        { ldap: devUsers, ingress: { enabled: true, host: "hub.example.org", tlsCert: "-----BEGIN CERTIFICATE-----\nx" } },
+        ["jupyterhub:ingressTlsKey is required with jupyterhub:ingress.tlsCert"],
+    ],
+    [
+        "chartValues setting the hub database",
+        { ldap: devUsers, chartValues: { hub: { db: { url: "mysql+pymysql://hub:pw@mysql.example.org/hub" } } } },
+        ["jupyterhub:chartValues.hub.db.url is set by the program; use jupyterhub:mysql instead"],
+    ],
+    [
+        "chartValues setting the user image",
+        { ldap: devUsers, chartValues: { singleuser: { image: { name: "quay.io/jupyter/base-notebook", tag: "2025-11-03" } } } },
+        ["jupyterhub:chartValues.singleuser.image.name is set by the program; use jupyterhub:singleuser.image instead"],
+    ],
+    ["chartValues not a map", { ldap: devUsers, chartValues: ["hub.allowNamedServers"] }, ["jupyterhub:chartValues must be a map of z2jh chart values"]],
+    [
+        "relative home path",
+        { ldap: devUsers, singleuser: { homeMountPath: "home/jupyter" } },
+        ["jupyterhub:singleuser.homeMountPath must be an absolute path", '"home/jupyter"'],
+    ],
+    [
+        "home over a system directory",
+        { ldap: devUsers, singleuser: { homeMountPath: "/usr/local" } },
+        ["jupyterhub:singleuser.homeMountPath must not hide a system directory"],
+    ],
+    [
+        "shared volume hiding a moved home",
+        { ldap: devUsers, singleuser: { homeMountPath: "/home/jupyter" }, nfs: { shared: { mountPath: "/home/jupyter" } } },
+        ['jupyterhub:nfs.shared.mountPath must not hide the home directory, jupyterhub:singleuser.homeMountPath "/home/jupyter"'],
+    ],
+    [
+        "credential in the environment",
+        { ldap: devUsers, singleuser: { extraEnv: { GITHUB_TOKEN: "ghp_0123456789" } } },
+        ["jupyterhub:singleuser.extraEnv.GITHUB_TOKEN looks like a credential", "secretKeyRef"],
+    ],
+    [
+        "GRANT_SUDO by hand",
+        { ldap: devUsers, singleuser: { extraEnv: { GRANT_SUDO: "yes" } } },
+        ["jupyterhub:singleuser.extraEnv.GRANT_SUDO is set by the program: use jupyterhub:singleuser.grantSudo"],
+    ],
+    ["sudo on the sample image", { ldap: devUsers, singleuser: { grantSudo: true } }, ["jupyterhub:singleuser.grantSudo needs docker-stacks images"]],
+    [
+        "sudo with a home outside /home",
+        { ldap: devUsers, singleuser: { image: "quay.io/jupyter/base-notebook:2025-11-03", grantSudo: true, homeMountPath: "/data/jupyter" } },
+        ["jupyterhub:singleuser.homeMountPath must be /home/<user name> when jupyterhub:singleuser.grantSudo is true"],
+    ],
+    [
+        "registry without its password",
+        { ldap: devUsers, singleuser: { image: SEED_IMAGE, registry: { server: SEED_REGISTRY, username: "puller" } } },
+        ["jupyterhub:registryPassword is required with jupyterhub:singleuser.registry", "pulumi config set --secret registryPassword"],
+    ],
+    [
+        "plain-text registry password",
+        { ldap: devUsers, singleuser: { image: SEED_IMAGE, registry: { server: SEED_REGISTRY, username: "puller", password: "hunter2" } } },
+        ["jupyterhub:singleuser.registry.password must not be stored in plain text", "pulumi config set --secret registryPassword"],
+    ],
+    [
+        "registry given as a URL",
+        {
+            ldap: devUsers,
+            singleuser: { image: SEED_IMAGE, registry: { server: `https://${SEED_REGISTRY}/v2/`, username: "puller" } },
+            registryPassword: "<secret>",
+        },
+        ["jupyterhub:singleuser.registry.server must be a registry host as it starts the image names"],
+    ],
+    [
+        "registry of none of the images",
+        { ldap: devUsers, singleuser: { registry: { server: SEED_REGISTRY, username: "puller" } }, registryPassword: "<secret>" },
+        ['jupyterhub:singleuser.registry.server is the registry of none of the images (jupyterhub:singleuser.image comes from "quay.io")'],
+    ],
+    ["object given a string", { ldap: devUsers, culling: "yes" }, ['jupyterhub:culling must be an object (got "yes")']],
+    ["boolean as word", { ldap: devUsers, culling: { enabled: "maybe" } }, ['jupyterhub:culling.enabled must be true or false (got "maybe")']],
+];

@@ -1,0 +1,177 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+
+import Ajv from "ajv";
+import * as YAML from "yaml";
+
+import { parseConfig, PlatformConfig } from "../../config";
+import { chartSource, HUB_SECRET, hubSecretData, HubWiring, hubValues, localChartProblems, splitImage } from "../../components/jupyterhub";
+import { ldapAuthSettings } from "../../components/openldap";
+import { chartDataDir, get, helmMerge, rawStackConfig } from "../support/helpers";
+
+const dir = chartDataDir();
+const chartDefaults = YAML.parse(fs.readFileSync(path.join(dir, "values.yaml"), "utf8")) as Record<string, unknown>;
+const schema = JSON.parse(fs.readFileSync(path.join(dir, "values.schema.json"), "utf8")) as object;
+const chart = YAML.parse(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8")) as { version: string };
+const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+
+/** Schema errors of values merged with the chart's defaults, as `helm install` checks them. */
+function schemaErrors(values: unknown): string[] {
+    const ok = validate(helmMerge(chartDefaults, values));
+    return ok ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+}
+
+const wiring = (cfg: PlatformConfig): HubWiring => ({
+    dbUrl: "mysql+pymysql://jupyterhub@mysql.ns.svc.cluster.local:3306/jupyterhub",
+    homeStorageClass: "jupyterhub-home",
+    dbPoolRecycle: cfg.mysql.poolRecycle,
+    shared: { claimName: "jupyterhub-shared", mountPath: cfg.nfs.shared.mountPath, readOnlyForUsers: cfg.nfs.shared.readOnlyForUsers },
+    ldap: ldapAuthSettings(cfg.ldap, cfg.namespace),
+    ldapCaConfigMap: "jupyterhub-ldap-ca",
+    ingressTlsSecret: cfg.ingress.enabled ? (cfg.ingress.tlsSecretName ?? "jupyterhub-tls") : undefined,
+});
+
+const dev = parseConfig(rawStackConfig("dev"), "dev");
+const prod = parseConfig({ ...rawStackConfig("prod"), mysqlPassword: "<secret>", ldapBindPassword: "<secret>" }, "prod");
+const devValues = hubValues(dev, wiring(dev));
+const prodValues = hubValues(prod, wiring(prod));
+
+describe("jupyterhub: values against the chart's own schema", () => {
+    it(`uses the chart data of version ${chart.version} (set JUPYTERHUB_CHART_DATA to override ${dir})`, () => {
+        assert.equal(chart.version, "4.4.0");
+        assert.equal(dev.hub.chartVersion, chart.version);
+    });
+
+    it("the validator rejects what 4.4.0 rejects (values from a chart-0.9-era seed post)", () => {
+        const seed = {
+            auth: { type: "ldap", ldap: { server: { address: "ldap" } } },
+            hub: { publicURL: "x", db: { type: "mysql" } },
+            singleuser: { storage: { type: "dynamic", capacity: 1 } },
+        };
+        const errors = schemaErrors(seed);
+        assert.ok(errors.length >= 3, errors.join("\n"));
+        assert.ok(errors.some((e) => e.includes('"additionalProperty":"auth"')));
+        assert.ok(errors.some((e) => e.includes('"additionalProperty":"publicURL"')));
+    });
+
+    it("dev values validate", () => assert.deepEqual(schemaErrors(devValues), []));
+    it("prod values validate", () => assert.deepEqual(schemaErrors(prodValues), []));
+
+    it("values for login without LDAP validate too", () => {
+        const none = parseConfig({ ldap: { mode: "none" }, hub: { authenticatorClass: "dummy" }, nfs: { shared: { enabled: false } } }, "dev");
+        const v = hubValues(none, { ...wiring(none), shared: undefined });
+        assert.deepEqual(schemaErrors(v), []);
+        assert.equal(get(v, "hub.config.JupyterHub.authenticator_class"), "dummy");
+        assert.equal(get(v, "hub.config.Authenticator.allow_all"), true);
+    });
+});
+
+describe("jupyterhub: what the chart receives", () => {
+    it("holds no secret: the hub's secrets come from the program's Secret, the proxy token from the chart's own", () => {
+        assert.equal(get(devValues, "hub.existingSecret"), HUB_SECRET);
+        for (const key of ["proxy.secretToken", "hub.cookieSecret", "hub.config.CryptKeeper", "hub.config.JupyterHub.cookie_secret", "hub.db.password"]) {
+            assert.equal(get(devValues, key), undefined, key);
+            assert.equal(get(prodValues, key), undefined, key);
+        }
+        assert.equal(get(prodValues, "hub.config.LDAPAuthenticator.lookup_dn_search_password"), undefined);
+        assert.equal(get(devValues, "hub.config.Authenticator.enable_auth_state"), true);
+    });
+
+    it("the existing Secret carries what z2jh reads from it: the keys of get_secret_value and values merged over the chart's", () => {
+        const data = hubSecretData({ cookieSecret: "b".repeat(64), cryptKeeperKey: "c".repeat(64), dbUrl: "mysql+pymysql://u:p%40ss@h:3306/d" });
+        assert.deepEqual(Object.keys(data).sort(), ["hub.config.CryptKeeper.keys", "hub.config.JupyterHub.cookie_secret", "values.yaml"]);
+        assert.equal(data["hub.config.JupyterHub.cookie_secret"], "b".repeat(64));
+        assert.equal(data["hub.config.CryptKeeper.keys"], "c".repeat(64));
+        // JSON is YAML: z2jh's yaml.safe_load reads it.
+        assert.deepEqual(YAML.parse(data["values.yaml"]), { hub: { db: { url: "mysql+pymysql://u:p%40ss@h:3306/d" } } });
+        const withSearch = hubSecretData({ cookieSecret: "b", cryptKeeperKey: "c", dbUrl: "x", ldapSearchPassword: "search: pw" });
+        assert.deepEqual(YAML.parse(withSearch["values.yaml"]), {
+            hub: { db: { url: "x" }, config: { LDAPAuthenticator: { lookup_dn_search_password: "search: pw" } } },
+        });
+    });
+
+    it("uses MySQL without the password in the chart's URL, not hub.db.password, and recycles connections", () => {
+        assert.equal(get(devValues, "hub.db.type"), "mysql");
+        assert.equal(get(devValues, "hub.db.url"), "mysql+pymysql://jupyterhub@mysql.ns.svc.cluster.local:3306/jupyterhub");
+        assert.equal(get(devValues, "hub.db.password"), undefined);
+        assert.equal(get(devValues, "hub.config.JupyterHub.db_kwargs.pool_recycle"), 3600);
+    });
+
+    it("the chart comes from hub.chartPath, else JUPYTERHUB_CHART_DIR, else the repository at the pinned version", () => {
+        assert.deepEqual(chartSource(dev.hub, {}), { chart: "jupyterhub", version: "4.4.0", repositoryOpts: { repo: "https://hub.jupyter.org/helm-chart/" } });
+        assert.deepEqual(chartSource(dev.hub, { JUPYTERHUB_CHART_DIR: "/c" }), { chart: "/c" });
+        assert.deepEqual(chartSource({ ...dev.hub, chartPath: "/p" }, { JUPYTERHUB_CHART_DIR: "/c" }), { chart: "/p" });
+    });
+
+    it("a local chart must be the pinned jupyterhub chart, else one error naming where it came from", () => {
+        const where = "JUPYTERHUB_CHART_DIR (/c)";
+        assert.deepEqual(localChartProblems(where, "apiVersion: v2\nname: jupyterhub\nversion: 4.4.0\n", "4.4.0"), []);
+        assert.deepEqual(localChartProblems(where, 'name: jupyterhub\nversion: "4.3.5"\n', "4.4.0"), [
+            "JUPYTERHUB_CHART_DIR (/c) is chart version 4.3.5, but jupyterhub:hub.chartVersion pins 4.4.0: use the 4.4.0 chart, or change the pin",
+        ]);
+        assert.match(localChartProblems(where, "name: other\nversion: 4.4.0\n", "4.4.0")[0], /is the chart "other", not "jupyterhub"/);
+        assert.match(localChartProblems(where, undefined, "4.4.0")[0], /has no Chart\.yaml/);
+        assert.equal(localChartProblems(where, fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8"), "4.4.0").length, 0, "the chart data in ../shared passes");
+    });
+
+    it("dev: LDAP login limited to the allowed group, demo is admin, nobody else admitted by default", () => {
+        assert.equal(get(devValues, "hub.config.JupyterHub.authenticator_class"), "ldapauthenticator.LDAPAuthenticator");
+        assert.deepEqual(get(devValues, "hub.config.LDAPAuthenticator.allowed_groups"), ["cn=jupyterhub-users,ou=groups,dc=dev,dc=jupyterhub,dc=local"]);
+        assert.deepEqual(get(devValues, "hub.config.LDAPAuthenticator.bind_dn_template"), ["uid={username},ou=people,dc=dev,dc=jupyterhub,dc=local"]);
+        assert.equal(get(devValues, "hub.config.Authenticator.allow_all"), false);
+        assert.deepEqual(get(devValues, "hub.config.Authenticator.admin_users"), ["demo"]);
+        assert.deepEqual(get(devValues, "hub.extraVolumeMounts"), [{ name: "ldap-ca", mountPath: "/etc/jupyterhub/ldap-ca", readOnly: true }]);
+    });
+
+    it("homes on the NFS class; the shared claim mounted read-only, writable for admins by a hook", () => {
+        assert.equal(get(devValues, "singleuser.storage.dynamic.storageClass"), "jupyterhub-home");
+        assert.equal(get(devValues, "singleuser.storage.capacity"), "1Gi");
+        assert.deepEqual(get(devValues, "singleuser.storage.extraVolumeMounts"), [{ name: "shared", mountPath: "/mnt/shared", readOnly: true }]);
+        assert.deepEqual(get(devValues, "singleuser.storage.extraVolumes"), [{ name: "shared", persistentVolumeClaim: { claimName: "jupyterhub-shared" } }]);
+        assert.match(String(get(devValues, "hub.extraConfig.10-shared-volume-admins")), /spawner\.user\.admin/);
+    });
+
+    it("limits, image, default URL, culling and the hook pre-puller off", () => {
+        assert.deepEqual(get(devValues, "singleuser.image"), { name: "quay.io/jupyterhub/k8s-singleuser-sample", tag: "4.4.0" });
+        assert.deepEqual(get(devValues, "singleuser.memory"), { limit: "1G", guarantee: "256M" });
+        assert.deepEqual(get(devValues, "singleuser.cpu"), { limit: 1, guarantee: 0.1 });
+        assert.equal(get(devValues, "singleuser.defaultUrl"), "/lab");
+        assert.deepEqual(get(devValues, "cull"), { enabled: true, timeout: 1800, every: 300, maxAge: 0, users: false });
+        assert.equal(get(devValues, "prePuller.hook.enabled"), false);
+        assert.equal(get(devValues, "proxy.service.type"), "NodePort");
+    });
+
+    it("prod: GPU profile, postStart hook, ingress with the given TLS secret", () => {
+        const profiles = get(prodValues, "singleuser.profileList") as Array<Record<string, unknown>>;
+        const gpu = profiles.find((p) => p.slug === "gpu")!;
+        assert.deepEqual(get(gpu, "kubespawner_override.extra_resource_limits"), { "nvidia.com/gpu": "1" });
+        assert.deepEqual(get(gpu, "kubespawner_override.node_selector"), { "nvidia.com/gpu.present": "true" });
+        assert.equal(profiles.find((p) => p.slug === "standard")!.default, true);
+        assert.deepEqual(get(prodValues, "singleuser.lifecycleHooks.postStart.exec.command"), ["sh", "-c", "ln -sfn /mnt/shared ~/shared"]);
+        assert.deepEqual(get(prodValues, "ingress.tls"), [{ hosts: ["hub.example.org"], secretName: "hub-example-org-tls" }]);
+        assert.equal(get(prodValues, "ingress.ingressClassName"), "nginx");
+        assert.equal(get(prodValues, "proxy.service.type"), "ClusterIP");
+    });
+
+    it("every pod of the chart gets requests and limits (z2jh leaves them empty)", () => {
+        for (const p of [
+            "hub.resources",
+            "proxy.chp.resources",
+            "scheduling.userScheduler.resources",
+            "prePuller.resources",
+            "singleuser.networkTools.resources",
+        ]) {
+            const r = get(devValues, p) as { limits?: { cpu?: unknown; memory?: unknown }; requests?: unknown };
+            assert.ok(r?.limits?.cpu && r.limits.memory && r.requests, `${p} has no limits`);
+        }
+        assert.deepEqual(get(devValues, "scheduling.userPlaceholder.resources"), { requests: { cpu: 0.1, memory: "256M" }, limits: { cpu: 1, memory: "1G" } });
+    });
+
+    it("splits image references", () => {
+        assert.deepEqual(splitImage("quay.io/a/b:1.2"), { name: "quay.io/a/b", tag: "1.2" });
+        assert.deepEqual(splitImage("localhost:5000/img:2"), { name: "localhost:5000/img", tag: "2" });
+        assert.deepEqual(splitImage("img@sha256:abc"), { name: "img", tag: "sha256:abc" });
+    });
+});
