@@ -8,7 +8,8 @@
 //   "3"/"true", as `pulumi config set --path` stores them), quantity, image, oneOf, list, strMap.
 //   `.describe()` comes last; `.meta({ shown })` documents a default that depends on other keys.
 // - A field of one mode goes in that mode's object (`mode` of nfs/ldap/mysql, ingress `enabled`):
-//   components see it, typed, only in that mode, and elsewhere it is refused by name.
+//   components see it, typed, only in that mode, and elsewhere it is refused by name (INSTEAD:
+//   a key's own advice there).
 // - A check of one value goes on its field (.regex, .refine); one across fields is a `rule`, which
 //   runs even when other fields are wrong (guard with `ok("field")`), so that every problem is
 //   reported at once. Checks across sections: configSchema. New secrets: SECRET_KEYS + index.ts.
@@ -32,6 +33,13 @@ export const PLAINTEXT: Record<string, string> = {
     "mysql.rootPassword": MYSQL_SECRET,
     "ingress.tlsKey": "`pulumi config set --secret ingressTlsKey < tls.key`",
     "singleuser.registry.password": "`pulumi config set --secret registryPassword <password>`",
+};
+
+const LDAP_ONLY = `is only used with LDAP login (${NS}:ldap.mode "in-cluster" or "external")`;
+/** Keys of other modes whose line says what to do instead of the generic "remove it, or change the mode". */
+const INSTEAD: Record<string, string> = {
+    "ldap.adminGroups": `${LDAP_ONLY}; with ldap.mode "none" name the admins in ${NS}:hub.admins`,
+    "ldap.syncGroups": `${LDAP_ONLY}; remove it`,
 };
 
 // ---------------------------------------------------------------- field helpers
@@ -120,12 +128,21 @@ function byMode<const T extends readonly [z.ZodObject, ...z.ZodObject[]]>(key: s
 
 const HOST: Check = [/^[a-zA-Z0-9.-]+$/, "must be a host name without scheme or port"];
 const NAME: Check = [/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/, "must be a plain group name"];
+const groupName = (example: string) => text([NAME[0], `must be a group name such as "${example}"`]);
+/** Where group shares live: `<export>/groups/<group>`, mounted at `/mnt/groups/<group>` in members' pods. */
+export const GROUP_SHARES = { dir: "groups", mountRoot: "/mnt/groups" } as const;
 const UID: Check = [/^[a-z_][a-z0-9_.-]{0,31}$/, "must be a POSIX-style user name (lower case, starts with a letter)"];
 const OCTAL: Check = [/^0[0-7]{0,4}$/, 'must be an octal mode such as "0777", or "0" to leave directories as created'];
 const SUBDIR: Check = [/^[a-zA-Z0-9._-]+$/, "must be a single directory name (letters, digits, '.', '_', '-')"];
 const CHART_VERSION: Check = [/^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/, 'must be an exact chart version such as "4.4.0"'];
 const GPU: Check = [/^[a-z0-9.-]+\/[a-z0-9.-]+$/, 'must be an extended resource name such as "nvidia.com/gpu"'];
 const GROUP_DN = 'must be a full group DN such as "cn=jupyterhub,ou=groups,dc=example,dc=org" for an external directory';
+const ADMIN_GROUP_DN = 'must be a full group DN such as "cn=hub-admins,ou=groups,dc=example,dc=org" for an external directory';
+const ADMIN_GROUPS =
+    "groups (in-cluster: cns; external: full DNs) whose members are admins besides `hub.admins`, and may log in; leaving them takes admin away at the next login";
+const SYNC_GROUPS =
+    "the user's directory groups become their JupyterHub groups at each login (`Authenticator.manage_groups`), for profiles, group shares and roles";
+const GROUP_NAME_ATTRIBUTE = "the DN attribute naming a group: `cn=gpu,...` is the JupyterHub group `gpu`";
 const INSECURE = 'must not be "insecure" for the in-cluster directory, which always serves TLS with the program\'s CA';
 const HOSTNAME: Check = [DNS_NAME, "must be a DNS host name such as hub.example.org"];
 // The home directory is singleuser.homeMountPath, checked against the shared volume in configSchema.
@@ -160,6 +177,9 @@ const nfsCommon = {
     shared: Shared.prefault({}),
     csiDriverVersion: str("v4.12.1", [/^v[0-9]+\.[0-9]+\.[0-9]+$/, 'must be a release tag such as "v4.12.1"']).describe("csi-driver-nfs version"),
     installCsiDriver: bool(true).describe("`false` when the cluster already runs csi-driver-nfs (one per cluster)"),
+    groupShares: list(groupName("course-101")).describe(
+        "JupyterHub groups, each given `<export>/groups/<group>` mounted read-write at `/mnt/groups/<group>` in its members' pods only (in-cluster LDAP: cns of `ldap.groups`)",
+    ),
 };
 
 const Nfs = byMode("mode", [
@@ -177,6 +197,18 @@ const Nfs = byMode("mode", [
         ...nfsCommon,
     }),
 ]);
+/** Group shares: each group once, and apart from the shared volume's directory and mount. */
+const NfsWithGroupShares = rule(Nfs, (n, add, ok) => {
+    if (!ok("mode", "groupShares")) return;
+    n.groupShares.forEach((g, i) => n.groupShares.indexOf(g) !== i && add(["groupShares", i], `"${g}" is listed twice`, true));
+    const [{ dir, mountRoot: root }, set] = [GROUP_SHARES, `while ${NS}:nfs.groupShares is set`];
+    if (n.groupShares.length === 0) return;
+    if (ok("shared.subPath") && n.shared.subPath === dir) add(["shared", "subPath"], `must not be "${dir}" ${set}: group shares live in <export>/${dir}`);
+    const inside = (p: string) => p === root || p.startsWith(`${root}/`);
+    if (ok("shared.mountPath") && inside(n.shared.mountPath)) {
+        add(["shared", "mountPath"], `must not be ${root} or inside it ${set}: group shares are mounted at ${root}/<group>`);
+    }
+});
 
 const baseDn = text().refine(isDn, 'must look like "dc=example,dc=org"').default("dc=example,dc=org").describe("base DN of the directory");
 const email: Check = [/^[^@\s]+@[^@\s]+$/, "must be an e-mail address"];
@@ -195,6 +227,12 @@ const LdapInCluster = rule(
         users: list(LdapUser).describe("`[{uid, givenName, sn, mail}]`, bootstrapped with generated passwords (secret output `ldapUserPasswords`)"),
         groups: list(LdapGroup).describe("`[{cn, members: [uid]}]`; membership is reset to this list on every change"),
         allowedGroups: list(text()).describe("cns of the groups whose members may log in; empty: every directory user"),
+        adminGroups: list(text()).describe(ADMIN_GROUPS),
+        syncGroups: bool(true).describe(SYNC_GROUPS),
+        groupNameAttribute: text()
+            .refine((a) => a === "cn", 'must be "cn" for the in-cluster directory, whose groups are cn=<name>,ou=<groupsOu>,<baseDn>')
+            .default("cn")
+            .describe(GROUP_NAME_ATTRIBUTE),
         image: image().default("symas/openldap:2.6.8-debian-12").describe("image of the directory server"),
         storageSize: quantity().default("1Gi").describe("its volume"),
         storageClass: clusterDefault("StorageClass of its volume"),
@@ -217,7 +255,9 @@ const LdapInCluster = rule(
         }
         const cns = l.groups.map((g) => g.cn);
         const groups = `${NS}:ldap.groups (${cns.join(", ") || "none defined"})`;
-        if (ok("allowedGroups")) l.allowedGroups.forEach((g, i) => cns.includes(g) || add(["allowedGroups", i], `"${g}" is not one of ${groups}`, true));
+        for (const k of ["allowedGroups", "adminGroups"] as const) {
+            if (ok(k)) l[k].forEach((g, i) => cns.includes(g) || add([k, i], `"${g}" is not one of ${groups}`, true));
+        }
     },
 );
 
@@ -234,6 +274,14 @@ const LdapExternal = rule(
         userAttribute: str("uid").describe("attribute holding the login name (with `lookupDn`)"),
         searchUser: optStr().describe("DN the hub searches as (with `lookupDn`); its password is the secret key `ldapBindPassword`"),
         caCert: optStr().describe("PEM certificate of the CA that signed the directory's certificate"),
+        adminGroups: list(text().refine(isDn, ADMIN_GROUP_DN)).describe(ADMIN_GROUPS),
+        syncGroups: bool(false).describe(SYNC_GROUPS),
+        groupsOu: str("groups", OU).describe("OU of the groups"),
+        groupMemberAttribute: z
+            .enum(["member", "uniqueMember", "memberUid"])
+            .optional()
+            .describe("the one attribute groups list members in: `member` or `uniqueMember` (user DNs) or `memberUid` (login names); unset: any of them"),
+        groupNameAttribute: str("cn", [/^[a-zA-Z][a-zA-Z0-9-]*$/, 'must be an LDAP attribute name such as "cn"']).describe(GROUP_NAME_ATTRIBUTE),
     }),
     (l, add, ok) => {
         const example = `e.g. ["uid={username},ou=people,${l.baseDn}"]`;
@@ -246,6 +294,12 @@ const LdapExternal = rule(
         if (ok("tlsStrategy", "caCert") && l.tlsStrategy !== "insecure" && l.caCert !== undefined && !PEM_CERT.test(l.caCert)) {
             add(["caCert"], "must be a PEM certificate (-----BEGIN CERTIFICATE-----)");
         }
+        if (!ok("syncGroups", "groupNameAttribute") || !l.syncGroups) return;
+        // A synced group's JupyterHub name is the value of its DN's first attribute.
+        const attr = l.groupNameAttribute;
+        const unnamed = (dn: string) => dn.split("=")[0].trim().toLowerCase() !== attr.toLowerCase();
+        const fix = `must start with "${attr}=" (${NS}:ldap.groupNameAttribute), which names its JupyterHub group when ${NS}:ldap.syncGroups is true`;
+        for (const k of ["allowedGroups", "adminGroups"] as const) l[k].forEach((dn, i) => ok(`${k}.${i}`) && unnamed(dn) && add([k, i], fix));
     },
 );
 
@@ -404,6 +458,7 @@ const Profile = z
         gpuResource: str("nvidia.com/gpu", GPU),
         nodeSelector: strMap(),
         tolerations: list(z.strictObject({ key: optStr(), operator: optStr(), value: optStr(), effect: optStr() })),
+        groups: list(groupName("gpu")),
     })
     .transform((p) => ({ ...p, displayName: p.displayName ?? p.slug }));
 
@@ -463,6 +518,7 @@ const DB_FIX = use("mysql", "the hub database; its URL with the password is in t
 const CA_FIX = "remove it: the program mounts the directory's CA (jupyterhub:ldap.caCert) there, and a list given here would replace it";
 const STORAGE_FIX = use("nfs", "homes are volumes of the StorageClass jupyterhub:nfs.homeStorageClass");
 const SUDO_FIX = use("singleuser.grantSudo", "a root start only with docker-stacks' drop to the user");
+const SPAWN_HOOKS_FIX = `use ${NS}:nfs.shared.readOnlyForUsers, ${NS}:nfs.groupShares and ${NS}:profiles[].groups instead (the program's spawn hooks)`;
 
 /** KubeSpawner traits a typed key sets, readable in hub.config under KubeSpawner or Spawner. */
 const SPAWNER_TRAITS: Array<[string, string]> = [
@@ -487,7 +543,7 @@ const SPAWNER_TRAITS: Array<[string, string]> = [
     ["start_timeout", use("singleuser.startTimeout")],
     ["lifecycle_hooks", use("singleuser.postStart")],
     ["profile_list", use("profiles")],
-    ["pre_spawn_hook", use("nfs.shared.readOnlyForUsers", "the program's hook makes the shared volume writable for admins")],
+    ["pre_spawn_hook", SPAWN_HOOKS_FIX],
 ];
 
 const owned = (path: string | string[], fix: string): OwnedChartValue => ({ path: typeof path === "string" ? path.split(".") : path, fix });
@@ -523,7 +579,12 @@ export const OWNED_CHART_VALUES: OwnedChartValue[] = [
     owned("hub.config.*Authenticator", use("hub.authenticatorConfig", `or ${NS}:ldap for LDAP login`)),
     owned("hub.extraVolumes", CA_FIX),
     owned("hub.extraVolumeMounts", CA_FIX),
-    owned("hub.extraConfig.10-shared-volume-admins", use("nfs.shared.readOnlyForUsers")),
+    owned("hub.config.Authenticator.manage_groups", use("ldap.syncGroups")),
+    owned("hub.extraConfig.10-spawn-hooks", SPAWN_HOOKS_FIX),
+    owned(
+        "hub.extraConfig.20-directory-groups",
+        `use ${NS}:ldap.adminGroups and ${NS}:ldap.syncGroups instead (the program's authenticator for directory groups)`,
+    ),
     ...["KubeSpawner", "Spawner"].flatMap((section) => SPAWNER_TRAITS.map(([trait, fix]) => owned(["hub", "config", section, trait], fix))),
     // Exposure.
     owned("proxy.service.type", use("hub.proxyServiceType")),
@@ -614,6 +675,8 @@ const ChartValues = rule(
     },
 );
 
+const ALL_LIMITED =
+    "limits every profile to groups (profiles[].groups); leave at least one profile without groups, or users outside them have no server to start";
 const secret = (description: string) => z.string({ error: "must be a string secret" }).optional().meta({ shown: "secret" }).describe(description);
 
 /** Every key of the `jupyterhub:` namespace, in the order of Pulumi.yaml and the README. */
@@ -623,7 +686,7 @@ export const Sections = z.strictObject({
         "`retain`: `pulumi destroy` keeps the namespace and all data (homes, shared, LDAP and MySQL volumes); `delete`: destroy deletes them",
     ),
     skipAwait: bool(false).describe("do not wait for readiness (only for API-server-only test clusters, whose pods never run)"),
-    nfs: Nfs.prefault({}).describe("home and shared storage on NFS"),
+    nfs: NfsWithGroupShares.prefault({}).describe("home and shared storage on NFS"),
     ldap: Ldap.prefault({}).describe("the login directory"),
     mysql: Mysql.prefault({}).describe("the hub database"),
     hub: Hub.prefault({}).describe("the Zero to JupyterHub chart and login"),
@@ -632,8 +695,9 @@ export const Sections = z.strictObject({
         const slugs = ps.map((p) => p.slug);
         if (ok("*.slug")) slugs.forEach((s, i) => slugs.indexOf(s) !== i && add([i, "slug"], `"${s}" is used twice; slugs must be unique`, true));
         if (ok("*.default") && ps.filter((p) => p.default).length > 1) add([], "has more than one profile with default: true; mark exactly one", true);
+        if (ok("*.groups") && ps.length > 0 && ps.every((p) => p.groups.length > 0)) add([], ALL_LIMITED, true);
     }).describe(
-        "server options offered at spawn: `[{slug, displayName, description, default, image, cpuLimit, cpuGuarantee, memoryLimit, memoryGuarantee, gpus, gpuResource, nodeSelector, tolerations: [{key, operator, value, effect}]}]`; empty: the singleuser settings",
+        "server options offered at spawn: `[{slug, displayName, description, default, image, cpuLimit, cpuGuarantee, memoryLimit, memoryGuarantee, gpus, gpuResource, nodeSelector, tolerations: [{key, operator, value, effect}], groups}]`; `groups`: JupyterHub groups whose members alone are offered the profile (at least one profile without); empty: the singleuser settings",
     ),
     culling: Culling.prefault({}).describe("stopping idle servers"),
     ingress: Ingress.prefault({}).describe("HTTPS access"),
@@ -653,6 +717,13 @@ function userServerChecks(c: z.output<typeof Sections>, add: Add, ok: (...reads:
     if (ok("nfs.mode", "nfs.shared", "singleuser.homeMountPath") && shared.enabled && (shared.mountPath === home || home.startsWith(`${shared.mountPath}/`))) {
         const hidden = `${NS}:singleuser.homeMountPath "${home}" (got ${JSON.stringify(shared.mountPath)}); use e.g. /mnt/shared`;
         add(["nfs", "shared", "mountPath"], `must not hide the home directory, ${hidden}`, true);
+    }
+    const root = GROUP_SHARES.mountRoot;
+    if (ok("nfs.mode", "nfs.groupShares", "singleuser.homeMountPath") && c.nfs.groupShares.length > 0 && (home === root || home.startsWith(`${root}/`))) {
+        add(
+            ["singleuser", "homeMountPath"],
+            `must not be under ${root}, where ${NS}:nfs.groupShares are mounted; use a directory of its own such as "/home/jupyter"`,
+        );
     }
     // The images users' servers run, with their keys.
     const profiles = Array.isArray(c.profiles) ? c.profiles : [];
@@ -700,6 +771,13 @@ export function configSchema(stack: string) {
         }
         userServerChecks(c, add, ok);
         const [l, auth] = [c.ldap, c.hub.authenticatorClass];
+        if (ok("ldap.mode", "ldap.groups") && l.mode === "in-cluster") {
+            const cns = l.groups.map((g) => g.cn);
+            const stranger = (path: (string | number)[], g: string) =>
+                cns.includes(g) || add(path, `"${g}" is not one of ${NS}:ldap.groups (${cns.join(", ") || "none defined"})`, true);
+            if (ok("profiles.*.groups")) c.profiles.forEach((p, i) => p.groups.forEach((g, j) => stranger(["profiles", i, "groups", j], g)));
+            if (ok("nfs.mode", "nfs.groupShares")) c.nfs.groupShares.forEach((g, i) => stranger(["nfs", "groupShares", i], g));
+        }
         if (!ok("ldap")) return;
         if (ok("ldapBindPassword") && l.mode === "external" && l.lookupDn && !c.ldapBindPassword) {
             add(["ldapBindPassword"], `is required when ${NS}:ldap.lookupDn is true: pulumi config set --secret ldapBindPassword <password>`);
@@ -739,6 +817,8 @@ export type LdapConfig = PlatformConfig["ldap"];
 export type InClusterLdap = Extract<LdapConfig, { mode: "in-cluster" }>;
 export type ExternalLdap = Extract<LdapConfig, { mode: "external" }>;
 export type TlsStrategy = ExternalLdap["tlsStrategy"];
+/** Attribute of a group entry that lists its members: user DNs (member, uniqueMember) or login names (memberUid). */
+export type GroupMemberAttribute = NonNullable<ExternalLdap["groupMemberAttribute"]>;
 export type MySqlConfig = PlatformConfig["mysql"];
 export type HubConfig = PlatformConfig["hub"];
 export type SingleuserConfig = PlatformConfig["singleuser"];
@@ -798,6 +878,7 @@ function unknownKey(path: readonly PropertyKey[], raw: unknown): string {
     const s = parent.reduce<z.ZodType>((s, k, j) => fieldOf(s, valueAt(raw, parent.slice(0, j)), k), Sections);
     const [{ objects, mode }, name] = [objectsOf(s), String(path.at(-1))];
     const owners = objects.filter((o) => mode && name in o.shape).map((o) => JSON.stringify(literalOf(o, mode!)));
+    if (owners.length > 0 && INSTEAD[path.join(".")]) return `${key(path)} ${INSTEAD[path.join(".")]} (got ${shown(path, valueAt(raw, path))})`;
     if (owners.length > 0) {
         const m = key([...parent, mode!]);
         return `${key(path)} is only used when ${m} is ${owners.join(" or ")}: remove it, or change ${m} (got ${shown(path, valueAt(raw, path))})`;

@@ -5,6 +5,8 @@ import { loadConfig, NS } from "./config";
 import {
     assertLocalChart,
     ClusterAccess,
+    directoryGroups,
+    GROUP_SHARES_CLAIM,
     HubSecrets,
     JupyterHub,
     ldapAuthSettings,
@@ -50,7 +52,9 @@ const hub = new JupyterHub(
         shared: storage.sharedClaimName
             ? { claimName: SHARED_CLAIM, mountPath: nfs.shared.mountPath, readOnlyForUsers: nfs.shared.readOnlyForUsers }
             : undefined,
+        groupShares: storage.groupSharesClaimName ? { claimName: GROUP_SHARES_CLAIM, groups: nfs.groupShares } : undefined,
         ldap: ldapAuthSettings(ldap, ns),
+        directoryGroups: directoryGroups(ldap, cfg.profiles, nfs.groupShares),
         ldapCaCert: directory ? directory.caCert : ldap.mode === "external" ? ldap.caCert : undefined,
         ldapSearchPassword: cfg.secretsPresent.ldapBindPassword ? secret("ldapBindPassword") : undefined,
         ingressTlsKey: cfg.secretsPresent.ingressTlsKey ? secret("ingressTlsKey") : undefined,

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs what `npm run test:services` (test/services/login.test.ts) needs, idempotently:
+# Installs what `npm run test:services` (test/services/*.test.ts) needs, idempotently:
 #   - Debian packages slapd, ldap-utils, mariadb-server (+ openssl), apt-get update only when one is missing;
 #     their system services are stopped if the package scripts started them (the test runs its
 #     own instances on free ports in a temp dir);
-#   - a Python venv with the hub image's JupyterHub, LDAPAuthenticator and PyMySQL, cached outside
+#   - a Python venv with the hub image's JupyterHub, LDAPAuthenticator, KubeSpawner and PyMySQL, cached outside
 #     the repo in $HOME/.cache/jhub-services/venv-<hash of test/services/requirements.txt>;
 #   - configurable-http-proxy (the chart's proxy image version) from npm, cached in
 #     $HOME/.cache/jhub-services/chp-<version>.
@@ -59,7 +59,7 @@ else
 fi
 say "venv: $("$venv/bin/python" -c 'import sys
 from importlib.metadata import version
-print("python", sys.version.split()[0], *(f"{p} {version(p)}" for p in ("jupyterhub", "jupyterhub-ldapauthenticator", "ldap3", "pymysql", "cryptography")))')"
+print("python", sys.version.split()[0], *(f"{p} {version(p)}" for p in ("jupyterhub", "jupyterhub-ldapauthenticator", "jupyterhub-kubespawner", "kubernetes-asyncio", "ldap3", "pymysql", "cryptography")))')"
 
 # --- configurable-http-proxy -----------------------------------------------------------------
 chp="$CACHE/chp-$CHP_VERSION"

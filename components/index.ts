@@ -1,5 +1,6 @@
 export * from "./cluster";
 export * from "./common";
+export * from "./groups";
 export * from "./jupyterhub";
 export * from "./mysql";
 export * from "./nfs";

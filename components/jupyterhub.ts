@@ -8,6 +8,7 @@ import * as tls from "@pulumi/tls";
 
 import { ConfigError, type HubConfig, type IngressConfig, type PlatformConfig, type ProfileConfig } from "../config";
 import { dependsOnList, labels, PRIVILEGED_REASON, transformOpts } from "./common";
+import { type DirectoryGroups, directoryGroupsPy, groupSearchConfig, type GroupSharesMount, needsGroupAuthenticator, spawnHooks, spawnHooksPy } from "./groups";
 import { LDAP_CA_MOUNT, LdapAuthSettings } from "./openldap";
 
 /**
@@ -37,8 +38,12 @@ export interface HubWiring {
     dbPoolRecycle: number;
     homeStorageClass: string;
     shared?: SharedMount;
+    /** The group shares' claim and the groups that have one (nfs.groupShares), mounted by the spawn hook in members' pods. */
+    groupShares?: GroupSharesMount;
     /** Directory settings when login is LDAP (in-cluster or external). */
     ldap?: LdapAuthSettings;
+    /** What the hub does with the directory's groups (directoryGroups), with LDAP login. */
+    directoryGroups?: DirectoryGroups;
     /** ConfigMap holding the directory's CA certificate as ca.crt. */
     ldapCaConfigMap?: string;
     /** kubernetes.io/tls Secret for the ingress host. */
@@ -158,7 +163,7 @@ export function ldapAuthenticatorConfig(s: LdapAuthSettings): Values {
         c.lookup_dn_user_dn_attribute = "cn";
     }
     if (s.allowedGroups.length > 0) c.allowed_groups = s.allowedGroups;
-    return c;
+    return { ...c, ...groupSearchConfig(s.groupMemberAttribute) };
 }
 
 function profileEntry(p: ProfileConfig): Values {
@@ -201,21 +206,6 @@ export const CORE_RESOURCES = {
 } as const;
 
 /**
- * Python run by the hub: admins get the shared volume writable while users get it read-only.
- * The mount list is copied, never modified in place, because spawners share config objects.
- */
-export const SHARED_RW_FOR_ADMINS = `
-def _shared_volume_writable_for_admins(spawner):
-    if spawner.user.admin:
-        spawner.volume_mounts = [
-            dict(m, readOnly=False) if m.get("name") == "shared" else m
-            for m in spawner.volume_mounts
-        ]
-
-c.KubeSpawner.pre_spawn_hook = _shared_volume_writable_for_admins
-`.trimStart();
-
-/**
  * The z2jh chart values for a stack. Pure, and free of secrets: those reach the hub through
  * HUB_SECRET. The proxy's token is the one value z2jh reads only from its own Secret: the chart
  * generates it and keeps it through `lookup`, which helm.v4.Chart runs against the live cluster.
@@ -224,6 +214,8 @@ export function hubValues(cfg: HubSections, w: HubWiring): Values {
     const su = cfg.singleuser;
     const image = splitImage(su.image);
 
+    // Python the hub runs after the chart's own configuration, in the order of the keys.
+    const extraConfig: Values = {};
     const hubConfig: Values = {
         JupyterHub: {
             admin_access: true,
@@ -242,6 +234,12 @@ export function hubValues(cfg: HubSections, w: HubWiring): Values {
         hubConfig.LDAPAuthenticator = ldapAuthenticatorConfig(w.ldap);
         // JupyterHub 5 admits nobody without an allow rule: with no groups, every directory user.
         (hubConfig.Authenticator as Values).allow_all = w.ldap.allowedGroups.length === 0;
+        const groups = w.directoryGroups;
+        if (groups && needsGroupAuthenticator(groups)) {
+            if (groups.searched.length > 0) (hubConfig.LDAPAuthenticator as Values).allowed_groups = groups.searched.map((g) => g.dn);
+            (hubConfig.Authenticator as Values).manage_groups = groups.sync;
+            extraConfig["20-directory-groups"] = directoryGroupsPy(groups);
+        }
     } else {
         (hubConfig.JupyterHub as Values).authenticator_class = cfg.hub.authenticatorClass;
         // The dummy authenticator has no user list of its own (dev stacks only; refused on prod).
@@ -264,12 +262,12 @@ export function hubValues(cfg: HubSections, w: HubWiring): Values {
         homeMountPath: su.homeMountPath,
         dynamic: { storageClass: w.homeStorageClass, storageAccessModes: ["ReadWriteOnce"] },
     };
-    const extraConfig: Values = {};
     if (w.shared) {
         storage.extraVolumes = [{ name: "shared", persistentVolumeClaim: { claimName: w.shared.claimName } }];
         storage.extraVolumeMounts = [{ name: "shared", mountPath: w.shared.mountPath, readOnly: w.shared.readOnlyForUsers }];
-        if (w.shared.readOnlyForUsers) extraConfig["10-shared-volume-admins"] = SHARED_RW_FOR_ADMINS;
     }
+    const hooks = spawnHooks(cfg.profiles, w);
+    if (hooks) extraConfig["10-spawn-hooks"] = spawnHooksPy(hooks);
 
     const singleuser: Values = {
         image: { name: image.name, tag: image.tag, ...(su.registry ? { pullSecrets: [REGISTRY_SECRET] } : {}) },
@@ -423,8 +421,12 @@ export interface JupyterHubArgs {
     homeStorageClass: string;
     /** The ReadWriteMany volume mounted in every user pod. Default: none. */
     shared?: SharedMount;
+    /** The ReadWriteMany claim holding the group shares, mounted in members' pods. Default: none. */
+    groupShares?: GroupSharesMount;
     /** Directory settings when login is LDAP. */
     ldap?: LdapAuthSettings;
+    /** What the hub does with the directory's groups, with LDAP login. */
+    directoryGroups?: DirectoryGroups;
     /** PEM CA of the directory, mounted into the hub. */
     ldapCaCert?: pulumi.Input<string>;
     /** Search user's password for an external directory with lookup_dn (config key ldapBindPassword). */
@@ -547,7 +549,9 @@ export class JupyterHub extends pulumi.ComponentResource {
             dbPoolRecycle: args.dbPoolRecycle,
             homeStorageClass: args.homeStorageClass,
             shared: args.shared,
+            groupShares: args.groupShares,
             ldap: args.ldap,
+            directoryGroups: args.directoryGroups,
             ldapCaConfigMap,
             ingressTlsSecret: tlsName,
         });

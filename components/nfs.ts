@@ -1,11 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { DataPolicy, InClusterNfs, NfsConfig } from "../config";
+import { GROUP_SHARES, type DataPolicy, type InClusterNfs, type NfsConfig } from "../config";
 import { dataClaim, dependsOnList, labels, ownerAnnotations, PRIVILEGED_REASON } from "./common";
 
 /** Name of the ReadWriteMany claim mounted in every user pod. */
 export const SHARED_CLAIM = "jupyterhub-shared";
+
+/** Name of the ReadWriteMany claim holding every group share, mounted (one subPath per group) in members' pods. */
+export const GROUP_SHARES_CLAIM = "jupyterhub-group-shares";
 
 /** The CSI driver name registered by csi-driver-nfs. */
 export const CSI_DRIVER = "nfs.csi.k8s.io";
@@ -45,6 +48,23 @@ export function sharedSharePath(cfg: NfsConfig): string {
     return `${base.replace(/\/+$/, "")}/${cfg.shared.subPath}`;
 }
 
+/** The NFS path of the directory holding one directory per group share. */
+export function groupSharesPath(cfg: NfsConfig): string {
+    const base = cfg.mode === "in-cluster" ? "/" : cfg.path;
+    return `${base.replace(/\/+$/, "")}/${GROUP_SHARES.dir}`;
+}
+
+/**
+ * Shell command of the in-cluster server's init container: the shared directory and each group
+ * share's directory, writable by users' pods (which all run as the same user). Names are
+ * validated plain names, safe in a shell word.
+ */
+export function prepareExportsCommand(cfg: NfsConfig, root = "/exports"): string {
+    const groupDirs = cfg.groupShares.length > 0 ? [GROUP_SHARES.dir, ...cfg.groupShares.map((g) => `${GROUP_SHARES.dir}/${g}`)] : [];
+    const dirs = [cfg.shared.subPath, ...groupDirs].map((d) => `${root}/${d}`).join(" ");
+    return `mkdir -p ${dirs} && chmod 0777 ${dirs}`;
+}
+
 export interface NfsStorageArgs {
     /** Namespace for the NFS server, the driver and the shared claim. */
     namespace: pulumi.Input<string>;
@@ -68,6 +88,8 @@ export class NfsStorage extends pulumi.ComponentResource {
     public readonly homeStorageClass: pulumi.Output<string>;
     /** Name of the shared ReadWriteMany claim, or undefined when disabled. */
     public readonly sharedClaimName?: pulumi.Output<string>;
+    /** Name of the group shares' ReadWriteMany claim, or undefined without nfs.groupShares. */
+    public readonly groupSharesClaimName?: pulumi.Output<string>;
 
     constructor(name: string, args: NfsStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub:index:NfsStorage", name, {}, opts);
@@ -94,55 +116,87 @@ export class NfsStorage extends pulumi.ComponentResource {
         this.homeStorageClass = sc.metadata.name;
 
         if (cfg.shared.enabled) {
-            // A static PV: the shared directory is one fixed path, never provisioned or deleted.
-            const pv = new k8s.core.v1.PersistentVolume(
+            this.sharedClaimName = this.staticClaim(
                 `${name}-shared`,
-                {
-                    metadata: {
-                        name: pulumi.interpolate`${ns}-shared`,
-                        labels: labels("shared-storage"),
-                        annotations: ownerAnnotations(),
-                    },
-                    spec: {
-                        capacity: { storage: cfg.shared.size },
-                        accessModes: ["ReadWriteMany"],
-                        persistentVolumeReclaimPolicy: "Retain",
-                        storageClassName: "",
-                        mountOptions: cfg.mountOptions,
-                        csi: {
-                            driver: CSI_DRIVER,
-                            volumeHandle: pulumi.interpolate`${this.server}#${sharedSharePath(cfg)}##`,
-                            volumeAttributes: {
-                                server: this.server,
-                                share: sharedSharePath(cfg),
-                            },
-                        },
-                    },
-                },
-                // Retained with its claim: a bound PV cannot be deleted (pv-protection) while the claim exists.
-                { ...parent, ...args.keep, dependsOn: [...driver, ...dependsOnList(args.keep)] },
+                { ns, suffix: "shared", claim: SHARED_CLAIM, path: sharedSharePath(cfg) },
+                cfg,
+                driver,
+                args.keep,
             );
-            const pvc = new k8s.core.v1.PersistentVolumeClaim(
-                `${name}-shared`,
-                {
-                    metadata: { name: SHARED_CLAIM, namespace: ns, labels: labels("shared-storage") },
-                    spec: {
-                        accessModes: ["ReadWriteMany"],
-                        storageClassName: "",
-                        volumeName: pv.metadata.name,
-                        resources: { requests: { storage: cfg.shared.size } },
-                    },
-                },
-                { ...parent, ...args.keep },
+        }
+        if (cfg.groupShares.length > 0) {
+            // One directory holds the groups' directories; each member's pod mounts its group's as a subPath.
+            this.groupSharesClaimName = this.staticClaim(
+                `${name}-group-shares`,
+                { ns, suffix: "group-shares", claim: GROUP_SHARES_CLAIM, path: groupSharesPath(cfg) },
+                cfg,
+                driver,
+                args.keep,
             );
-            this.sharedClaimName = pvc.metadata.name;
         }
 
         this.registerOutputs({
             server: this.server,
             homeStorageClass: this.homeStorageClass,
             sharedClaimName: this.sharedClaimName,
+            groupSharesClaimName: this.groupSharesClaimName,
         });
+    }
+
+    /**
+     * A ReadWriteMany claim bound to a static PV for one fixed directory of the export, never
+     * provisioned or deleted; both are kept with the data. Its size is informational for NFS
+     * (Kubernetes requires one): the shared volume's.
+     */
+    private staticClaim(
+        name: string,
+        a: { ns: pulumi.Input<string>; suffix: string; claim: string; path: string },
+        cfg: NfsConfig,
+        driver: pulumi.Resource[],
+        keep: pulumi.CustomResourceOptions,
+    ): pulumi.Output<string> {
+        const parent = { parent: this };
+        const pv = new k8s.core.v1.PersistentVolume(
+            name,
+            {
+                metadata: {
+                    name: pulumi.interpolate`${a.ns}-${a.suffix}`,
+                    labels: labels("shared-storage"),
+                    annotations: ownerAnnotations(),
+                },
+                spec: {
+                    capacity: { storage: cfg.shared.size },
+                    accessModes: ["ReadWriteMany"],
+                    persistentVolumeReclaimPolicy: "Retain",
+                    storageClassName: "",
+                    mountOptions: cfg.mountOptions,
+                    csi: {
+                        driver: CSI_DRIVER,
+                        volumeHandle: pulumi.interpolate`${this.server}#${a.path}##`,
+                        volumeAttributes: {
+                            server: this.server,
+                            share: a.path,
+                        },
+                    },
+                },
+            },
+            // Retained with its claim: a bound PV cannot be deleted (pv-protection) while the claim exists.
+            { ...parent, ...keep, dependsOn: [...driver, ...dependsOnList(keep)] },
+        );
+        const pvc = new k8s.core.v1.PersistentVolumeClaim(
+            name,
+            {
+                metadata: { name: a.claim, namespace: a.ns, labels: labels("shared-storage") },
+                spec: {
+                    accessModes: ["ReadWriteMany"],
+                    storageClassName: "",
+                    volumeName: pv.metadata.name,
+                    resources: { requests: { storage: cfg.shared.size } },
+                },
+            },
+            { ...parent, ...keep },
+        );
+        return pvc.metadata.name;
     }
 
     /**
@@ -181,7 +235,7 @@ export class NfsStorage extends pulumi.ComponentResource {
                                 {
                                     name: "prepare-shared",
                                     image: cfg.serverImage,
-                                    command: ["sh", "-c", `mkdir -p /exports/${cfg.shared.subPath} && chmod 0777 /exports/${cfg.shared.subPath}`],
+                                    command: ["sh", "-c", prepareExportsCommand(cfg)],
                                     volumeMounts: [{ name: "data", mountPath: "/exports" }],
                                     resources: { limits: { cpu: "100m", memory: "64Mi" }, requests: { cpu: "10m", memory: "16Mi" } },
                                 },

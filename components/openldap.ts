@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 
-import type { ExternalLdap, InClusterLdap, TlsStrategy } from "../config";
+import type { ExternalLdap, GroupMemberAttribute, InClusterLdap, TlsStrategy } from "../config";
 import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
 
 /** Ports the symas/openldap image listens on (it runs unprivileged). */
@@ -135,6 +135,8 @@ export interface LdapAuthSettings {
     searchUser?: string;
     /** Whether a CA certificate is mounted at LDAP_CA_MOUNT/ca.crt. */
     hasCa: boolean;
+    /** The one attribute groups list members in; unset: LDAPAuthenticator's default (any of them). */
+    groupMemberAttribute?: GroupMemberAttribute;
 }
 
 /** Authenticator settings for the in-cluster directory, derived from the tree it is bootstrapped with. */
@@ -165,6 +167,7 @@ export function externalAuthSettings(cfg: ExternalLdap): LdapAuthSettings {
         userAttribute: cfg.userAttribute,
         searchUser: cfg.searchUser,
         hasCa: cfg.caCert !== undefined,
+        groupMemberAttribute: cfg.groupMemberAttribute,
     };
 }
 

@@ -77,10 +77,11 @@ const jsonpath = (kind: string, name: string, expr: string, ns: string | null = 
 
 /** Every object of the program outside the chart; the LDAP sync Job's name carries a hash. */
 const PROGRAM_OBJECTS = devStackObjects(NS).filter((o) => kindOf(o) !== "Job");
-/** What a retaining `pulumi destroy` leaves, besides the namespace and the shared PV. */
+/** What a retaining `pulumi destroy` leaves, besides the namespace and the shared and group shares' PVs. */
 const KEPT = [
     "PersistentVolumeClaim/nfs-server-data",
     "PersistentVolumeClaim/jupyterhub-shared",
+    "PersistentVolumeClaim/jupyterhub-group-shares",
     "PersistentVolumeClaim/openldap-data",
     "PersistentVolumeClaim/mysql-data",
     "Service/nfs-server",
@@ -218,12 +219,11 @@ describe("real engine: the dev stack against a real API server", () => {
 
         pulumi(["destroy", "--yes", "--skip-preview"], "destroy");
 
-        const missing = [...KEPT, "PersistentVolumeClaim/claim-demo", `Namespace/${NS}`, `PersistentVolume/${NS}-shared`].filter((o) => !exists1(o));
+        const keptPvs = [`PersistentVolume/${NS}-shared`, `PersistentVolume/${NS}-group-shares`];
+        const missing = [...KEPT, "PersistentVolumeClaim/claim-demo", `Namespace/${NS}`, ...keptPvs].filter((o) => !exists1(o));
         assert.deepEqual(missing, [], "kept with the data");
         assert.equal(jsonpath("pvc", "claim-demo", "{.status.phase}"), "Bound");
-        const gone = [...PROGRAM_OBJECTS, ...CHART_OBJECTS].filter(
-            (o) => !KEPT.includes(o) && o !== `Namespace/${NS}` && o !== `PersistentVolume/${NS}-shared`,
-        );
+        const gone = [...PROGRAM_OBJECTS, ...CHART_OBJECTS].filter((o) => !KEPT.includes(o) && o !== `Namespace/${NS}` && !keptPvs.includes(o));
         const left = gone.filter((o) => exists1(o));
         assert.deepEqual(left, [], `still in the cluster after destroy: ${left.join(", ")}`);
         const state = JSON.parse(pulumi(["stack", "export"])) as { deployment: { resources?: unknown[] } };

@@ -107,6 +107,24 @@ describe("program (dev stack): wiring between components", () => {
         assert.deepEqual(get(values, "values.singleuser.storage.extraVolumes"), [{ name: "shared", persistentVolumeClaim: { claimName: claim } }]);
     });
 
+    it("the group shares' claim the NFS component created is the one the spawn hook mounts; the server prepares each share's directory", () => {
+        const pvc = run.byName("nfs-group-shares", "PersistentVolumeClaim").inputs;
+        assert.equal(get(pvc, "spec.volumeName"), "jupyterhub-dev-group-shares");
+        assert.equal(get(run.byName("nfs-group-shares", "PersistentVolume").inputs, "spec.csi.volumeAttributes.share"), "/groups");
+        const hook = String(get(reveal(run.byName("jupyterhub").inputs), "values.hub.extraConfig.10-spawn-hooks"));
+        const data = JSON.parse(JSON.parse(/^_SPAWN_HOOKS = _json\.loads\((".*")\)$/m.exec(hook)![1]) as string) as unknown;
+        assert.equal(get(data, "groupShares.claimName"), get(pvc, "metadata.name"));
+        const server = run.byName("nfs-server", "Deployment").inputs;
+        assert.match(String(get(server, "spec.template.spec.initContainers.0.command.2")), /mkdir -p .*\/exports\/groups\/course-101/);
+    });
+
+    it("every group the hub reads is a group of the bootstrapped directory", () => {
+        const ldif = String(at(reveal(run.byName("openldap-bootstrap", "Secret").inputs), "stringData", "tree.ldif"));
+        const groups = get(reveal(run.byName("jupyterhub").inputs), "values.hub.config.LDAPAuthenticator.allowed_groups") as string[];
+        assert.equal(groups.length, 4);
+        for (const g of groups) assert.ok(ldif.includes(`dn: ${g}\nobjectClass: top\nobjectClass: groupOfNames\n`), `${g} not in the LDIF`);
+    });
+
     it("the hub waits for storage, database and directory; PVs and the class wait for the driver", () => {
         const hub = run.byName("jupyterhub");
         const component = run.resources.find((r) => r.type === "jupyterhub:index:JupyterHub")!;
@@ -176,7 +194,7 @@ describe("program (dev stack): secrets stay secret", () => {
         const outputs = exportedOutputs(run);
         assert.ok(await pulumi.isSecret(outputs.ldapUserPasswords));
         const passwords = run.outputs.ldapUserPasswords as Record<string, string>;
-        assert.deepEqual(Object.keys(passwords).sort(), ["demo", "outsider"]);
+        assert.deepEqual(Object.keys(passwords).sort(), ["demo", "outsider", "student", "teacher"]);
         for (const [k, o] of Object.entries(outputs)) {
             if (k === "ldapUserPasswords") continue;
             assert.equal(await pulumi.isSecret(o), false, `${k} should be plain`);
@@ -184,7 +202,10 @@ describe("program (dev stack): secrets stay secret", () => {
             for (const s of run.generatedSecrets) assert.ok(!text.includes(s), `${k} leaks a secret`);
         }
         assert.equal(run.outputs.hubUrl, "http://proxy-public.jupyterhub-dev.svc.cluster.local/");
-        assert.deepEqual(run.outputs.ldapUsers, ["uid=demo,ou=people,dc=dev,dc=jupyterhub,dc=local", "uid=outsider,ou=people,dc=dev,dc=jupyterhub,dc=local"]);
+        assert.deepEqual(
+            run.outputs.ldapUsers,
+            ["demo", "outsider", "teacher", "student"].map((u) => `uid=${u},ou=people,dc=dev,dc=jupyterhub,dc=local`),
+        );
     });
 });
 
@@ -196,8 +217,10 @@ describe("program (dev stack): data survives destroy", () => {
             .sort();
         assert.deepEqual(retained, [
             "Namespace/namespace",
+            "PersistentVolume/nfs-group-shares",
             "PersistentVolume/nfs-shared",
             "PersistentVolumeClaim/mysql-data",
+            "PersistentVolumeClaim/nfs-group-shares",
             "PersistentVolumeClaim/nfs-server-data",
             "PersistentVolumeClaim/nfs-shared",
             "PersistentVolumeClaim/openldap-data",

@@ -1,4 +1,5 @@
-# JupyterHub config for test/services/login.services.ts (not used by the deployment).
+# JupyterHub config for the services suites, test/services/*.test.ts (not used by the
+# deployment).
 #
 # Part 1 applies the chart values and the hub's existing Secret the program generates, the way
 # z2jh 4.4.0's own jupyterhub_config.py and z2jh.py do: the Secret's values.yaml is merged over the
@@ -6,23 +7,30 @@
 # dict is merged into c[ClassName], except the secrets z2jh takes out of it; hub.db.url (hub.db.type
 # mysql) becomes JupyterHub.db_url; cookie_secret and CryptKeeper.keys (";"-joined) come from the
 # existing Secret's keys (get_secret_value reads existing-secret/ first). JUPYTERHUB_CRYPT_KEY is
-# not set for the hub (the test removes it).
+# not set for the hub (the test removes it). The singleuser values become KubeSpawner config as
+# z2jh maps them (the settings the program gives; see below).
 #
 # Part 2 is what the chart's templates and the cluster provide and this test replaces: addresses
-# and ports on 127.0.0.1, the proxy token (chart: generated and kept in its own Secret), a spawner
-# that starts nothing (chart: KubeSpawner; the test is about login), and an API token for the
-# test itself.
+# and ports on 127.0.0.1, the proxy token (chart: generated and kept in its own Secret), the
+# spawner (chart: KubeSpawner; here KubeSpawner that records the pod manifest instead of creating
+# the pod), and an API token for the test itself.
+#
+# Part 3 runs hub.extraConfig, in the order of its keys, last: where z2jh runs it.
 import json
 import os
 
-from jupyterhub.spawner import Spawner
+from kubernetes_asyncio.client import ApiClient
+from kubespawner import KubeSpawner
 import yaml
 
 here = os.environ["JHUB_TEST_STATE"]
 with open(os.path.join(here, "hub-values.json")) as f:
-    # {"config": values.hub.config, "db": {"url": values.hub.db.url}}, as hubValues() made them,
-    # with only service addresses, ports and the CA path swapped by the test.
+    # {"config": values.hub.config, "db": {"url": values.hub.db.url}, "extraConfig": ...}, as
+    # hubValues() made them, with only service addresses, ports and the CA path swapped by the test.
     hub = json.load(f)
+with open(os.path.join(here, "singleuser-values.json")) as f:
+    # values.singleuser, merged over the chart's values.yaml as Helm merges them.
+    singleuser = json.load(f)
 with open(os.path.join(here, "hub-secret.json")) as f:
     # The existing Secret's data, as hubSecretData() made it.
     secret = json.load(f)
@@ -50,13 +58,58 @@ for app, cfg in hub["config"].items():
     c[app].update(cfg)
 c.JupyterHub.db_url = hub["db"]["url"]
 
+# z2jh's singleuser -> KubeSpawner mapping, for the values the program sets (the chart's template
+# for each: set when not null): the image, resources, default URL, profile list, and the volumes
+# of dynamic home storage plus storage.extraVolumes/extraVolumeMounts, which z2jh gives KubeSpawner
+# as dicts (extra volumes keyed by name, extra mounts by "<index>-<name>").
+c.KubeSpawner.image = f'{singleuser["image"]["name"]}:{singleuser["image"]["tag"]}'
+for trait, value in (
+    ("cpu_limit", singleuser["cpu"].get("limit")),
+    ("cpu_guarantee", singleuser["cpu"].get("guarantee")),
+    ("mem_limit", singleuser["memory"].get("limit")),
+    ("mem_guarantee", singleuser["memory"].get("guarantee")),
+    ("uid", singleuser.get("uid")),
+    ("fs_gid", singleuser.get("fsGid")),
+    ("default_url", singleuser.get("defaultUrl")),
+    ("profile_list", singleuser.get("profileList")),
+    ("lifecycle_hooks", singleuser.get("lifecycleHooks")),
+):
+    if value is not None:
+        setattr(c.KubeSpawner, trait, value)
+storage = singleuser["storage"]
+assert storage["type"] == "dynamic", storage["type"]
+home = storage["dynamic"]["volumeNameTemplate"]
+c.KubeSpawner.storage_pvc_ensure = True
+c.KubeSpawner.storage_class = storage["dynamic"]["storageClass"]
+c.KubeSpawner.storage_access_modes = storage["dynamic"]["storageAccessModes"]
+c.KubeSpawner.storage_capacity = storage["capacity"]
+volumes = {home: {"name": home, "persistentVolumeClaim": {"claimName": "{pvc_name}"}}}
+volume_mounts = {home: {"mountPath": storage["homeMountPath"], "name": home, "subPath": storage["dynamic"]["subPath"]}}
+for volume in storage.get("extraVolumes") or []:
+    volumes[volume["name"]] = volume
+for index, mount in enumerate(storage.get("extraVolumeMounts") or []):
+    volume_mounts[f"{index}-{mount['name']}"] = mount
+c.KubeSpawner.volumes = volumes
+c.KubeSpawner.volume_mounts = volume_mounts
+
 
 # --- part 2: what the cluster and the chart's templates provide ---------------------------------
-class NoServerSpawner(Spawner):
-    """Starts nothing: this test is about login, the database and the REST API."""
+class RecordingSpawner(KubeSpawner):
+    """KubeSpawner up to the pod: there is no cluster to create it in, so it records the manifest
+    in spawns/ and fails the spawn. Everything before is KubeSpawner's own: the user options and
+    profile (load_user_options, as its start does first) and the pod manifest."""
 
     async def start(self):
-        raise RuntimeError("the services test never starts user servers")
+        await self.load_user_options()
+        pod = await self.get_pod_manifest()
+        async with ApiClient() as api:
+            manifest = api.sanitize_for_serialization(pod)
+        spawns = os.path.join(here, "spawns")
+        os.makedirs(spawns, exist_ok=True)
+        name = f"{len(os.listdir(spawns)) + 1:03d}-{self.user.name}.json"
+        with open(os.path.join(spawns, name), "w") as f:
+            json.dump({"user": self.user.name, "user_options": self.user_options, "pod": manifest}, f)
+        raise RuntimeError(f"services test: pod manifest recorded in spawns/{name}, no cluster to create it in")
 
     async def poll(self):
         return 0
@@ -65,7 +118,7 @@ class NoServerSpawner(Spawner):
         pass
 
 
-c.JupyterHub.spawner_class = NoServerSpawner
+c.JupyterHub.spawner_class = RecordingSpawner
 c.JupyterHub.ip = "127.0.0.1"
 c.JupyterHub.port = t["proxyPort"]
 c.JupyterHub.hub_ip = "127.0.0.1"
@@ -79,8 +132,15 @@ c.JupyterHub.services = [{"name": "login-test", "api_token": t["apiToken"]}]
 c.JupyterHub.load_roles = [
     {
         "name": "login-test",
-        "description": "the services test reads users and their auth state",
-        "scopes": ["list:users", "read:users", "admin:auth_state"],
+        "description": "the services tests read users, groups and auth state, and make users' tokens",
+        # tokens and servers: a user's token for the user's own spawn, which holds no more than these.
+        "scopes": ["list:users", "read:users", "admin:auth_state", "list:groups", "read:groups", "tokens", "servers"],
         "services": ["login-test"],
     }
 ]
+
+
+# --- part 3: hub.extraConfig, as z2jh runs it ----------------------------------------------------
+for key, config_py in sorted(hub.get("extraConfig", {}).items()):
+    print(f"Loading extra config: {key}")
+    exec(config_py)

@@ -32,6 +32,79 @@ export const BAD: Array<[string, Record<string, unknown>, string[], string?]> = 
         { ldap: { ...devUsers, allowedGroups: ["staff"] } },
         ['jupyterhub:ldap.allowedGroups[0] "staff" is not one of jupyterhub:ldap.groups (hub)'],
     ],
+    [
+        "admin group not defined",
+        { ldap: { ...devUsers, adminGroups: ["admins"] } },
+        ['jupyterhub:ldap.adminGroups[0] "admins" is not one of jupyterhub:ldap.groups (hub)'],
+    ],
+    [
+        "external admin group not a DN",
+        { ldap: { mode: "external", server: "ldap.example.org", bindDnTemplates: ["uid={username},dc=x"], adminGroups: ["admins"] } },
+        ["jupyterhub:ldap.adminGroups[0] must be a full group DN", '"admins"'],
+    ],
+    [
+        "admin groups without LDAP",
+        { ldap: { mode: "none", adminGroups: ["admins"] }, hub: { authenticatorClass: "dummy" } },
+        ["jupyterhub:ldap.adminGroups is only used with LDAP login", "jupyterhub:hub.admins"],
+    ],
+    [
+        "group sync without LDAP",
+        { ldap: { mode: "none", syncGroups: true }, hub: { authenticatorClass: "dummy" } },
+        ["jupyterhub:ldap.syncGroups is only used with LDAP login"],
+    ],
+    [
+        "member attribute unknown",
+        { ldap: { mode: "external", server: "ldap.example.org", bindDnTemplates: ["uid={username},dc=x"], groupMemberAttribute: "memberOf" } },
+        ['jupyterhub:ldap.groupMemberAttribute must be one of "member", "uniqueMember", "memberUid" (got "memberOf")'],
+    ],
+    [
+        "member attribute for the in-cluster directory",
+        { ldap: { ...devUsers, groupMemberAttribute: "memberUid" } },
+        ['jupyterhub:ldap.groupMemberAttribute is only used when jupyterhub:ldap.mode is "external"'],
+    ],
+    [
+        "group name attribute for the in-cluster directory",
+        { ldap: { ...devUsers, groupNameAttribute: "ou" } },
+        ['jupyterhub:ldap.groupNameAttribute must be "cn" for the in-cluster directory'],
+    ],
+    [
+        "synced external group not named by the name attribute",
+        {
+            ldap: {
+                mode: "external",
+                server: "ldap.example.org",
+                bindDnTemplates: ["uid={username},dc=x"],
+                syncGroups: true,
+                allowedGroups: ["ou=staff,dc=example,dc=org"],
+            },
+        },
+        ['jupyterhub:ldap.allowedGroups[0] must start with "cn=" (jupyterhub:ldap.groupNameAttribute)'],
+    ],
+    [
+        "profile group not defined",
+        { ldap: devUsers, profiles: [{ slug: "standard" }, { slug: "gpu", groups: ["gpus"] }] },
+        ['jupyterhub:profiles[1].groups[0] "gpus" is not one of jupyterhub:ldap.groups (hub)'],
+    ],
+    [
+        "every profile limited to groups",
+        { ldap: devUsers, profiles: [{ slug: "gpu", groups: ["hub"] }] },
+        ["jupyterhub:profiles limits every profile to groups", "leave at least one profile without groups"],
+    ],
+    [
+        "group share not a directory group",
+        { ldap: devUsers, nfs: { groupShares: ["course-101"] } },
+        ['jupyterhub:nfs.groupShares[0] "course-101" is not one of jupyterhub:ldap.groups (hub)'],
+    ],
+    [
+        "group share not a plain name",
+        { ldap: devUsers, nfs: { groupShares: ["../etc"] } },
+        ['jupyterhub:nfs.groupShares[0] must be a group name such as "course-101"'],
+    ],
+    [
+        "shared volume inside the group shares",
+        { ldap: devUsers, nfs: { groupShares: ["hub"], shared: { mountPath: "/mnt/groups/all" } } },
+        ["jupyterhub:nfs.shared.mountPath must not be /mnt/groups or inside it while jupyterhub:nfs.groupShares is set"],
+    ],
     ["duplicate uid", { ldap: { users: [{ uid: "alice" }, { uid: "alice" }] } }, ['jupyterhub:ldap.users[1].uid "alice" is listed twice']],
     ["uid with capitals", { ldap: { users: [{ uid: "Alice" }] } }, ["jupyterhub:ldap.users[0].uid must be a POSIX-style user name", '"Alice"']],
     ["in-cluster LDAP without users", { ldap: {} }, ["jupyterhub:ldap.users must list at least one user"]],
@@ -190,6 +263,11 @@ export const BAD: Array<[string, Record<string, unknown>, string[], string?]> = 
         "shared volume hiding a moved home",
         { ldap: devUsers, singleuser: { homeMountPath: "/home/jupyter" }, nfs: { shared: { mountPath: "/home/jupyter" } } },
         ['jupyterhub:nfs.shared.mountPath must not hide the home directory, jupyterhub:singleuser.homeMountPath "/home/jupyter"'],
+    ],
+    [
+        "home under the group shares' root",
+        { ldap: devUsers, singleuser: { homeMountPath: "/mnt/groups/home" }, nfs: { groupShares: ["hub"] } },
+        ["jupyterhub:singleuser.homeMountPath must not be under /mnt/groups, where jupyterhub:nfs.groupShares are mounted", '(got "/mnt/groups/home")'],
     ],
     [
         "credential in the environment",

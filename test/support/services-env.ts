@@ -1,4 +1,4 @@
-// Tools and processes for the services test (test/services/login.test.ts): where the installed tools are,
+// Tools and processes for the services suites (services-harness.ts): where the installed tools are,
 // free ports, child processes started detached in their own process group (so that a hub and the
 // proxy it starts stop together), and waiting for a port or a URL.
 import { ChildProcess, spawn } from "node:child_process";

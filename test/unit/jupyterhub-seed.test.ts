@@ -10,6 +10,7 @@ import Ajv from "ajv";
 import * as YAML from "yaml";
 
 import { PRIVILEGED_REASON } from "../../components/common";
+import { directoryGroups } from "../../components/groups";
 import { dockerConfigJson, grantSudo, HubWiring, hubValues, overlayValues, REGISTRY_SECRET } from "../../components/jupyterhub";
 import { ldapAuthSettings } from "../../components/openldap";
 import { CHART_DEFAULTS_OVERRIDABLE, chartValuesProblems, ConfigError, OWNED_CHART_VALUES, ownedChartValue, parseConfig, PlatformConfig } from "../../config";
@@ -32,7 +33,9 @@ const wiring = (cfg: PlatformConfig): HubWiring => ({
     shared: cfg.nfs.shared.enabled
         ? { claimName: "jupyterhub-shared", mountPath: cfg.nfs.shared.mountPath, readOnlyForUsers: cfg.nfs.shared.readOnlyForUsers }
         : undefined,
+    groupShares: cfg.nfs.groupShares.length > 0 ? { claimName: "jupyterhub-group-shares", groups: cfg.nfs.groupShares } : undefined,
     ldap: ldapAuthSettings(cfg.ldap, cfg.namespace),
+    directoryGroups: directoryGroups(cfg.ldap, cfg.profiles, cfg.nfs.groupShares),
     ldapCaConfigMap: "jupyterhub-ldap-ca",
     ingressTlsSecret: cfg.ingress.enabled ? (cfg.ingress.tlsSecretName ?? "jupyterhub-tls") : undefined,
 });

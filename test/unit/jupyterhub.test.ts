@@ -7,6 +7,7 @@ import Ajv from "ajv";
 import * as YAML from "yaml";
 
 import { parseConfig, PlatformConfig } from "../../config";
+import { directoryGroups } from "../../components/groups";
 import { chartSource, HUB_SECRET, hubSecretData, HubWiring, hubValues, localChartProblems, splitImage } from "../../components/jupyterhub";
 import { ldapAuthSettings } from "../../components/openldap";
 import { chartDataDir, get, helmMerge, rawStackConfig } from "../support/helpers";
@@ -28,7 +29,9 @@ const wiring = (cfg: PlatformConfig): HubWiring => ({
     homeStorageClass: "jupyterhub-home",
     dbPoolRecycle: cfg.mysql.poolRecycle,
     shared: { claimName: "jupyterhub-shared", mountPath: cfg.nfs.shared.mountPath, readOnlyForUsers: cfg.nfs.shared.readOnlyForUsers },
+    groupShares: cfg.nfs.groupShares.length > 0 ? { claimName: "jupyterhub-group-shares", groups: cfg.nfs.groupShares } : undefined,
     ldap: ldapAuthSettings(cfg.ldap, cfg.namespace),
+    directoryGroups: directoryGroups(cfg.ldap, cfg.profiles, cfg.nfs.groupShares),
     ldapCaConfigMap: "jupyterhub-ldap-ca",
     ingressTlsSecret: cfg.ingress.enabled ? (cfg.ingress.tlsSecretName ?? "jupyterhub-tls") : undefined,
 });
@@ -118,19 +121,23 @@ describe("jupyterhub: what the chart receives", () => {
 
     it("dev: LDAP login limited to the allowed group, demo is admin, nobody else admitted by default", () => {
         assert.equal(get(devValues, "hub.config.JupyterHub.authenticator_class"), "ldapauthenticator.LDAPAuthenticator");
-        assert.deepEqual(get(devValues, "hub.config.LDAPAuthenticator.allowed_groups"), ["cn=jupyterhub-users,ou=groups,dc=dev,dc=jupyterhub,dc=local"]);
+        // Every group the hub reads; the subclass in hub.extraConfig admits the allowed (and admin) groups only (groups.test.ts).
+        assert.deepEqual(
+            (get(devValues, "hub.config.LDAPAuthenticator.allowed_groups") as string[])[0],
+            "cn=jupyterhub-users,ou=groups,dc=dev,dc=jupyterhub,dc=local",
+        );
         assert.deepEqual(get(devValues, "hub.config.LDAPAuthenticator.bind_dn_template"), ["uid={username},ou=people,dc=dev,dc=jupyterhub,dc=local"]);
         assert.equal(get(devValues, "hub.config.Authenticator.allow_all"), false);
         assert.deepEqual(get(devValues, "hub.config.Authenticator.admin_users"), ["demo"]);
         assert.deepEqual(get(devValues, "hub.extraVolumeMounts"), [{ name: "ldap-ca", mountPath: "/etc/jupyterhub/ldap-ca", readOnly: true }]);
     });
 
-    it("homes on the NFS class; the shared claim mounted read-only, writable for admins by a hook", () => {
+    it("homes on the NFS class; the shared claim mounted read-only, writable for admins by the spawn hook", () => {
         assert.equal(get(devValues, "singleuser.storage.dynamic.storageClass"), "jupyterhub-home");
         assert.equal(get(devValues, "singleuser.storage.capacity"), "1Gi");
         assert.deepEqual(get(devValues, "singleuser.storage.extraVolumeMounts"), [{ name: "shared", mountPath: "/mnt/shared", readOnly: true }]);
         assert.deepEqual(get(devValues, "singleuser.storage.extraVolumes"), [{ name: "shared", persistentVolumeClaim: { claimName: "jupyterhub-shared" } }]);
-        assert.match(String(get(devValues, "hub.extraConfig.10-shared-volume-admins")), /spawner\.user\.admin/);
+        assert.match(String(get(devValues, "hub.extraConfig.10-spawn-hooks")), /sharedWritableForAdmins.*spawner\.user\.admin/s);
     });
 
     it("limits, image, default URL, culling and the hook pre-puller off", () => {

@@ -1,0 +1,609 @@
+// The services suites' test bed (test/services/login.test.ts, groups.test.ts): real services and the
+// configuration this program generates, without Kubernetes: OpenLDAP (Debian's slapd), a
+// MySQL-compatible server (Debian's MariaDB) and JupyterHub with LDAPAuthenticator, KubeSpawner
+// and configurable-http-proxy, all on 127.0.0.1.
+//
+// Run: .ci/services-setup.sh once (installs everything, idempotent), then `npm run test:services`.
+// The suites are in test/services/, so that `npm test` (test/unit, test/program) does not run them.
+//
+// What comes from the program, through the same pure functions the components call:
+//   - the stack config: parseConfig(Pulumi.dev.yaml);
+//   - the directory: ldapTree, sshaHash, bootstrapLdif (loaded with slapadd before start, as the
+//     image loads LDAP_CUSTOM_LDIF_DIR), groupSyncLdif (applied with ldapmodify over LDAPS, as the
+//     sync Job does), ldapCertDnsNames (the server certificate's SANs);
+//   - the database: hubDatabaseSql (run as root, as the mysql image runs /docker-entrypoint-initdb.d)
+//     and hubDbUrl;
+//   - the hub: inClusterAuthSettings, hubValues (and so ldapAuthenticatorConfig and the Python of
+//     hub.extraConfig) and hubSecretData: hub.config, hub.db.url, hub.extraConfig and the
+//     singleuser values (merged with the chart's values.yaml as Helm merges them) are written to
+//     JSON and applied by test/services/jupyterhub_config.py as z2jh applies them (the Secret's
+//     values.yaml merged over the chart values; cookie secret and CryptKeeper keys from its keys;
+//     the singleuser values as KubeSpawner config; hub.extraConfig run last). Only addresses, ports
+//     and the CA path are swapped for local ones.
+//
+// What the test bed stands in for, and how it differs:
+//   - slapd.conf below does what symas/openldap does from the environment in components/openldap.ts:
+//     mdb database with the stack's base DN, rootdn cn=admin,<baseDn>, schemas core, cosine,
+//     inetorgperson, nis (LDAP_EXTRA_SCHEMAS), TLS files (LDAP_TLS_*), TLS required
+//     (LDAP_REQUIRE_TLS), anonymous binds refused (LDAP_ALLOW_ANON_BINDING=no), and the ACL:
+//     userPassword writable by its owner and usable for binds, everything else readable by
+//     authenticated users only. Debian 12's slapd is OpenLDAP 2.5.13 (the image: 2.6.8), built
+//     with GnuTLS (the image: OpenSSL).
+//   - The CA and the server certificate are made with openssl: ECDSA P-256 like the program's
+//     @pulumi/tls keys, SANs exactly ldapCertDnsNames("openldap", namespace) plus 127.0.0.1 (the
+//     program's CertRequest has the same IP address).
+//   - MySQL 8.4 is not in Debian 12 nor in any registry reachable here, so the server is Debian's
+//     MariaDB 10.11. Differences that matter to the hub:
+//       * authentication: hubDatabaseSql's `IDENTIFIED BY` makes a caching_sha2_password account on
+//         MySQL 8.4 (mysql_native_password is disabled by default there) and a
+//         mysql_native_password one on MariaDB. PyMySQL speaks both; caching_sha2 over a plain
+//         connection needs the server's RSA key exchange, done with `cryptography` (installed).
+//       * collation: utf8mb4 defaults to utf8mb4_0900_ai_ci on MySQL 8.4 and to
+//         utf8mb4_general_ci on MariaDB 10.11; the hub's names compare case-insensitively on both.
+//       * binary log: mysql:8.4 logs by default (the program passes --disable-log-bin); MariaDB's
+//         is off unless asked for (--skip-log-bin here says so explicitly).
+//       * TLS: MySQL 8.4 makes a server certificate and offers TLS; MariaDB 10.11 does not. The
+//         hub URL asks for none in either case.
+//       * SQLAlchemy picks its MariaDB dialect variant from the server version; the hub's
+//         migrations and queries are the same.
+//       * accounts: mysql:8.4's entrypoint makes root and the init SQL's user only;
+//         mariadb-install-db (with --skip-test-db) makes root@localhost and mariadb.sys, no
+//         anonymous user that could shadow 'jupyterhub'@'%'.
+//   - The hub runs JupyterHub 5.5.x, ldapauthenticator 2.0.2, KubeSpawner 7.0.0 and PyMySQL 1.2.0
+//     from PyPI (see requirements.txt) with configurable-http-proxy 5.2.0 (the chart's proxy image)
+//     from npm. Its spawner is KubeSpawner with everything up to the pod manifest its own
+//     (profiles, user options, pre-spawn hook, get_pod_manifest); instead of creating the pod it
+//     records the manifest and fails the spawn (jupyterhub_config.py, RecordingSpawner).
+import * as assert from "node:assert/strict";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
+import { it } from "node:test";
+
+import * as YAML from "yaml";
+
+import { InClusterLdap, PlatformConfig } from "../../config";
+import { directoryGroups } from "../../components/groups";
+import { hubSecretData, HubWiring, hubValues } from "../../components/jupyterhub";
+import { hubDatabaseSql, hubDbUrl } from "../../components/mysql";
+import { GROUP_SHARES_CLAIM, SHARED_CLAIM } from "../../components/nfs";
+import { bootstrapLdif, groupSyncLdif, inClusterAuthSettings, ldapCertDnsNames, LdapTree, ldapTree, sshaHash } from "../../components/openldap";
+import { chartDataDir, helmMerge, inMode, ROOT } from "./helpers";
+import { alnum, findTools, freePort, portOpen, run, Service, tail, Tools, waitFor } from "./services-env";
+
+export type Json = Record<string, unknown>;
+
+export interface Page {
+    status: number;
+    body: string;
+    location: string | null;
+    setCookies: string[];
+}
+
+/** What a browser sends when the user opens a page or submits a form (see Browser). */
+const NAVIGATE = { "sec-fetch-mode": "navigate", "sec-fetch-dest": "document", "user-agent": "services-test-browser" };
+
+function httpRequest(method: "GET" | "POST", url: string, headers: Record<string, string>, body?: string): Promise<Page> {
+    return new Promise((resolve, reject) => {
+        const req = http.request(
+            url,
+            { method, headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) } },
+            (res) => {
+                const chunks: Buffer[] = [];
+                res.on("data", (c: Buffer) => chunks.push(c));
+                res.on("end", () =>
+                    resolve({
+                        status: res.statusCode ?? 0,
+                        body: Buffer.concat(chunks).toString("utf8"),
+                        location: res.headers.location ?? null,
+                        setCookies: res.headers["set-cookie"] ?? [],
+                    }),
+                );
+                res.on("error", reject);
+            },
+        );
+        req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${url}: no answer in 30s`)));
+        req.on("error", reject);
+        req.end(body);
+    });
+}
+
+/**
+ * A cookie jar and requests that never follow redirects, as the test must see each answer.
+ * JupyterHub sets its _xsrf cookie only on navigations ("sec-fetch-mode: navigate"). fetch()
+ * cannot say that (it always sends "cors", as the Fetch standard requires), so the browser's
+ * requests go through node:http.
+ */
+export class Browser {
+    readonly cookies = new Map<string, string>();
+
+    private remember(page: Page): void {
+        for (const c of page.setCookies) {
+            const [pair] = c.split(";");
+            const eq = pair.indexOf("=");
+            const name = pair.slice(0, eq).trim();
+            const value = pair.slice(eq + 1).trim();
+            // An expired or empty cookie is a deletion.
+            if (value === "" || value === '""' || /expires=Thu, 01 Jan 1970/i.test(c) || /max-age=0/i.test(c)) this.cookies.delete(name);
+            else this.cookies.set(name, value);
+        }
+    }
+
+    private headers(site: string): Record<string, string> {
+        const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+        return { ...NAVIGATE, "sec-fetch-site": site, ...(cookie ? { cookie } : {}) };
+    }
+
+    async get(url: string): Promise<Page> {
+        const page = await httpRequest("GET", url, this.headers("none"));
+        this.remember(page);
+        return page;
+    }
+
+    async postForm(url: string, form: Record<string, string>): Promise<Page> {
+        const page = await httpRequest(
+            "POST",
+            url,
+            { ...this.headers("same-origin"), "content-type": "application/x-www-form-urlencoded", origin: new URL(url).origin },
+            new URLSearchParams(form).toString(),
+        );
+        this.remember(page);
+        return page;
+    }
+}
+
+export type Login = Page & { browser: Browser; loggedIn: boolean; hubLog: () => string };
+
+/**
+ * One set of services for one suite: a state directory with the logs, free ports, the directory
+ * and the database, and the hub (restartable). Tests written with `test` fail with the set-up's
+ * error when the services could not be started (never skip).
+ */
+export class TestBed {
+    /** The stack's directory: the suites need the in-cluster one. */
+    readonly directory: InClusterLdap;
+    readonly tree: LdapTree;
+    /** Everything started, for tearDown. */
+    readonly services: Service[] = [];
+    state = "";
+    tools!: Tools;
+    readonly ports = { ldap: 0, ldaps: 0, mysql: 0, hub: 0, proxy: 0, proxyApi: 0 };
+    readonly passwords: Record<string, string> = {};
+    readonly secrets = { ldapAdmin: alnum(32), mysqlHub: alnum(32), apiToken: crypto.randomBytes(32).toString("hex") };
+    readonly hubSecrets = {
+        // The shape of HubSecrets' values: 32 random bytes in hex.
+        cookieSecret: crypto.randomBytes(32).toString("hex"),
+        cryptKeeperKey: crypto.randomBytes(32).toString("hex"),
+    };
+    /** The chart's own token, which z2jh generates (randAlphaNum 64) and keeps in its Secret. */
+    readonly proxyToken = alnum(64);
+    hub: Service | undefined;
+    private hubRuns = 0;
+    /** The chart values hubValues made. */
+    values: Json = {};
+    private setupError: Error | undefined;
+    private failed = false;
+
+    constructor(
+        readonly cfg: PlatformConfig,
+        private readonly name: string,
+    ) {
+        this.directory = inMode(cfg.ldap, "in-cluster");
+        this.tree = ldapTree(this.directory);
+    }
+
+    p(...parts: string[]): string {
+        return path.join(this.state, ...parts);
+    }
+
+    base(): string {
+        return `http://127.0.0.1:${this.ports.proxy}`;
+    }
+
+    /** A test that fails with the set-up's error if the services could not be started. */
+    test(name: string, fn: () => void | Promise<void>): void {
+        it(name, async () => {
+            try {
+                if (this.setupError) throw new Error(`set-up failed: ${this.setupError.message}`);
+                await fn();
+            } catch (e) {
+                this.failed = true;
+                throw e;
+            }
+        });
+    }
+
+    /** Starts everything; an error is kept and reported by every test. */
+    async setUp(): Promise<void> {
+        try {
+            this.tools = findTools();
+            this.state = fs.mkdtempSync(path.join(os.tmpdir(), `jhub-${this.name}-`));
+            for (const k of Object.keys(this.ports) as Array<keyof typeof this.ports>) this.ports[k] = await freePort();
+            this.makeCa(this.p("tls", "ca"), "JupyterHub platform LDAP CA (services test)");
+            this.makeCa(this.p("tls", "wrong-ca"), "An unrelated CA");
+            fs.mkdirSync(this.p("tls", "server"), { recursive: true });
+            this.makeServerCert(this.p("tls", "server"), this.p("tls", "ca"));
+            fs.mkdirSync(this.p("hub"), { recursive: true });
+            fs.writeFileSync(
+                this.p("hub", "test-settings.json"),
+                JSON.stringify({
+                    proxySecretToken: this.proxyToken,
+                    apiToken: this.secrets.apiToken,
+                    chp: this.tools.chp,
+                    hubPort: this.ports.hub,
+                    proxyPort: this.ports.proxy,
+                    proxyApiPort: this.ports.proxyApi,
+                }),
+                { mode: 0o600 },
+            );
+            await Promise.all([this.startLdap(), this.startMysql()]);
+            this.values = this.generatedValues();
+            this.hub = await this.startHub(this.p("tls", "ca", "ca.crt"));
+        } catch (e) {
+            this.setupError = e as Error;
+        }
+    }
+
+    /** Every process started, by its own process group, even after a failure: the hub (and its proxy) first. */
+    async tearDown(): Promise<void> {
+        for (const s of [...this.services].reverse()) await s.stop();
+        // Logs and data stay for a look after a failure (or with JHUB_SERVICES_KEEP=1).
+        if (this.state && !this.failed && process.env.JHUB_SERVICES_KEEP !== "1") fs.rmSync(this.state, { recursive: true, force: true });
+        else if (this.state) console.log(`# state and logs kept in ${this.state}`);
+    }
+
+    // --- TLS -------------------------------------------------------------------------------------
+
+    private makeCa(dir: string, cn: string): void {
+        fs.mkdirSync(dir, { recursive: true });
+        run(this.tools.openssl, ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", path.join(dir, "ca.key")]);
+        run(this.tools.openssl, [
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            path.join(dir, "ca.key"),
+            "-subj",
+            `/CN=${cn}/O=${this.directory.organisation}`,
+            "-days",
+            "2",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
+            "-out",
+            path.join(dir, "ca.crt"),
+        ]);
+    }
+
+    /** Server certificate as components/openldap.ts requests it: SANs ldapCertDnsNames(...) + 127.0.0.1. */
+    private makeServerCert(dir: string, caDir: string): string[] {
+        const dnsNames = ldapCertDnsNames("openldap", this.cfg.namespace);
+        const key = path.join(dir, "tls.key");
+        const csr = path.join(dir, "tls.csr");
+        const ext = path.join(dir, "ext.cnf");
+        run(this.tools.openssl, ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key]);
+        run(this.tools.openssl, ["req", "-new", "-key", key, "-subj", `/CN=openldap.${this.cfg.namespace}.svc/O=${this.directory.organisation}`, "-out", csr]);
+        fs.writeFileSync(
+            ext,
+            [
+                `subjectAltName=${[...dnsNames.map((n) => `DNS:${n}`), "IP:127.0.0.1"].join(",")}`,
+                "basicConstraints=CA:FALSE",
+                "keyUsage=critical,digitalSignature,keyEncipherment",
+                "extendedKeyUsage=serverAuth",
+                "",
+            ].join("\n"),
+        );
+        run(this.tools.openssl, [
+            "x509",
+            "-req",
+            "-in",
+            csr,
+            "-CA",
+            path.join(caDir, "ca.crt"),
+            "-CAkey",
+            path.join(caDir, "ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            ext,
+            "-out",
+            path.join(dir, "tls.crt"),
+        ]);
+        return dnsNames;
+    }
+
+    // --- OpenLDAP --------------------------------------------------------------------------------
+
+    /** What symas/openldap configures from the Deployment's environment (see the header). */
+    private slapdConf(): string {
+        const schemas = ["core", "cosine", "inetorgperson", "nis"].map((s) => `include /etc/ldap/schema/${s}.schema`);
+        return [
+            ...schemas,
+            `pidfile ${this.p("ldap", "slapd.pid")}`,
+            "modulepath /usr/lib/ldap",
+            "moduleload back_mdb",
+            `TLSCACertificateFile ${this.p("tls", "ca", "ca.crt")}`,
+            `TLSCertificateFile ${this.p("tls", "server", "tls.crt")}`,
+            `TLSCertificateKeyFile ${this.p("tls", "server", "tls.key")}`,
+            // LDAP_ALLOW_ANON_BINDING=no, LDAP_REQUIRE_TLS=yes
+            "disallow bind_anon",
+            "require authc",
+            "security tls=1",
+            "database mdb",
+            `suffix "${this.tree.baseDn}"`,
+            `rootdn "${this.tree.adminDn}"`,
+            `rootpw ${sshaHash(this.secrets.ldapAdmin, crypto.randomBytes(8))}`,
+            `directory ${this.p("ldap", "data")}`,
+            "access to attrs=userPassword",
+            "    by self write",
+            "    by anonymous auth",
+            "    by * none",
+            "access to *",
+            "    by users read",
+            "    by * none",
+            "",
+        ].join("\n");
+    }
+
+    private async startLdap(): Promise<void> {
+        fs.mkdirSync(this.p("ldap", "data"), { recursive: true });
+        fs.writeFileSync(this.p("ldap", "slapd.conf"), this.slapdConf());
+        const hashes: Record<string, string> = {};
+        for (const u of this.directory.users) {
+            this.passwords[u.uid] = alnum(20);
+            hashes[u.uid] = sshaHash(this.passwords[u.uid], crypto.randomBytes(8));
+        }
+        fs.writeFileSync(this.p("ldap", "tree.ldif"), bootstrapLdif(this.directory, hashes));
+        run(this.tools.slapadd, ["-f", this.p("ldap", "slapd.conf"), "-l", this.p("ldap", "tree.ldif")]);
+        // -d: stay in the foreground (logging connections and operations), so the test owns the process.
+        const slapd = new Service(
+            "slapd",
+            this.tools.slapd,
+            ["-f", this.p("ldap", "slapd.conf"), "-h", `ldap://127.0.0.1:${this.ports.ldap}/ ldaps://127.0.0.1:${this.ports.ldaps}/`, "-d", "stats"],
+            this.p("ldap", "slapd.log"),
+        );
+        this.services.push(slapd);
+        await waitFor("slapd", () => portOpen(this.ports.ldaps), slapd, 20_000);
+        // As the sync Job: group membership reset to the config, over LDAPS as the admin.
+        fs.writeFileSync(this.p("ldap", "groups.ldif"), groupSyncLdif(this.directory));
+        this.ldap(this.tools.ldapmodify, ["-D", this.tree.adminDn, "-w", this.secrets.ldapAdmin, "-f", this.p("ldap", "groups.ldif")]);
+    }
+
+    /** An ldap-utils command against the LDAPS port, verifying the server with the test's CA. */
+    ldap(cmd: string, args: string[], input?: string): string {
+        // By IP: libldap checks "localhost" against the machine's own name, not against "localhost".
+        return run(cmd, ["-H", `ldaps://127.0.0.1:${this.ports.ldaps}`, "-x", ...args], {
+            env: { ...process.env, LDAPTLS_CACERT: this.p("tls", "ca", "ca.crt"), LDAPTLS_REQCERT: "demand" },
+            input,
+        });
+    }
+
+    /** An LDIF change applied by the directory's admin, as an operator would. */
+    ldapModifyAsAdmin(ldif: string): string {
+        return this.ldap(this.tools.ldapmodify, ["-D", this.tree.adminDn, "-w", this.secrets.ldapAdmin], ldif);
+    }
+
+    // --- MariaDB ---------------------------------------------------------------------------------
+
+    private async startMysql(): Promise<void> {
+        const dir = this.p("mysql");
+        fs.mkdirSync(dir, { recursive: true });
+        run(this.tools.mariadbInstallDb, [
+            "--no-defaults",
+            `--datadir=${path.join(dir, "data")}`,
+            "--user=root",
+            "--auth-root-authentication-method=socket",
+            "--skip-test-db",
+        ]);
+        const server = new Service(
+            "mariadbd",
+            this.tools.mariadbd,
+            [
+                "--no-defaults",
+                `--datadir=${path.join(dir, "data")}`,
+                `--port=${this.ports.mysql}`,
+                "--bind-address=127.0.0.1",
+                `--socket=${path.join(dir, "mysqld.sock")}`,
+                `--pid-file=${path.join(dir, "mysqld.pid")}`,
+                "--user=root",
+                // The StatefulSet's args: no binary log, utf8mb4. skip-name-resolve as in mysql:8.4's my.cnf.
+                "--skip-log-bin",
+                "--character-set-server=utf8mb4",
+                "--skip-name-resolve",
+            ],
+            path.join(dir, "mysqld.log"),
+        );
+        this.services.push(server);
+        await waitFor("mariadbd", async () => fs.existsSync(path.join(dir, "mysqld.sock")) && (await portOpen(this.ports.mysql)), server, 60_000);
+        this.sqlAsRoot(hubDatabaseSql(this.cfg.mysql.database, this.cfg.mysql.user, this.secrets.mysqlHub));
+    }
+
+    sqlAsRoot(sql: string): string {
+        return run(this.tools.mariadb, ["--no-defaults", `--socket=${this.p("mysql", "mysqld.sock")}`, "-uroot", "--batch", "--skip-column-names"], {
+            input: sql,
+        });
+    }
+
+    /** A query as the generated hub user, over TCP like the hub. */
+    sqlAsHubUser(sql: string): string[][] {
+        const out = run(
+            this.tools.mariadb,
+            [
+                "--no-defaults",
+                "--protocol=TCP",
+                "-h127.0.0.1",
+                `-P${this.ports.mysql}`,
+                `-u${this.cfg.mysql.user}`,
+                "--batch",
+                "--skip-column-names",
+                this.cfg.mysql.database,
+                "-e",
+                sql,
+            ],
+            { env: { ...process.env, MYSQL_PWD: this.secrets.mysqlHub } },
+        );
+        return out
+            .split("\n")
+            .filter((l) => l !== "")
+            .map((l) => l.split("\t"));
+    }
+
+    // --- JupyterHub ------------------------------------------------------------------------------
+
+    /** The database URL as MySql builds it, with the local server's address instead of the Service's. */
+    localDbUrl(password?: string): string {
+        return hubDbUrl({ user: this.cfg.mysql.user, password, host: "127.0.0.1", port: this.ports.mysql, database: this.cfg.mysql.database });
+    }
+
+    /** The hub's existing Secret, from hubSecretData with the local database. */
+    generatedSecret(): Record<string, string> {
+        return hubSecretData({ ...this.hubSecrets, dbUrl: this.localDbUrl(this.secrets.mysqlHub) });
+    }
+
+    /**
+     * The chart values, from hubValues with the stack (or a variant of it, for the same directory)
+     * and local wiring (claims as index.ts names them).
+     */
+    generatedValues(cfg: PlatformConfig = this.cfg): Json {
+        const { nfs } = cfg;
+        const directory = inMode(cfg.ldap, "in-cluster");
+        const wiring: HubWiring = {
+            dbUrl: this.localDbUrl(),
+            dbPoolRecycle: cfg.mysql.poolRecycle,
+            homeStorageClass: nfs.homeStorageClass,
+            shared: nfs.shared.enabled
+                ? { claimName: SHARED_CLAIM, mountPath: nfs.shared.mountPath, readOnlyForUsers: nfs.shared.readOnlyForUsers }
+                : undefined,
+            groupShares: nfs.groupShares.length > 0 ? { claimName: GROUP_SHARES_CLAIM, groups: nfs.groupShares } : undefined,
+            ldap: inClusterAuthSettings(directory, cfg.namespace),
+            directoryGroups: directoryGroups(directory, cfg.profiles, nfs.groupShares),
+            ldapCaConfigMap: "jupyterhub-ldap-ca",
+        };
+        return hubValues(cfg, wiring);
+    }
+
+    /** hub.config, hub.db.url and hub.extraConfig, with only the directory's address, port and CA file swapped. */
+    hubValuesForTest(caFile: string): { config: Record<string, Json>; db: { url: string }; extraConfig: Json } {
+        const hubSection = structuredClone(this.values.hub) as { config: Record<string, Json>; db: { url: string }; extraConfig: Json };
+        const ldapAuth = hubSection.config.LDAPAuthenticator;
+        ldapAuth.server_address = "localhost"; // in the certificate's SANs (ldapCertDnsNames)
+        ldapAuth.server_port = this.ports.ldaps;
+        (ldapAuth.tls_kwargs as Json).ca_certs_file = caFile;
+        return { config: hubSection.config, db: { url: hubSection.db.url }, extraConfig: hubSection.extraConfig };
+    }
+
+    /** The singleuser values as z2jh sees them: the program's merged over the chart's values.yaml. */
+    singleuserValues(): Json {
+        const chartDefaults = YAML.parse(fs.readFileSync(path.join(chartDataDir(), "values.yaml"), "utf8")) as Json;
+        return (helmMerge(chartDefaults, this.values) as { singleuser: Json }).singleuser;
+    }
+
+    async startHub(caFile: string): Promise<Service> {
+        this.hubRuns += 1;
+        fs.writeFileSync(this.p("hub", "hub-values.json"), JSON.stringify(this.hubValuesForTest(caFile), null, 2), { mode: 0o600 });
+        fs.writeFileSync(this.p("hub", "singleuser-values.json"), JSON.stringify(this.singleuserValues(), null, 2));
+        fs.writeFileSync(this.p("hub", "hub-secret.json"), JSON.stringify(this.generatedSecret(), null, 2), { mode: 0o600 });
+        // KubeSpawner loads a client configuration when it is made (in the chart: the pod's service
+        // account). This one names an address where nothing listens, so no call could reach a cluster.
+        const kubeconfig = {
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: [{ name: "none", cluster: { server: "https://127.0.0.1:1" } }],
+            users: [{ name: "none", user: { token: "unused" } }],
+            contexts: [{ name: "none", context: { cluster: "none", user: "none" } }],
+            "current-context": "none",
+        };
+        fs.writeFileSync(this.p("hub", "kubeconfig"), JSON.stringify(kubeconfig));
+        const env: NodeJS.ProcessEnv = {
+            ...process.env,
+            JHUB_TEST_STATE: this.p("hub"),
+            KUBECONFIG: this.p("hub", "kubeconfig"),
+            // node (for configurable-http-proxy) is the one running this test.
+            PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ""}`,
+        };
+        // Secrets come from the values only.
+        for (const k of ["JUPYTERHUB_CRYPT_KEY", "JPY_COOKIE_SECRET", "CONFIGPROXY_AUTH_TOKEN", "JUPYTERHUB_API_TOKEN"]) delete env[k];
+        const svc = new Service(
+            `jupyterhub (run ${this.hubRuns})`,
+            this.tools.jupyterhub,
+            ["-f", path.join(ROOT, "test", "services", "jupyterhub_config.py")],
+            this.p("hub", `jupyterhub-${this.hubRuns}.log`),
+            { env, cwd: this.p("hub") },
+        );
+        this.services.push(svc);
+        await waitFor(
+            `${svc.name}`,
+            async () => {
+                const r = await fetch(`${this.base()}/hub/api/`, { signal: AbortSignal.timeout(2000) });
+                return r.status === 200;
+            },
+            svc,
+            90_000,
+        );
+        return svc;
+    }
+
+    async stopHub(): Promise<void> {
+        await this.hub?.stop(15_000);
+        this.hub = undefined;
+    }
+
+    /** Restarts the hub trusting `caFile` (default: the directory's CA). */
+    async restartHub(caFile = this.p("tls", "ca", "ca.crt")): Promise<void> {
+        await this.stopHub();
+        this.hub = await this.startHub(caFile);
+    }
+
+    /** What the hub logged from `from` (a byte offset of its log) on. */
+    hubLogFrom(from: number): string {
+        return fs.readFileSync(this.hub!.log).subarray(from).toString("utf8");
+    }
+
+    hubLogSize(): number {
+        return fs.statSync(this.hub!.log).size;
+    }
+
+    /** GET the login page (for the _xsrf cookie and form field), then POST the form. */
+    async login(username: string, password: string): Promise<Login> {
+        const logFrom = this.hubLogSize();
+        const b = new Browser();
+        const page = await b.get(`${this.base()}/hub/login`);
+        assert.equal(page.status, 200, "GET /hub/login");
+        const xsrf = /name="_xsrf"\s+value="([^"]+)"/.exec(page.body)?.[1];
+        assert.ok(xsrf, "the login form carries an _xsrf field");
+        assert.ok(b.cookies.has("_xsrf"), "GET /hub/login sets the _xsrf cookie");
+        const res = await b.postForm(`${this.base()}/hub/login?next=${encodeURIComponent("/hub/home")}`, { _xsrf: xsrf, username, password });
+        // What the hub logged while handling this login.
+        return { ...res, browser: b, loggedIn: b.cookies.has("jupyterhub-hub-login"), hubLog: () => this.hubLogFrom(logFrom) };
+    }
+
+    /** A REST API request, with the test's service token unless another is given. */
+    async api(pathname: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<{ status: number; body: Json }> {
+        const r = await fetch(`${this.base()}/hub/api${pathname}`, {
+            method: init.method ?? "GET",
+            headers: {
+                authorization: `token ${init.token ?? this.secrets.apiToken}`,
+                ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+            },
+            body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        });
+        const text = await r.text();
+        return { status: r.status, body: text ? (JSON.parse(text) as Json) : {} };
+    }
+
+    assertLoggedIn(r: Login, who: string): void {
+        assert.equal(r.status, 302, `${who}: POST /hub/login answers 302; body: ${r.body.slice(0, 300)}\n${tail(this.hub!.log, 20)}`);
+        assert.ok(r.loggedIn, `${who}: a jupyterhub-hub-login cookie is set (got ${r.setCookies.join(" | ")})`);
+        assert.ok(r.browser.cookies.has("jupyterhub-session-id"), `${who}: a jupyterhub-session-id cookie is set`);
+        assert.equal(r.location, "/hub/home");
+    }
+
+    assertRefused(r: Login, who: string): void {
+        assert.notEqual(r.status, 302, `${who}: no redirect`);
+        assert.ok(!r.loggedIn, `${who}: no login cookie (got ${r.setCookies.join(" | ")})`);
+    }
+}
