@@ -4,6 +4,7 @@
 // path, registry pull secret, sudo, environment, chart values) into objects the API server takes.
 import { apiServerSuite } from "../support/apiserver-harness";
 import { devStackObjects } from "../support/dev-objects";
+import { rawStackConfig } from "../support/helpers";
 import { SEED_REGISTRY_PASSWORD, seedOverrides } from "../support/seed";
 
 const NS = "jhub-apiserver-seed";
@@ -13,8 +14,8 @@ apiServerSuite({
     namespace: NS,
     overrides: {
         ...seedOverrides(),
-        // Cluster-wide objects of its own: the dev suite's driver and class live beside it.
-        "jupyterhub:nfs": { installCsiDriver: false, homeStorageClass: "jupyterhub-home-seed", shared: { enabled: true, size: "1Gi", readOnlyForUsers: true } },
+        // The dev stack's storage, with cluster-wide objects of its own: the dev suite's driver and class live beside it.
+        "jupyterhub:nfs": { ...(rawStackConfig("dev").nfs as object), installCsiDriver: false, homeStorageClass: "jupyterhub-home-seed" },
     },
     secrets: { registryPassword: SEED_REGISTRY_PASSWORD },
     expected: [
