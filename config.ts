@@ -224,7 +224,11 @@ const LdapInCluster = rule(
         organisation: str("Example").describe("organisation of the base entry"),
         usersOu: str("people", OU).describe("OU of the users"),
         groupsOu: str("groups", OU).describe("OU of the groups"),
-        users: list(LdapUser).describe("`[{uid, givenName, sn, mail}]`, bootstrapped with generated passwords (secret output `ldapUserPasswords`)"),
+        users: list(LdapUser).describe(
+            "`[{uid, givenName, sn, mail}]`, bootstrapped with passwords derived from one generated key (secret output `ldapUserPasswords`); " +
+                "a user removed from the list is deleted from the directory (the users OU belongs to the stack). A user costs no Pulumi resource; " +
+                "the list must fit in one Secret (1 MiB: about 2700 users with short names), else the run stops naming this key",
+        ),
         groups: list(LdapGroup).describe("`[{cn, members: [uid]}]`; membership is reset to this list on every change"),
         allowedGroups: list(text()).describe("cns of the groups whose members may log in; empty: every directory user"),
         adminGroups: list(text()).describe(ADMIN_GROUPS),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sourced by the suites that drive the real Pulumi engine (.ci/e2e.sh, .ci/reliability.sh,
-# .ci/bench.sh): without `pulumi` on PATH it prints one SKIPPED line for SUITE and exits 0; with
-# it, a private control plane as .ci/private-cluster.sh starts one.
+# .ci/bench.sh, .ci/bench-scale.sh): without `pulumi` on PATH it prints one SKIPPED line for SUITE
+# and exits 0; with it, a private control plane as .ci/private-cluster.sh starts one.
 if ! command -v pulumi >/dev/null 2>&1; then
   echo "${SUITE:?}: SKIPPED — no Pulumi engine on this machine (no pulumi on PATH)"
   exit 0

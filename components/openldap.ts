@@ -5,8 +5,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 
-import type { ExternalLdap, GroupMemberAttribute, InClusterLdap, TlsStrategy } from "../config";
+import { ConfigError, type ExternalLdap, type GroupMemberAttribute, type InClusterLdap, NS, type TlsStrategy } from "../config";
 import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
+import { derivedUserPassword, derivedUserSalt, masterFingerprint, USER_SALT_BYTES } from "./secrets";
 
 /** Ports the symas/openldap image listens on (it runs unprivileged). */
 const LDAP_PORT = 1389;
@@ -116,6 +117,51 @@ export function groupSyncLdif(cfg: InClusterLdap): string {
     );
 }
 
+/** Every user's password and its {SSHA} hash, derived from the master key (components/secrets.ts). */
+export function userCredentials(master: Buffer, uids: string[]): { passwords: Record<string, string>; hashes: Record<string, string> } {
+    const passwords: Record<string, string> = {};
+    const hashes: Record<string, string> = {};
+    for (const uid of uids) {
+        passwords[uid] = derivedUserPassword(master, uid);
+        hashes[uid] = sshaHash(passwords[uid], derivedUserSalt(master, uid));
+    }
+    return { passwords, hashes };
+}
+
+/**
+ * The bootstrap Secret's files: the tree (with every user's hash: the sync Job takes the password
+ * reset from it too, rather than a second copy of every hash), the group reset, the users to keep,
+ * the master's fingerprint.
+ */
+export function bootstrapFiles(cfg: InClusterLdap, hashes: Record<string, string>, fingerprint: string): Record<string, string> {
+    return {
+        "tree.ldif": bootstrapLdif(cfg, hashes),
+        "groups.ldif": groupSyncLdif(cfg),
+        uids: cfg.users.map((u) => `${u.uid}\n`).join(""),
+        fingerprint,
+    };
+}
+
+/** What a Kubernetes Secret (or ConfigMap) holds at most: 1 MiB of data, all keys together. */
+export const SECRET_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * Refuses a directory whose bootstrap Secret would not fit in Kubernetes. Its size does not depend
+ * on the secrets (hashes and fingerprint have a fixed length), so it is known before anything runs.
+ */
+export function bootstrapSizeProblems(cfg: InClusterLdap, adminPasswordLength = 32): string[] {
+    const placeholder = sshaHash("", Buffer.alloc(USER_SALT_BYTES));
+    const files = bootstrapFiles(cfg, Object.fromEntries(cfg.users.map((u) => [u.uid, placeholder])), "0".repeat(16));
+    const bytes = adminPasswordLength + Object.values(files).reduce((sum, f) => sum + Buffer.byteLength(f, "utf8"), 0);
+    if (bytes <= SECRET_LIMIT_BYTES) return [];
+    const fits = Math.floor((cfg.users.length * SECRET_LIMIT_BYTES) / bytes);
+    return [
+        `${NS}:ldap.users lists ${cfg.users.length} users, which make the directory's bootstrap data ${Math.ceil(bytes / 1024)} KiB, ` +
+            `over the ${SECRET_LIMIT_BYTES / 1024} KiB a Kubernetes Secret holds; bootstrap at most about ${fits} users with these names and groups ` +
+            `in-cluster, or use a directory of your own (ldap.mode "external")`,
+    ];
+}
+
 /** DNS names the in-cluster directory's certificate is valid for. */
 export function ldapCertDnsNames(service: string, namespace: string): string[] {
     return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`, "localhost"];
@@ -178,26 +224,111 @@ export function ldapAuthSettings(cfg: InClusterLdap | ExternalLdap | { mode: "no
     return undefined;
 }
 
-/** Script of the sync Job: adds missing entries and resets group membership to the config. */
-export function syncScript(namespace: string, adminDn: string): string {
-    return [
-        "set -eu",
-        "export PATH=/opt/symas/bin:/opt/symas/sbin:$PATH",
-        "export LDAPTLS_CACERT=/tls/ca.crt",
-        `uri=ldaps://openldap.${namespace}.svc.cluster.local:636`,
-        "ok=0",
-        "for i in $(seq 1 60); do",
-        `  if ldapwhoami -H "$uri" -x -D '${adminDn}' -y /bootstrap/admin-password >/dev/null 2>&1; then ok=1; break; fi`,
-        "  sleep 5",
-        "done",
-        '[ "$ok" = 1 ] || { echo "directory not reachable at $uri" >&2; exit 1; }',
-        // -c: entries that exist already (68) are left as they are; passwords are never reset.
-        "rc=0",
-        `ldapadd -c -H "$uri" -x -D '${adminDn}' -y /bootstrap/admin-password -f /bootstrap/tree.ldif || rc=$?`,
-        '[ "$rc" = 0 ] || [ "$rc" = 68 ] || exit "$rc"',
-        `ldapmodify -H "$uri" -x -D '${adminDn}' -y /bootstrap/admin-password -f /bootstrap/groups.ldif`,
-        'echo "directory in sync"',
-    ].join("\n");
+/** Where the sync Job finds the directory and its files. */
+export interface SyncSetup {
+    /** LDAPS URI of the directory. */
+    uri: string;
+    /** The bootstrap Secret's files (bootstrapFiles, plus admin-password). */
+    bootstrapDir: string;
+    /** CA certificate the directory's certificate is verified with. */
+    caFile: string;
+}
+
+/** Text the sync Job keeps in the users OU's description: which master key the passwords come from. */
+export const PASSWORD_MARKER = "jupyterhub-platform user passwords";
+
+/**
+ * Script of the sync Job, which brings a running directory in line with the config:
+ * 1. adds the entries of the tree it lacks (new users and groups), with their derived passwords;
+ * 2. when the master key differs from the one recorded in the users OU (a rotation, an upgrade
+ *    from per-user random passwords, or a directory that has never been synced), sets every
+ *    configured user's password and records the key's fingerprint; otherwise leaves passwords
+ *    alone, so that one set by hand lasts until the next rotation;
+ * 3. resets group membership to the config;
+ * 4. deletes the people (inetOrgPerson entries directly under the users OU) that the config no
+ *    longer lists: the users OU belongs to the stack.
+ * POSIX sh and awk only (the image's dash and mawk); the admin binds with the password file.
+ */
+export function syncScript(tree: LdapTree, where: SyncSetup): string {
+    const file = (name: string) => shellQuote(`${where.bootstrapDir}/${name}`);
+    // String.raw: the backslashes are the shell's and awk's. Every configured value is quoted.
+    return String.raw`set -eu
+export PATH=/opt/symas/bin:/opt/symas/sbin:$PATH
+export LDAPTLS_CACERT=${shellQuote(where.caFile)}
+uri=${shellQuote(where.uri)}
+base=${shellQuote(tree.baseDn)}
+people=${shellQuote(tree.usersDn)}
+as_admin() { cmd=$1; shift; "$cmd" -H "$uri" -x -D ${shellQuote(tree.adminDn)} -y ${file("admin-password")} "$@"; }
+ok=0
+for i in $(seq 1 60); do
+  if as_admin ldapwhoami >/dev/null 2>&1; then ok=1; break; fi
+  sleep 5
+done
+[ "$ok" = 1 ] || { echo "directory not reachable at $uri" >&2; exit 1; }
+
+# 1. Entries of the tree the directory lacks (compared by DN, case-insensitively).
+missing=$(as_admin ldapsearch -LLL -o ldif-wrap=no -b "$base" -s sub '(objectClass=*)' 1.1 | sed -n 's/^dn: //p' |
+  awk 'BEGIN { while ((getline dn < "/dev/stdin") > 0) have[tolower(dn)] = 1; RS = "" }
+       { split($0, line, "\n"); if (!(tolower(substr(line[1], 5)) in have)) printf "%s\n\n", $0 }' ${file("tree.ldif")})
+if [ -n "$missing" ]; then
+  # -c: an entry that exists after all (68: its DN written differently) is left as it is.
+  rc=0; printf '%s\n' "$missing" | as_admin ldapadd -c || rc=$?
+  [ "$rc" = 0 ] || [ "$rc" = 68 ] || exit "$rc"
+fi
+
+# 2. Passwords, only when the master key is not the one recorded in the users OU.
+marker="${PASSWORD_MARKER} $(cat ${file("fingerprint")})"
+recorded=$(as_admin ldapsearch -LLL -o ldif-wrap=no -b "$people" -s base '(objectClass=*)' description | sed -n 's/^description: //p')
+if [ "$recorded" != "$marker" ]; then
+  # Each user's entry in the tree, as a modification of its userPassword.
+  awk 'BEGIN { RS = "" }
+       /\nuserPassword:/ { n = split($0, line, "\n"); printf "%s\nchangetype: modify\nreplace: userPassword\n", line[1]
+                            for (i = 2; i <= n; i++) if (line[i] ~ /^userPassword:/) print line[i]
+                            printf "-\n\n" }' ${file("tree.ldif")} | as_admin ldapmodify >/dev/null
+  printf 'dn: %s\nchangetype: modify\nreplace: description\ndescription: %s\n-\n' "$people" "$marker" | as_admin ldapmodify >/dev/null
+  echo "passwords of $(grep -c . ${file("uids")}) users set from the master key $(cat ${file("fingerprint")})"
+fi
+
+# 3. Group membership as configured.
+as_admin ldapmodify -f ${file("groups.ldif")} >/dev/null
+
+# 4. People the config no longer lists.
+stale=$(as_admin ldapsearch -LLL -o ldif-wrap=no -b "$people" -s one '(objectClass=inetOrgPerson)' uid |
+  awk -v keep=${file("uids")} 'BEGIN { while ((getline u < keep) > 0) wanted[u] = 1; RS = "" }
+       { n = split($0, line, "\n"); dn = ""; listed = 0
+         for (i = 1; i <= n; i++) {
+           if (line[i] ~ /^dn: /) dn = substr(line[i], 5)
+           else if (line[i] ~ /^dn:: /) print "left alone (encoded DN): " line[i] > "/dev/stderr"
+           else if (line[i] ~ /^uid: / && (tolower(substr(line[i], 6)) in wanted)) listed = 1
+         }
+         if (dn != "" && !listed) print dn }')
+if [ -n "$stale" ]; then
+  printf '%s\n' "$stale" | as_admin ldapdelete
+  printf '%s\n' "$stale" | sed 's/^/deleted /'
+fi
+echo "directory in sync"
+`;
+}
+
+/**
+ * The sync Job's name: a digest of the tree's shape (users, groups), known at the first preview.
+ * The master key is not in it (a new stack's key is not known before it is generated); the Job
+ * carries the key's fingerprint in the annotation SYNC_KEY_ANNOTATION and is replaced when it changes.
+ */
+export function syncJobName(cfg: InClusterLdap): string {
+    const digest = crypto
+        .createHash("sha256")
+        .update(JSON.stringify([cfg.baseDn, cfg.users.map((u) => u.uid), cfg.groups]))
+        .digest("hex");
+    return `openldap-sync-${digest.slice(0, 16)}`;
+}
+
+/** Annotation of the sync Job: the fingerprint of the master key its passwords come from. */
+export const SYNC_KEY_ANNOTATION = "platform.jupyterhub.org/user-password-key";
+
+/** A word for sh: single-quoted, with single quotes inside escaped. */
+export function shellQuote(s: string): string {
+    return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 export interface OpenLdapArgs {
@@ -218,11 +349,13 @@ export class OpenLdap extends pulumi.ComponentResource {
     public readonly caCert: pulumi.Output<string>;
     /** Generated admin password. Secret. */
     public readonly adminPassword: pulumi.Output<string>;
-    /** Generated password of each bootstrapped user, by uid. Secret. */
+    /** Password of each bootstrapped user, by uid, derived from one generated master key. Secret. */
     public readonly userPasswords: pulumi.Output<Record<string, string>>;
     public readonly tree: LdapTree;
 
     constructor(name: string, args: OpenLdapArgs, opts?: pulumi.ComponentResourceOptions) {
+        const tooBig = bootstrapSizeProblems(args.config);
+        if (tooBig.length > 0) throw new ConfigError(tooBig);
         super("jupyterhub:index:OpenLdap", name, {}, opts);
         const cfg = args.config;
         const ns = pulumi.output(args.namespace);
@@ -233,16 +366,15 @@ export class OpenLdap extends pulumi.ComponentResource {
         const admin = new random.RandomPassword(`${name}-admin`, { length: 32, special: false }, parent);
         this.adminPassword = admin.result;
 
-        const passwords: Record<string, pulumi.Output<string>> = {};
-        const hashes: Record<string, pulumi.Output<string>> = {};
-        for (const u of cfg.users) {
-            const pw = new random.RandomPassword(`${name}-user-${u.uid}`, { length: 20, special: false }, parent);
-            // A stable salt keeps the hash, and so the bootstrap Secret, unchanged across updates.
-            const salt = new random.RandomBytes(`${name}-salt-${u.uid}`, { length: 8 }, parent);
-            passwords[u.uid] = pw.result;
-            hashes[u.uid] = pulumi.secret(pulumi.all([pw.result, salt.base64]).apply(([p, s]) => sshaHash(p, Buffer.from(s, "base64"))));
-        }
-        this.userPasswords = pulumi.secret(pulumi.all(passwords));
+        // One generated key for all users, whatever their number: each user's password and salt
+        // are derived from it (components/secrets.ts), so a user costs no resource of their own.
+        // Replacing it changes every user's password; the sync Job sets them in the directory.
+        const master = new random.RandomBytes(`${name}-user-passwords`, { length: 32 }, parent).base64.apply((b) => Buffer.from(b, "base64"));
+        const uids = cfg.users.map((u) => u.uid);
+        const credentials = pulumi.secret(master.apply((m) => userCredentials(m, uids)));
+        this.userPasswords = pulumi.secret(credentials.apply((c) => c.passwords));
+        // Names the key without revealing it (an HMAC): plain, so that the Job's name can carry it.
+        const fingerprint = pulumi.unsecret(master.apply(masterFingerprint));
 
         // TLS: a CA of this directory's own, and a server certificate for the Service names.
         const caKey = new tls.PrivateKey(`${name}-ca`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, parent);
@@ -295,11 +427,12 @@ export class OpenLdap extends pulumi.ComponentResource {
             `${name}-bootstrap`,
             {
                 metadata: { name: "openldap-bootstrap", namespace: ns, labels: lbl },
-                stringData: {
-                    "admin-password": admin.result,
-                    "tree.ldif": pulumi.all(hashes).apply((h) => bootstrapLdif(cfg, h)),
-                    "groups.ldif": groupSyncLdif(cfg),
-                },
+                // One value, secret as a whole: every file changes together when a user is added.
+                stringData: pulumi.secret(
+                    pulumi
+                        .all([admin.result, credentials, fingerprint])
+                        .apply(([adminPassword, c, fp]) => ({ "admin-password": adminPassword, ...bootstrapFiles(cfg, c.hashes, fp) })),
+                ),
             },
             parent,
         );
@@ -406,22 +539,25 @@ export class OpenLdap extends pulumi.ComponentResource {
             },
             parent,
         );
-        // Users and groups added to the config after the first start reach the directory here;
-        // the Job is replaced, and so re-run, whenever the tree's shape changes.
-        const treeShape = crypto
-            .createHash("sha256")
-            .update(JSON.stringify([cfg.baseDn, cfg.users.map((u) => u.uid), cfg.groups]))
-            .digest("hex")
-            .slice(0, 16);
+        // Users and groups added to or removed from the config after the first start, and a new
+        // master key, reach the directory here: the Job is replaced, and so re-run, whenever one
+        // changes (its name, or the key's fingerprint in its annotation).
         const script = new k8s.core.v1.ConfigMap(
             `${name}-sync`,
-            { metadata: { name: "openldap-sync", namespace: ns, labels: syncLabels }, data: { "sync.sh": ns.apply((n) => syncScript(n, this.tree.adminDn)) } },
+            {
+                metadata: { name: "openldap-sync", namespace: ns, labels: syncLabels },
+                data: {
+                    "sync.sh": ns.apply((n) =>
+                        syncScript(this.tree, { uri: `ldaps://openldap.${n}.svc.cluster.local:636`, bootstrapDir: "/bootstrap", caFile: "/tls/ca.crt" }),
+                    ),
+                },
+            },
             parent,
         );
         new k8s.batch.v1.Job(
             `${name}-sync`,
             {
-                metadata: { name: `openldap-sync-${treeShape}`, namespace: ns, labels: syncLabels },
+                metadata: { name: syncJobName(cfg), namespace: ns, labels: syncLabels, annotations: { [SYNC_KEY_ANNOTATION]: fingerprint } },
                 spec: {
                     backoffLimit: 4,
                     template: {
@@ -452,7 +588,8 @@ export class OpenLdap extends pulumi.ComponentResource {
                     },
                 },
             },
-            { ...parent, dependsOn: [deployment, service] },
+            // A Job's pods cannot be changed: a new key means a new Job of the same name, so the old one goes first.
+            { ...parent, dependsOn: [deployment, service], replaceOnChanges: ["metadata.annotations"], deleteBeforeReplace: true },
         );
 
         this.registerOutputs({ caCert: this.caCert, adminPassword: this.adminPassword, userPasswords: this.userPasswords });

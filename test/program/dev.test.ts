@@ -3,6 +3,8 @@ import { before, describe, it } from "node:test";
 
 import * as pulumi from "@pulumi/pulumi";
 
+import { sshaHash } from "../../components/openldap";
+import { derivedUserPassword, derivedUserSalt } from "../../components/secrets";
 import { at, get } from "../support/helpers";
 import { exportedOutputs, isSecretWrapped, plainStrings, ProgramRun, reveal, runProgram } from "../support/program";
 
@@ -206,6 +208,52 @@ describe("program (dev stack): secrets stay secret", () => {
             run.outputs.ldapUsers,
             ["demo", "outsider", "teacher", "student"].map((u) => `uid=${u},ou=people,dc=dev,dc=jupyterhub,dc=local`),
         );
+    });
+});
+
+describe("program (dev stack): directory users cost no resources of their own", () => {
+    /** The master key as the mocks generated it (RandomBytes openldap-user-passwords). */
+    const master = () => Buffer.from(String(run.byName("openldap-user-passwords", "RandomBytes").outputs.base64), "base64");
+
+    it("one generated master key; no random resource per user", () => {
+        const random = run.resources.filter((r) => r.type.startsWith("random:")).map((r) => r.name);
+        assert.deepEqual(random.filter((n) => n.startsWith("openldap-")).sort(), ["openldap-admin", "openldap-user-passwords"]);
+        assert.deepEqual(run.byName("openldap-user-passwords", "RandomBytes").inputs, { length: 32 });
+        assert.equal(master().length, 32);
+    });
+
+    it("each user's password (stack output) is the one derived from the master, and the tree holds its salted hash", () => {
+        const passwords = run.outputs.ldapUserPasswords as Record<string, string>;
+        const files = reveal(run.byName("openldap-bootstrap", "Secret").inputs.stringData) as Record<string, string>;
+        const uids = ["demo", "outsider", "teacher", "student"];
+        assert.deepEqual(Object.keys(passwords).sort(), [...uids].sort());
+        for (const uid of uids) {
+            assert.equal(passwords[uid], derivedUserPassword(master(), uid));
+            const hash = sshaHash(passwords[uid], derivedUserSalt(master(), uid));
+            assert.ok(files["tree.ldif"].includes(`dn: uid=${uid},ou=people,dc=dev,dc=jupyterhub,dc=local\n`));
+            assert.ok(files["tree.ldif"].includes(`userPassword: ${hash}\n`), `${uid}'s hash in tree.ldif`);
+        }
+        assert.equal(files.uids, uids.map((u) => `${u}\n`).join(""));
+    });
+
+    it("no user's password appears anywhere in any object, Secrets included (only hashes reach the cluster)", () => {
+        const passwords = Object.values(run.outputs.ldapUserPasswords as Record<string, string>);
+        for (const r of run.resources) {
+            const text = JSON.stringify(reveal(r.inputs));
+            for (const pw of passwords) assert.ok(!text.includes(pw), `${r.type} ${r.name} holds a user's password`);
+        }
+    });
+
+    it("the sync Job: named without the key (known at a first preview), the key's fingerprint in an annotation that replaces it", () => {
+        const job = run.ofType("kubernetes:batch/v1:Job")[0];
+        assert.match(String(get(job.inputs, "metadata.name")), /^openldap-sync-[0-9a-f]{16}$/);
+        assert.equal(isSecretWrapped(get(job.inputs, "metadata")), false);
+        const fingerprint = (reveal(run.byName("openldap-bootstrap", "Secret").inputs.stringData) as Record<string, string>).fingerprint;
+        assert.match(fingerprint, /^[0-9a-f]{16}$/);
+        assert.deepEqual(get(job.inputs, "metadata.annotations"), { "platform.jupyterhub.org/user-password-key": fingerprint });
+        assert.ok(!master().toString("hex").includes(fingerprint) && !master().toString("base64").includes(fingerprint));
+        assert.deepEqual(job.replaceOnChanges, ["metadata.annotations"]);
+        assert.equal(job.deleteBeforeReplace, true, "a replacement of the same name must delete the old Job first");
     });
 });
 

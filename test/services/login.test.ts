@@ -1,14 +1,18 @@
 // Login end to end with real services and the configuration this program generates, without
 // Kubernetes: OpenLDAP (Debian's slapd), a MySQL-compatible server (Debian's MariaDB) and
-// JupyterHub with LDAPAuthenticator and configurable-http-proxy, all on 127.0.0.1. The test bed,
-// what comes from the program and what stands in for what: test/support/services-harness.ts.
+// JupyterHub with LDAPAuthenticator and configurable-http-proxy, all on 127.0.0.1; then the
+// directory's sync Job against that directory (users added and removed, a new master key, 1000
+// users). The test bed, what comes from the program and what stands in for what:
+// test/support/services-harness.ts.
 //
 // Run: .ci/services-setup.sh once (installs everything, idempotent), then `npm run test:services`.
 import * as assert from "node:assert/strict";
+import * as crypto from "node:crypto";
 import { after, before, describe } from "node:test";
 
-import { parseConfig, PlatformConfig } from "../../config";
-import { ldapCertDnsNames } from "../../components/openldap";
+import { type InClusterLdap, parseConfig, PlatformConfig } from "../../config";
+import { ldapCertDnsNames, sshaHash } from "../../components/openldap";
+import { derivedUserPassword, masterFingerprint } from "../../components/secrets";
 import { rawStackConfig } from "../support/helpers";
 import { tail } from "../support/services-env";
 import { Json, TestBed } from "../support/services-harness";
@@ -164,5 +168,77 @@ describe(`login with real OpenLDAP, MariaDB and JupyterHub, configured from Pulu
         bed.assertRefused(r, `${ADMIN} (hub trusts the wrong CA)`);
         // ldapauthenticator 2.0 raises on TLS errors (no "invalid password" page): the hub answers 500.
         assert.match(r.hubLog(), /CERTIFICATE_VERIFY_FAILED|certificate verify failed/, `hub log shows the TLS failure:\n${tail(bed.hub!.log, 30)}`);
+    });
+
+    // The sync Job against the running directory (after the logins above: it changes users).
+    const { tree, master } = bed;
+    const asAdmin = ["-D", tree.adminDn, "-w", bed.secrets.ldapAdmin];
+    const withUsers = (ldapCfg: InClusterLdap, users: InClusterLdap["users"], groups = ldapCfg.groups): InClusterLdap => ({ ...ldapCfg, users, groups });
+    const NEWBIE = { uid: "newbie", givenName: "New", sn: "Comer" };
+    const changed = withUsers(
+        directory,
+        [...directory.users.filter((u) => u.uid !== OUTSIDER), NEWBIE],
+        directory.groups.map((g) => ({ ...g, members: [...g.members.filter((m) => m !== OUTSIDER), NEWBIE.uid] })),
+    );
+
+    bed.test("the sync's first run on a bootstrapped directory records the master key and adds nothing", () => {
+        assert.equal(bed.firstSync, `passwords of ${directory.users.length} users set from the master key ${masterFingerprint(master)}\ndirectory in sync\n`);
+        const ou = bed.ldap(bed.tools.ldapsearch, ["-LLL", ...asAdmin, "-b", tree.usersDn, "-s", "base", "description"]);
+        assert.match(ou, new RegExp(`description: jupyterhub-platform user passwords ${masterFingerprint(master)}`));
+        assert.ok(bed.binds(tree.userDn(ADMIN), bed.passwords[ADMIN]), "the derived password still binds");
+    });
+
+    bed.test("a sync with nothing changed changes nothing", () => {
+        assert.equal(bed.sync(directory, master).output, "directory in sync\n");
+    });
+
+    bed.test(`a user added to the config is added and binds with the derived password; ${OUTSIDER}, removed, is deleted`, () => {
+        const out = bed.sync(changed, master).output;
+        assert.match(out, new RegExp(`adding new entry "${tree.userDn(NEWBIE.uid)}"`));
+        assert.match(out, new RegExp(`deleted ${tree.userDn(OUTSIDER)}`));
+        assert.doesNotMatch(out, /passwords of/, "the key did not change: no password is set");
+        assert.ok(bed.binds(tree.userDn(NEWBIE.uid), derivedUserPassword(master, NEWBIE.uid)));
+        assert.ok(!bed.exists(tree.userDn(OUTSIDER)), `${OUTSIDER} is gone`);
+        const members = bed.ldap(bed.tools.ldapsearch, ["-LLL", ...asAdmin, "-b", tree.groupDn(ALLOWED_GROUP), "-s", "base", "member"]);
+        assert.match(members, new RegExp(`member: ${tree.userDn(NEWBIE.uid)}`));
+        assert.ok(bed.binds(tree.userDn(ADMIN), bed.passwords[ADMIN]), `${ADMIN} is left as they were`);
+    });
+
+    bed.test("a password set by hand lasts through a sync with the same master key", () => {
+        const dn = tree.userDn(ADMIN);
+        bed.ldapModifyAsAdmin(`dn: ${dn}\nchangetype: modify\nreplace: userPassword\nuserPassword: ${sshaHash("set-by-hand", crypto.randomBytes(8))}\n-\n`);
+        assert.equal(bed.sync(changed, master).output, "directory in sync\n");
+        assert.ok(bed.binds(dn, "set-by-hand"));
+    });
+
+    bed.test("a new master key gives every user a new password: the sync sets them all, the old ones stop working", () => {
+        const rotated = crypto.randomBytes(32);
+        const out = bed.sync(changed, rotated).output;
+        assert.match(out, new RegExp(`passwords of ${changed.users.length} users set from the master key ${masterFingerprint(rotated)}`));
+        for (const u of changed.users) {
+            assert.ok(bed.binds(tree.userDn(u.uid), derivedUserPassword(rotated, u.uid)), `${u.uid} binds with the new password`);
+            assert.ok(!bed.binds(tree.userDn(u.uid), derivedUserPassword(master, u.uid)), `${u.uid}'s old password is refused`);
+        }
+        assert.ok(!bed.binds(tree.userDn(ADMIN), "set-by-hand"));
+    });
+
+    bed.test("1000 more users: added, then rotated, then removed, each in one sync of a few seconds", () => {
+        const students = Array.from({ length: 1000 }, (_, i) => ({ uid: `s${String(i + 1).padStart(4, "0")}`, givenName: "Student", sn: `Number ${i + 1}` }));
+        const course = withUsers(
+            changed,
+            [...changed.users, ...students],
+            changed.groups.map((g) => ({ ...g, members: [...g.members, ...students.map((x) => x.uid)] })),
+        );
+        const [k1, k2] = [crypto.randomBytes(32), crypto.randomBytes(32)];
+        const added = bed.sync(course, k1);
+        assert.equal((added.output.match(/^adding new entry/gm) ?? []).length, 1000);
+        const rotated = bed.sync(course, k2);
+        assert.match(rotated.output, new RegExp(`passwords of ${course.users.length} users set`));
+        for (const uid of ["s0001", "s0500", "s1000"]) assert.ok(bed.binds(tree.userDn(uid), derivedUserPassword(k2, uid)), uid);
+        const removed = bed.sync(changed, k2);
+        assert.equal((removed.output.match(/^deleted uid=s\d{4},/gm) ?? []).length, 1000);
+        assert.ok(!bed.exists(tree.userDn("s0500")));
+        console.log(`sync of 1000 users: added in ${added.seconds} s, passwords set in ${rotated.seconds} s, removed in ${removed.seconds} s`);
+        for (const t of [added, rotated, removed]) assert.ok(t.seconds < 60, `${t.seconds} s`);
     });
 });

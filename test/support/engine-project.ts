@@ -129,11 +129,15 @@ export class EngineProject {
     }
 
     writeStackConfig(stack: string, config: Record<string, unknown>): void {
-        const dev = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
         const file = path.join(this.dir, `Pulumi.${stack}.yaml`);
         const stackFile = (YAML.parse(fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "") ?? {}) as Record<string, unknown>;
-        stackFile.config = { ...dev.config, "jupyterhub:skipAwait": true, ...config };
+        stackFile.config = { ...this.devConfig(), "jupyterhub:skipAwait": true, ...config };
         fs.writeFileSync(file, YAML.stringify(stackFile));
+    }
+
+    /** The dev stack's config (Pulumi.dev.yaml), keys with their namespace. */
+    devConfig(): Record<string, unknown> {
+        return (YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> }).config;
     }
 
     /** The stack's resources in the state. */

@@ -14,10 +14,15 @@ export interface Registered {
     name: string;
     /** Inputs with secret values still wrapped. */
     inputs: Record<string, unknown>;
+    /** What the mocks answered: the inputs and what a provider would compute (generated secrets). */
+    outputs: Record<string, unknown>;
     /** Names of the resources this one was told to depend on (dependsOn), by resource name. */
     dependsOn: string[];
     /** The retainOnDelete option: `pulumi destroy` leaves the object in the cluster. */
     retainOnDelete: boolean;
+    /** The replaceOnChanges and deleteBeforeReplace options. */
+    replaceOnChanges: string[];
+    deleteBeforeReplace: boolean;
 }
 
 export function isSecretWrapped(v: unknown): v is { value: unknown } {
@@ -89,6 +94,7 @@ async function runAfresh(stack: string, overrides: Record<string, unknown>, secr
     const generatedSecrets: string[] = [];
     const deps = new Map<string, string[]>();
     const retained = new Set<string>();
+    const replacing = new Map<string, { replaceOnChanges: string[]; deleteBeforeReplace: boolean }>();
 
     await pulumi.runtime.setMocks(
         {
@@ -131,8 +137,11 @@ async function runAfresh(stack: string, overrides: Record<string, unknown>, secr
                     type: args.type,
                     name: args.name,
                     inputs,
+                    outputs: state,
                     dependsOn: deps.get(`${args.type}::${args.name}`) ?? [],
                     retainOnDelete: retained.has(`${args.type}::${args.name}`),
+                    replaceOnChanges: replacing.get(`${args.type}::${args.name}`)?.replaceOnChanges ?? [],
+                    deleteBeforeReplace: replacing.get(`${args.type}::${args.name}`)?.deleteBeforeReplace ?? false,
                 });
                 return { id: `${args.name}-id`, state };
             },
@@ -158,7 +167,8 @@ async function runAfresh(stack: string, overrides: Record<string, unknown>, secr
     delete process.env.JUPYTERHUB_CHART_DIR;
     let mod: Record<string, unknown> = {};
     await pulumi.runtime.runInPulumiStack(() => {
-        // Records dependsOn and retainOnDelete as the program states them (mocks see neither).
+        // Records dependsOn, retainOnDelete, replaceOnChanges and deleteBeforeReplace as the program
+        // states them (mocks see none of them).
         pulumi.runtime.registerStackTransformation((a) => {
             const d = a.opts.dependsOn;
             const list = (Array.isArray(d) ? d : d ? [d] : []) as pulumi.Resource[];
@@ -168,6 +178,10 @@ async function runAfresh(stack: string, overrides: Record<string, unknown>, secr
                 list.map((r) => (r as unknown as { __name?: string }).__name ?? "?"),
             );
             if (a.opts.retainOnDelete) retained.add(key);
+            replacing.set(key, {
+                replaceOnChanges: a.opts.replaceOnChanges ?? [],
+                deleteBeforeReplace: (a.opts as pulumi.CustomResourceOptions).deleteBeforeReplace ?? false,
+            });
             return undefined;
         });
         mod = loadProgram();

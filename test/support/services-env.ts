@@ -24,6 +24,9 @@ export interface Tools {
     ldapwhoami: string;
     ldapsearch: string;
     ldapmodify: string;
+    /** The sync Job's shell and awk: the image's (Debian 12: dash and mawk). */
+    dash: string;
+    mawk: string;
     openssl: string;
     mariadbInstallDb: string;
     mariadbd: string;
@@ -73,6 +76,8 @@ export function findTools(): Tools {
         ldapwhoami: bin("ldapwhoami"),
         ldapsearch: bin("ldapsearch"),
         ldapmodify: bin("ldapmodify"),
+        dash: bin("dash"),
+        mawk: bin("mawk"),
         openssl: bin("openssl"),
         mariadbInstallDb: bin("mariadb-install-db"),
         mariadbd: bin("mariadbd"),
@@ -81,6 +86,8 @@ export function findTools(): Tools {
         jupyterhub: file(path.join(venv, "bin", "jupyterhub"), "jupyterhub in the hub venv"),
         chp: file(path.join(CACHE, `chp-${CHP_VERSION}`, "node_modules", ".bin", "configurable-http-proxy"), `configurable-http-proxy ${CHP_VERSION}`),
     };
+    // The sync script calls these by name, from PATH.
+    for (const name of ["ldapadd", "ldapdelete"]) bin(name);
     if (missing.length > 0) throw new Error(`missing: ${missing.join(", ")}; ${SETUP_HINT}`);
     return tools;
 }

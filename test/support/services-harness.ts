@@ -8,9 +8,11 @@
 //
 // What comes from the program, through the same pure functions the components call:
 //   - the stack config: parseConfig(Pulumi.dev.yaml);
-//   - the directory: ldapTree, sshaHash, bootstrapLdif (loaded with slapadd before start, as the
-//     image loads LDAP_CUSTOM_LDIF_DIR), groupSyncLdif (applied with ldapmodify over LDAPS, as the
-//     sync Job does), ldapCertDnsNames (the server certificate's SANs);
+//   - the directory: ldapTree, users' passwords derived from a master key (userCredentials, as the
+//     component derives them), bootstrapLdif (loaded with slapadd before start, as the image loads
+//     LDAP_CUSTOM_LDIF_DIR), the sync Job's script (syncScript with bootstrapFiles, run with dash
+//     and mawk as in the Debian 12 image, over LDAPS as the admin: `sync`), ldapCertDnsNames (the
+//     server certificate's SANs);
 //   - the database: hubDatabaseSql (run as root, as the mysql image runs /docker-entrypoint-initdb.d)
 //     and hubDbUrl;
 //   - the hub: inClusterAuthSettings, hubValues (and so ldapAuthenticatorConfig and the Python of
@@ -69,7 +71,18 @@ import { directoryGroups } from "../../components/groups";
 import { hubSecretData, HubWiring, hubValues } from "../../components/jupyterhub";
 import { hubDatabaseSql, hubDbUrl } from "../../components/mysql";
 import { GROUP_SHARES_CLAIM, SHARED_CLAIM } from "../../components/nfs";
-import { bootstrapLdif, groupSyncLdif, inClusterAuthSettings, ldapCertDnsNames, LdapTree, ldapTree, sshaHash } from "../../components/openldap";
+import {
+    bootstrapFiles,
+    bootstrapLdif,
+    inClusterAuthSettings,
+    ldapCertDnsNames,
+    LdapTree,
+    ldapTree,
+    sshaHash,
+    syncScript,
+    userCredentials,
+} from "../../components/openldap";
+import { masterFingerprint } from "../../components/secrets";
 import { chartDataDir, helmMerge, inMode, ROOT } from "./helpers";
 import { alnum, findTools, freePort, portOpen, run, Service, tail, Tools, waitFor } from "./services-env";
 
@@ -170,7 +183,13 @@ export class TestBed {
     state = "";
     tools!: Tools;
     readonly ports = { ldap: 0, ldaps: 0, mysql: 0, hub: 0, proxy: 0, proxyApi: 0 };
+    /** The directory users' master key, as the component's generated one. */
+    readonly master = crypto.randomBytes(32);
+    /** Each user's password, derived from `master` as the component derives it. */
     readonly passwords: Record<string, string> = {};
+    /** What the sync Job's first run (at set-up, after slapadd) printed. */
+    firstSync = "";
+    private syncRuns = 0;
     readonly secrets = { ldapAdmin: alnum(32), mysqlHub: alnum(32), apiToken: crypto.randomBytes(32).toString("hex") };
     readonly hubSecrets = {
         // The shape of HubSecrets' values: 32 random bytes in hex.
@@ -352,12 +371,12 @@ export class TestBed {
     private async startLdap(): Promise<void> {
         fs.mkdirSync(this.p("ldap", "data"), { recursive: true });
         fs.writeFileSync(this.p("ldap", "slapd.conf"), this.slapdConf());
-        const hashes: Record<string, string> = {};
-        for (const u of this.directory.users) {
-            this.passwords[u.uid] = alnum(20);
-            hashes[u.uid] = sshaHash(this.passwords[u.uid], crypto.randomBytes(8));
-        }
-        fs.writeFileSync(this.p("ldap", "tree.ldif"), bootstrapLdif(this.directory, hashes));
+        const creds = userCredentials(
+            this.master,
+            this.directory.users.map((u) => u.uid),
+        );
+        Object.assign(this.passwords, creds.passwords);
+        fs.writeFileSync(this.p("ldap", "tree.ldif"), bootstrapLdif(this.directory, creds.hashes));
         run(this.tools.slapadd, ["-f", this.p("ldap", "slapd.conf"), "-l", this.p("ldap", "tree.ldif")]);
         // -d: stay in the foreground (logging connections and operations), so the test owns the process.
         const slapd = new Service(
@@ -368,9 +387,57 @@ export class TestBed {
         );
         this.services.push(slapd);
         await waitFor("slapd", () => portOpen(this.ports.ldaps), slapd, 20_000);
-        // As the sync Job: group membership reset to the config, over LDAPS as the admin.
-        fs.writeFileSync(this.p("ldap", "groups.ldif"), groupSyncLdif(this.directory));
-        this.ldap(this.tools.ldapmodify, ["-D", this.tree.adminDn, "-w", this.secrets.ldapAdmin, "-f", this.p("ldap", "groups.ldif")]);
+        // The sync Job's first run: group membership reset to the config, the master key recorded.
+        this.firstSync = this.sync(this.directory, this.master).output;
+    }
+
+    /**
+     * Runs the sync Job's script against slapd as the Job runs it: the bootstrap Secret's files
+     * (bootstrapFiles for this directory and master key, and the admin password) in a directory of
+     * their own, the script from syncScript, with dash and mawk (the image is Debian 12).
+     */
+    sync(directory: InClusterLdap, key: Buffer): { output: string; seconds: number } {
+        const dir = this.p("sync", `run-${++this.syncRuns}`);
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const { hashes } = userCredentials(
+            key,
+            directory.users.map((u) => u.uid),
+        );
+        const files = { "admin-password": this.secrets.ldapAdmin, ...bootstrapFiles(directory, hashes, masterFingerprint(key)) };
+        for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text, { mode: 0o600 });
+        const where = { uri: `ldaps://127.0.0.1:${this.ports.ldaps}`, bootstrapDir: dir, caFile: this.p("tls", "ca", "ca.crt") };
+        fs.writeFileSync(path.join(dir, "sync.sh"), syncScript(ldapTree(directory), where));
+        // `awk` is mawk here, as in the image.
+        const bin = this.p("sync", "bin");
+        fs.mkdirSync(bin, { recursive: true });
+        if (!fs.existsSync(path.join(bin, "awk"))) fs.symlinkSync(this.tools.mawk, path.join(bin, "awk"));
+        const t0 = Date.now();
+        const output = run(this.tools.dash, [path.join(dir, "sync.sh")], {
+            env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}`, LDAPTLS_REQCERT: "demand" },
+        });
+        return { output, seconds: (Date.now() - t0) / 1000 };
+    }
+
+    /** Whether the DN binds with the password. */
+    binds(dn: string, password: string): boolean {
+        try {
+            this.ldap(this.tools.ldapwhoami, ["-D", dn, "-w", password]);
+            return true;
+        } catch (e) {
+            if (/Invalid credentials \(49\)/.test(String(e))) return false;
+            throw e;
+        }
+    }
+
+    /** Whether the entry exists (seen by the admin). */
+    exists(dn: string): boolean {
+        try {
+            this.ldap(this.tools.ldapsearch, ["-LLL", "-D", this.tree.adminDn, "-w", this.secrets.ldapAdmin, "-b", dn, "-s", "base", "1.1"]);
+            return true;
+        } catch (e) {
+            if (/No such object \(32\)/.test(String(e))) return false;
+            throw e;
+        }
     }
 
     /** An ldap-utils command against the LDAPS port, verifying the server with the test's CA. */

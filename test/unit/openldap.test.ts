@@ -3,9 +3,25 @@ import * as crypto from "node:crypto";
 import { describe, it } from "node:test";
 
 import { parseConfig } from "../../config";
-import { bootstrapLdif, externalAuthSettings, groupSyncLdif, inClusterAuthSettings, ldapCertDnsNames, ldapTree, sshaHash } from "../../components/openldap";
+import {
+    bootstrapFiles,
+    bootstrapLdif,
+    bootstrapSizeProblems,
+    externalAuthSettings,
+    groupSyncLdif,
+    inClusterAuthSettings,
+    ldapCertDnsNames,
+    ldapTree,
+    SECRET_LIMIT_BYTES,
+    shellQuote,
+    sshaHash,
+    syncJobName,
+    syncScript,
+    userCredentials,
+} from "../../components/openldap";
 import { ldapAuthenticatorConfig } from "../../components/jupyterhub";
-import { inMode } from "../support/helpers";
+import { derivedUserPassword, derivedUserSalt } from "../../components/secrets";
+import { inMode, run } from "../support/helpers";
 
 const cfg = inMode(
     parseConfig(
@@ -104,6 +120,146 @@ describe("openldap: tree and LDIF", () => {
 
     it("certificate names cover the Service from inside and outside the namespace", () => {
         assert.deepEqual(ldapCertDnsNames("openldap", "hub"), ["openldap", "openldap.hub", "openldap.hub.svc", "openldap.hub.svc.cluster.local", "localhost"]);
+    });
+});
+
+/** A course: `n` students, all in one group besides the two users above. */
+function course(n: number, extra: Record<string, unknown> = {}) {
+    const students = Array.from({ length: n }, (_, i) => ({
+        uid: `s${String(i + 1).padStart(4, "0")}`,
+        givenName: "Student",
+        sn: `Number ${i + 1}`,
+        mail: `s${String(i + 1).padStart(4, "0")}@students.example.org`,
+    }));
+    return inMode(
+        parseConfig(
+            {
+                ldap: {
+                    baseDn: "dc=dev,dc=jupyterhub,dc=local",
+                    users: [{ uid: "demo", givenName: "Demo", sn: "User", mail: "demo@example.org" }, ...students],
+                    groups: [{ cn: "jupyterhub-users", members: ["demo", ...students.map((s) => s.uid)] }],
+                    allowedGroups: ["jupyterhub-users"],
+                    ...extra,
+                },
+            },
+            "dev",
+        ).ldap,
+        "in-cluster",
+    );
+}
+
+describe("openldap: users' passwords from one master key", () => {
+    const master = crypto.createHash("sha256").update("test master").digest();
+    const creds = userCredentials(master, ["alice", "bob"]);
+
+    it("each user's hash is the {SSHA} of the derived password with the derived salt: a bind with the password matches", () => {
+        for (const uid of ["alice", "bob"]) {
+            assert.equal(creds.passwords[uid], derivedUserPassword(master, uid));
+            const raw = Buffer.from(creds.hashes[uid].slice("{SSHA}".length), "base64");
+            assert.deepEqual(raw.subarray(20), derivedUserSalt(master, uid));
+            // What slapd does on a bind: SHA-1 of the offered password and the stored salt.
+            const offered = crypto.createHash("sha1").update(creds.passwords[uid]).update(raw.subarray(20)).digest();
+            assert.deepEqual(raw.subarray(0, 20), offered);
+        }
+        assert.notEqual(creds.passwords.alice, creds.passwords.bob);
+        assert.notEqual(creds.hashes.alice, creds.hashes.bob);
+    });
+
+    it("the same master gives the same hashes, so the bootstrap Secret does not change on a no-op update", () => {
+        assert.deepEqual(userCredentials(Buffer.from(master), ["alice", "bob"]), creds);
+        assert.deepEqual(bootstrapFiles(cfg, creds.hashes, "fp"), bootstrapFiles(cfg, userCredentials(master, ["bob", "alice"]).hashes, "fp"));
+    });
+
+    it("the bootstrap files: tree, group reset, the uids to keep and the key's fingerprint; every hash once, no plain password", () => {
+        const files = bootstrapFiles(cfg, creds.hashes, "00faea6b8f42b7c1");
+        assert.deepEqual(Object.keys(files).sort(), ["fingerprint", "groups.ldif", "tree.ldif", "uids"]);
+        const all = Object.values(files).join("\n");
+        for (const uid of ["alice", "bob"]) assert.equal(all.split(creds.hashes[uid]).length - 1, 1, `${uid}'s hash once`);
+        assert.equal(files.uids, "alice\nbob\n");
+        assert.equal(files.fingerprint, "00faea6b8f42b7c1");
+        assert.equal(files["tree.ldif"], bootstrapLdif(cfg, creds.hashes));
+        assert.equal(files["groups.ldif"], groupSyncLdif(cfg));
+        for (const text of Object.values(files)) assert.ok(!text.includes(creds.passwords.alice) && !text.includes(creds.passwords.bob));
+    });
+});
+
+describe("openldap: the bootstrap Secret fits in Kubernetes", () => {
+    it("a 1000-student course fits in one Secret, with room to spare", () => {
+        const big = course(1000);
+        assert.deepEqual(bootstrapSizeProblems(big), []);
+        const master = crypto.randomBytes(32);
+        const files = bootstrapFiles(
+            big,
+            userCredentials(
+                master,
+                big.users.map((u) => u.uid),
+            ).hashes,
+            "0123456789abcdef",
+        );
+        const bytes = 32 + Object.values(files).reduce((n, f) => n + Buffer.byteLength(f), 0);
+        console.log(`bootstrap Secret for 1001 users: ${(bytes / 1024).toFixed(0)} KiB of ${SECRET_LIMIT_BYTES / 1024} KiB`);
+        assert.ok(bytes < SECRET_LIMIT_BYTES * 0.6, `${bytes} bytes`);
+    });
+
+    it("the size check counts what the Secret will hold: real hashes are as long as its placeholders", () => {
+        // Just below and just above the limit: the check and the real data agree.
+        const master = crypto.randomBytes(32);
+        for (const n of [2000, 2600, 3000]) {
+            const c = course(n);
+            const files = bootstrapFiles(
+                c,
+                userCredentials(
+                    master,
+                    c.users.map((u) => u.uid),
+                ).hashes,
+                "0123456789abcdef",
+            );
+            const bytes = 32 + Object.values(files).reduce((sum, f) => sum + Buffer.byteLength(f), 0);
+            assert.equal(bootstrapSizeProblems(c).length > 0, bytes > SECRET_LIMIT_BYTES, `${n} students: ${bytes} bytes`);
+        }
+    });
+
+    it("a directory too big for a Secret is refused, naming the key and what to do", () => {
+        const [problem, ...rest] = bootstrapSizeProblems(course(4000));
+        assert.deepEqual(rest, []);
+        assert.match(
+            problem,
+            /^jupyterhub:ldap\.users lists 4001 users, which make the directory's bootstrap data \d+ KiB, over the 1024 KiB a Kubernetes Secret holds;/,
+        );
+        assert.match(problem, /at most about \d+ users .* or use a directory of your own \(ldap\.mode "external"\)$/);
+    });
+});
+
+describe("openldap: the sync Job", () => {
+    const tree = ldapTree(cfg);
+    const setup = { uri: "ldaps://openldap.hub.svc.cluster.local:636", bootstrapDir: "/bootstrap", caFile: "/tls/ca.crt" };
+
+    it("its script is valid POSIX sh and reads only the bootstrap Secret's files", () => {
+        const script = syncScript(tree, setup);
+        run("sh", ["-n"], { input: script });
+        const read = [...script.matchAll(/'\/bootstrap\/([^']+)'/g)].map((m) => m[1]);
+        const files = [...Object.keys(bootstrapFiles(cfg, { alice: "{SSHA}a", bob: "{SSHA}b" }, "fp")), "admin-password"];
+        assert.deepEqual([...new Set(read)].sort(), [...files].sort());
+        assert.ok(script.includes("-D 'cn=admin,dc=example,dc=org'"));
+        assert.ok(script.includes("people='ou=people,dc=example,dc=org'"));
+    });
+
+    it("quotes every configured value for the shell", () => {
+        assert.equal(shellQuote("o=O'Reilly"), `'o=O'\\''Reilly'`);
+        const odd = course(1, { baseDn: "o=O'Reilly $(reboot)" });
+        const script = syncScript(ldapTree(odd), setup);
+        run("sh", ["-n"], { input: script });
+        assert.ok(script.includes(`base='o=O'\\''Reilly $(reboot)'`));
+    });
+
+    it("is named after the users and the groups, so it runs again when one changes, and only then", () => {
+        const name = syncJobName(cfg);
+        assert.match(name, /^openldap-sync-[0-9a-f]{16}$/);
+        assert.equal(syncJobName({ ...cfg }), name);
+        const fewer = { ...cfg, users: cfg.users.slice(0, 1), groups: [{ cn: "hub-users", members: ["alice"] }] };
+        assert.notEqual(syncJobName(fewer), name, "a user removed");
+        const regrouped = { ...cfg, groups: [{ cn: "hub-users", members: ["alice"] }] };
+        assert.notEqual(syncJobName(regrouped), name, "a membership changed");
     });
 });
 
