@@ -16,11 +16,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as z from "zod";
 
+import { credentialEnvName, PRIVILEGED_REASON } from "./components/common";
+
 /** The config namespace, i.e. the project name in Pulumi.yaml. */
 export const NS = "jupyterhub";
 
 /** Secret keys: set with `pulumi config set --secret KEY`; only their presence is read here. */
-export const SECRET_KEYS = ["mysqlPassword", "ldapBindPassword", "ingressTlsKey"] as const;
+export const SECRET_KEYS = ["mysqlPassword", "ldapBindPassword", "ingressTlsKey", "registryPassword"] as const;
 
 const MYSQL_SECRET = "`pulumi config set --secret mysqlPassword <value>` (external servers only; in-cluster passwords are generated)";
 /** Where users put secrets in plain text, and the command that stores them as secrets instead. */
@@ -30,6 +32,7 @@ export const PLAINTEXT: Record<string, string> = {
     "mysql.password": MYSQL_SECRET,
     "mysql.rootPassword": MYSQL_SECRET,
     "ingress.tlsKey": "`pulumi config set --secret ingressTlsKey < tls.key`",
+    "singleuser.registry.password": "`pulumi config set --secret registryPassword <password>`",
 };
 
 const LDAP_ONLY = `is only used with LDAP login (${NS}:ldap.mode "in-cluster" or "external")`;
@@ -77,6 +80,8 @@ const oneOf = <const T extends readonly [string, ...string[]]>(values: T, def: T
 const list = <T extends z.ZodType>(item: T, def: z.output<T>[] = []) => z.array(item, { error: "must be a list" }).default(def);
 const strMap = () => z.record(z.string(), z.string({ error: "must be a string" }), { error: "must be a map of strings" }).default({});
 const obj = <S extends z.ZodRawShape>(description: string, shape: S) => z.strictObject(shape).describe(description);
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Records a problem at `path` (relative to the checked value); `quiet` when the message shows the value itself. */
 type Add = (path: (string | number)[], message: string, quiet?: boolean) => void;
@@ -140,7 +145,8 @@ const SYNC_GROUPS =
 const GROUP_NAME_ATTRIBUTE = "the DN attribute naming a group: `cn=gpu,...` is the JupyterHub group `gpu`";
 const INSECURE = 'must not be "insecure" for the in-cluster directory, which always serves TLS with the program\'s CA';
 const HOSTNAME: Check = [DNS_NAME, "must be a DNS host name such as hub.example.org"];
-const HIDDEN_DIRS = ["/home/jovyan", "/", "/etc", "/usr"];
+// The home directory is singleuser.homeMountPath, checked against the shared volume in configSchema.
+const HIDDEN_DIRS = ["/", "/etc", "/usr"];
 const LATE = "or idle servers outlive the timeout";
 const EXCLUSIVE = "are exclusive: give a certificate or name an existing Secret, not both";
 const inCluster = z.literal("in-cluster").default("in-cluster");
@@ -341,6 +347,71 @@ const Hub = obj("the Zero to JupyterHub chart and login", {
     proxyServiceType: oneOf(["ClusterIP", "NodePort", "LoadBalancer"], "ClusterIP").describe("Service type of the proxy"),
 });
 
+// Users' servers: the home volume's place, their environment, sudo, a private registry.
+const HOME_PATH = 'must be an absolute path such as "/home/jupyter" (no trailing "/", no templates)';
+/** Top-level directories a home volume must not hide (or, for the first ones, sit under). */
+const SYSTEM_TREES = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr"];
+const SYSTEM_DIRS = ["/", "/home", "/opt", "/root", "/srv", "/tmp", "/var"];
+const hidesSystem = (p: string) => SYSTEM_DIRS.includes(p) || SYSTEM_TREES.some((d) => p === d || p.startsWith(`${d}/`));
+/** docker-stacks' start.sh, run as root, makes /home/$NB_USER the user's home. */
+const SUDO_HOME = /^\/home\/[a-z_][a-z0-9_-]{0,31}$/;
+const SUDO_HOME_FIX = `must be /home/<user name> when ${NS}:singleuser.grantSudo is true: docker-stacks' start.sh makes /home/$NB_USER the home, and the program sets NB_USER to <user name>`;
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Variables the program sets for grantSudo. */
+const PROGRAM_ENV = ["GRANT_SUDO", "NB_USER", "NB_UID", "NB_GID"];
+const ENV_REFERENCES = ["secretKeyRef", "configMapKeyRef", "fieldRef", "resourceFieldRef"] as const;
+const ENV_VALUE = `must be a text value or {valueFrom: {${ENV_REFERENCES.join(" | ")}: {...}}}`;
+type EnvReference = { valueFrom: Partial<Record<(typeof ENV_REFERENCES)[number], Record<string, unknown>>> };
+function isEnvReference(v: unknown): v is EnvReference {
+    if (!isMap(v) || Object.keys(v).join() !== "valueFrom" || !isMap(v.valueFrom)) return false;
+    const refs = Object.entries(v.valueFrom);
+    return refs.length === 1 && (ENV_REFERENCES as readonly string[]).includes(refs[0][0]) && isMap(refs[0][1]);
+}
+/** A variable's value: text (numbers and booleans as text), or a reference such as a key of a Secret. */
+const EnvValue = z.union([z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v)), z.custom(isEnvReference, ENV_VALUE)], {
+    error: ENV_VALUE,
+});
+export type EnvValue = z.output<typeof EnvValue>;
+/** Why a variable may not be set in extraEnv, whatever its value. */
+function envNameProblem(name: string): string | undefined {
+    if (!ENV_NAME.test(name)) return 'is not a variable name: use letters, digits and "_", not starting with a digit';
+    if (PROGRAM_ENV.includes(name)) return `is set by the program: use ${NS}:singleuser.grantSudo (and ${NS}:singleuser.homeMountPath for the user's name)`;
+    if (name.startsWith("JUPYTERHUB_")) return "is set by the hub for every server; choose another name";
+    return undefined;
+}
+const credential = (name: string) =>
+    `looks like a credential, which must not be stored in plain config: give {valueFrom: {secretKeyRef: {name: <Secret>, key: <key>}}} instead, or mount the file and set ${name}_FILE to its path`;
+const ExtraEnv = rule(z.record(z.string(), EnvValue, { error: 'must be a map of variable names to values, e.g. {COURSE: "physics-101"}' }), (env, add, ok) => {
+    for (const [name, v] of Object.entries(env)) {
+        const problem = envNameProblem(name) ?? (ok(name) && typeof v === "string" && credentialEnvName(name) ? credential(name) : undefined);
+        if (problem) add([name], problem, true);
+    }
+});
+
+const REGISTRY_HOST: Check = [
+    /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$/,
+    'must be a registry host as it starts the image names, e.g. "mydocker.registry.com" (no scheme, no path)',
+];
+const WITH_REGISTRY = `is required with ${NS}:singleuser.registry`;
+const Registry = obj("a private registry the images come from", {
+    server: required(WITH_REGISTRY, REGISTRY_HOST).describe(
+        "a private registry the images come from, as their names start (e.g. `mydocker.registry.com`); its password is the secret key `registryPassword`",
+    ),
+    username: required(WITH_REGISTRY, [/^[^:\s]+$/, 'must be a user name without ":" or spaces']).describe(
+        "the registry user; the credentials go to a `kubernetes.io/dockerconfigjson` Secret that user pods pull with",
+    ),
+});
+
+/** Host of an image reference's registry: "quay.io" for "quay.io/a/b:1", "docker.io" for "b:1". */
+export function imageRegistry(image: string): string {
+    const first = image.split("/")[0];
+    return image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost") ? first : "docker.io";
+}
+
+/** The image z2jh publishes as a sample: no docker-stacks start.sh, no sudo. */
+const SAMPLE_IMAGE = /^quay\.io\/jupyterhub\/k8s-singleuser-sample[:@]/;
+
 const Singleuser = rule(
     obj("users' servers", {
         image: image().default("quay.io/jupyterhub/k8s-singleuser-sample:4.4.0").describe("image of users' servers, pinned (`:latest` is refused)"),
@@ -355,11 +426,26 @@ const Singleuser = rule(
             .default([])
             .describe("a shell command (or argv list) run after start"),
         startTimeout: int({ min: 30 }).default(300).describe("seconds a spawn may take"),
+        homeMountPath: text()
+            .regex(/^(\/[A-Za-z0-9._-]+)+$/, { error: HOME_PATH, abort: true })
+            .refine((p) => !hidesSystem(p), 'must not hide a system directory; use a directory of its own such as "/home/jupyter"')
+            .default("/home/jovyan")
+            .describe(
+                "where the home volume is mounted: the home of the image's user (e.g. `/home/jupyter`), where servers start; with `grantSudo`, `/home/<user>`",
+            ),
+        extraEnv: ExtraEnv.default({}).describe(
+            '`{NAME: "value"}` or `{NAME: {valueFrom: {secretKeyRef: {name, key}}}}`; a name like PASSWORD, PASSWD, TOKEN, SECRET, PRIVATE_KEY or API_KEY (not `*_FILE`) only with `valueFrom`; GRANT_SUDO, NB_USER, NB_UID, NB_GID and JUPYTERHUB_* are refused (set by the program or the hub)',
+        ),
+        grantSudo: bool(false).describe(
+            "passwordless sudo: servers start as root with GRANT_SUDO=yes, and docker-stacks' start.sh runs them as NB_USER (the last part of `homeMountPath`, uid 1000); needs a docker-stacks image and a stack whose policy config allows it (`singleuser-root-start`)",
+        ),
+        registry: Registry.optional(),
     }),
     (s, add, ok) => {
         const over = (k: string, limit: string | number) => add([k], `must not exceed ${NS}:singleuser.${k.replace("Guarantee", "Limit")} (${limit})`);
         if (ok("cpuLimit", "cpuGuarantee") && s.cpuGuarantee > s.cpuLimit) over("cpuGuarantee", s.cpuLimit);
         if (ok("memoryLimit", "memoryGuarantee") && toBytes(s.memoryGuarantee) > toBytes(s.memoryLimit)) over("memoryGuarantee", s.memoryLimit);
+        if (ok("grantSudo", "homeMountPath") && s.grantSudo && !SUDO_HOME.test(s.homeMountPath)) add(["homeMountPath"], SUDO_HOME_FIX);
     },
 );
 
@@ -485,6 +571,183 @@ const Backup = obj(BACKUPS, {
     storageSize: quantity().default("5Gi").describe("the backup claim's requested size"),
 });
 
+// ---------------------------------------------------------------- chart values the program sets
+
+/**
+ * A z2jh value the program sets itself, and what to use instead: `jupyterhub:chartValues` may not
+ * touch it. In a path, "*" matches any key and "*Authenticator" any key ending so.
+ */
+export interface OwnedChartValue {
+    path: string[];
+    /** The clause after "is set by the program; ": the typed key to use instead, or why to leave it out. */
+    fix: string;
+}
+
+const use = (key: string, why?: string) => `use ${NS}:${key} instead${why ? ` (${why})` : ""}`;
+const SECRETS_FIX = "remove it: the program generates the hub's secrets and keeps them in its own Secret (hub.existingSecret), never in chart values";
+const PROXY_TOKEN_FIX = "remove it: the chart generates the proxy's token and keeps it in its own Secret";
+const SERVICE_TOKEN_FIX = "remove it: a token in plain config; the chart generates one per service and keeps it in its Secret";
+const DB_FIX = use("mysql", "the hub database; its URL with the password is in the program's Secret");
+const CA_FIX = "remove it: the program mounts the directory's CA (jupyterhub:ldap.caCert) there, and a list given here would replace it";
+const STORAGE_FIX = use("nfs", "homes are volumes of the StorageClass jupyterhub:nfs.homeStorageClass");
+const SUDO_FIX = use("singleuser.grantSudo", "a root start only with docker-stacks' drop to the user");
+const SPAWN_HOOKS_FIX = `use ${NS}:nfs.shared.readOnlyForUsers, ${NS}:nfs.groupShares and ${NS}:profiles[].groups instead (the program's spawn hooks)`;
+
+/** KubeSpawner traits a typed key sets, readable in hub.config under KubeSpawner or Spawner. */
+const SPAWNER_TRAITS: Array<[string, string]> = [
+    ["image", use("singleuser.image")],
+    ["image_pull_secrets", use("singleuser.registry")],
+    ["uid", SUDO_FIX],
+    ["allow_privilege_escalation", SUDO_FIX],
+    ["environment", use("singleuser.extraEnv")],
+    ["working_dir", use("singleuser.homeMountPath")],
+    ["volumes", STORAGE_FIX],
+    ["volume_mounts", STORAGE_FIX],
+    ["storage_class", STORAGE_FIX],
+    ["storage_capacity", use("singleuser.storageCapacity")],
+    ["storage_access_modes", STORAGE_FIX],
+    ["pvc_name_template", STORAGE_FIX],
+    ["storage_pvc_ensure", STORAGE_FIX],
+    ["cpu_limit", use("singleuser.cpuLimit")],
+    ["cpu_guarantee", use("singleuser.cpuGuarantee")],
+    ["mem_limit", use("singleuser.memoryLimit")],
+    ["mem_guarantee", use("singleuser.memoryGuarantee")],
+    ["default_url", use("singleuser.defaultUrl")],
+    ["start_timeout", use("singleuser.startTimeout")],
+    ["lifecycle_hooks", use("singleuser.postStart")],
+    ["profile_list", use("profiles")],
+    ["pre_spawn_hook", SPAWN_HOOKS_FIX],
+];
+
+const owned = (path: string | string[], fix: string): OwnedChartValue => ({ path: typeof path === "string" ? path.split(".") : path, fix });
+
+/**
+ * Every z2jh value the program sets: its secrets, the hub database, the authenticator and LDAP
+ * settings, the storage wiring and every value a typed key sets. A unit test checks that each
+ * value hubValues produces is here or in CHART_DEFAULTS_OVERRIDABLE.
+ */
+export const OWNED_CHART_VALUES: OwnedChartValue[] = [
+    // Secrets.
+    owned("hub.existingSecret", SECRETS_FIX),
+    owned("hub.cookieSecret", SECRETS_FIX),
+    owned("hub.config.JupyterHub.cookie_secret", SECRETS_FIX),
+    owned("hub.config.CryptKeeper", SECRETS_FIX),
+    owned("proxy.secretToken", PROXY_TOKEN_FIX),
+    owned("hub.config.ConfigurableHTTPProxy.auth_token", PROXY_TOKEN_FIX),
+    owned("hub.config.JupyterHub.proxy_auth_token", PROXY_TOKEN_FIX),
+    owned("hub.services.*.apiToken", SERVICE_TOKEN_FIX),
+    owned("hub.services.*.api_token", SERVICE_TOKEN_FIX),
+    owned("proxy.https.manual.key", `remove it: a private key in plain config; use ${NS}:ingress.tlsCert with the secret key ${NS}:ingressTlsKey`),
+    owned("imagePullSecret", `${use("singleuser.registry")} with the secret key ${NS}:registryPassword (the chart would keep the password in its values)`),
+    // The hub database.
+    owned("hub.db", DB_FIX),
+    owned("hub.config.JupyterHub.db_url", DB_FIX),
+    owned("hub.config.JupyterHub.db_kwargs", use("mysql.poolRecycle")),
+    // Login: the authenticator, LDAP and who may log in.
+    owned("hub.config.JupyterHub.authenticator_class", `use ${NS}:ldap.mode, or ${NS}:hub.authenticatorClass with ldap.mode "none", instead`),
+    owned("hub.config.Authenticator.admin_users", use("hub.admins")),
+    owned("hub.config.Authenticator.allow_all", use("ldap.allowedGroups", `or ${NS}:hub.authenticatorConfig without LDAP`)),
+    owned("hub.config.Authenticator.enable_auth_state", "remove it: the program keeps auth state, encrypted with its CryptKeeper key"),
+    owned("hub.config.LDAPAuthenticator", use("ldap")),
+    owned("hub.config.*Authenticator", use("hub.authenticatorConfig", `or ${NS}:ldap for LDAP login`)),
+    owned("hub.extraVolumes", CA_FIX),
+    owned("hub.extraVolumeMounts", CA_FIX),
+    owned("hub.config.Authenticator.manage_groups", use("ldap.syncGroups")),
+    owned("hub.extraConfig.10-spawn-hooks", SPAWN_HOOKS_FIX),
+    owned(
+        "hub.extraConfig.20-directory-groups",
+        `use ${NS}:ldap.adminGroups and ${NS}:ldap.syncGroups instead (the program's authenticator for directory groups)`,
+    ),
+    ...["KubeSpawner", "Spawner"].flatMap((section) => SPAWNER_TRAITS.map(([trait, fix]) => owned(["hub", "config", section, trait], fix))),
+    // Exposure.
+    owned("proxy.service.type", use("hub.proxyServiceType")),
+    owned("ingress.enabled", use("ingress.enabled")),
+    owned("ingress.hosts", use("ingress.host")),
+    owned("ingress.ingressClassName", use("ingress.className")),
+    owned("ingress.annotations", use("ingress.annotations")),
+    owned("ingress.tls", use("ingress.tlsSecretName", `or ${NS}:ingress.tlsCert`)),
+    // Users' servers.
+    owned("singleuser.image.name", use("singleuser.image")),
+    owned("singleuser.image.tag", use("singleuser.image")),
+    owned("singleuser.image.pullSecrets", use("singleuser.registry")),
+    owned("singleuser.cpu", `use ${NS}:singleuser.cpuLimit and ${NS}:singleuser.cpuGuarantee instead`),
+    owned("singleuser.memory", `use ${NS}:singleuser.memoryLimit and ${NS}:singleuser.memoryGuarantee instead`),
+    owned("singleuser.storage.capacity", use("singleuser.storageCapacity")),
+    owned("singleuser.storage.homeMountPath", use("singleuser.homeMountPath")),
+    owned("singleuser.storage.extraVolumes", use("nfs.shared")),
+    owned("singleuser.storage.extraVolumeMounts", use("nfs.shared")),
+    owned("singleuser.storage", STORAGE_FIX),
+    owned("singleuser.defaultUrl", use("singleuser.defaultUrl")),
+    owned("singleuser.startTimeout", use("singleuser.startTimeout")),
+    owned("singleuser.lifecycleHooks.postStart", use("singleuser.postStart")),
+    owned("singleuser.profileList", use("profiles")),
+    owned("singleuser.extraEnv", use("singleuser.extraEnv")),
+    owned("singleuser.uid", SUDO_FIX),
+    owned("singleuser.allowPrivilegeEscalation", SUDO_FIX),
+    owned(["singleuser", "extraAnnotations", PRIVILEGED_REASON], SUDO_FIX),
+    // Culling.
+    ...["enabled", "timeout", "every", "maxAge", "users"].map((k) => owned(`cull.${k}`, use(`culling.${k}`))),
+    // Helm hooks.
+    owned("prePuller.hook.enabled", "remove it: helm.v4.Chart does not run Helm hooks, so the hook pre-puller stays off"),
+];
+
+/** Values the program sets as defaults of its own, which chartValues may change (e.g. more memory for the hub). */
+export const CHART_DEFAULTS_OVERRIDABLE: string[] = [
+    "hub.resources",
+    "proxy.chp.resources",
+    "scheduling.userScheduler.resources",
+    "scheduling.userPlaceholder.resources",
+    "prePuller.resources",
+    "singleuser.networkTools.resources",
+    "hub.config.JupyterHub.admin_access",
+];
+
+const keyMatches = (pattern: string, k: string) => pattern === "*" || pattern === k || (pattern.startsWith("*") && k.endsWith(pattern.slice(1)));
+
+/**
+ * The owned value that `path` is or lies under, the most specific one (the longest path; on a
+ * tie, the first listed); with `beneath`, the first owned value strictly under `path` instead.
+ */
+export function ownedChartValue(path: string[], beneath = false): OwnedChartValue | undefined {
+    if (beneath) return OWNED_CHART_VALUES.find((o) => o.path.length > path.length && path.every((k, i) => keyMatches(o.path[i], k)));
+    let best: OwnedChartValue | undefined;
+    for (const o of OWNED_CHART_VALUES) {
+        if (o.path.length <= path.length && o.path.every((pattern, i) => keyMatches(pattern, path[i])) && o.path.length > (best?.path.length ?? 0)) best = o;
+    }
+    return best;
+}
+
+/**
+ * One problem per value of `chartValues` that the program sets (OWNED_CHART_VALUES): its path
+ * under chartValues and what to use instead. Maps merge key by key into the generated values, so
+ * each value is judged at its own path; anything else (a list, a scalar, null) replaces what is
+ * there, so it is also refused where owned values lie beneath.
+ */
+function chartValueIssues(values: Record<string, unknown>, path: string[] = []): Array<{ path: string[]; message: string }> {
+    return Object.entries(values).flatMap(([k, v]) => {
+        const here = [...path, k];
+        // A map merges key by key (an empty one changes nothing).
+        if (isMap(v)) return chartValueIssues(v, here);
+        const [owner, beneath] = [ownedChartValue(here), ownedChartValue(here, true)];
+        if (owner) return [{ path: here, message: `is set by the program; ${owner.fix}` }];
+        if (!beneath) return [];
+        const replaces = `as a whole it would replace ${beneath.path.join(".")}, which the program sets; ${beneath.fix}`;
+        return [{ path: here, message: `must be a map of chart values here (got ${shown(["chartValues", ...here], v)}): ${replaces}` }];
+    });
+}
+
+/** The lines chartValues' rule adds, each naming `jupyterhub:chartValues.<path>` and what to use instead. */
+export function chartValuesProblems(chartValues: Record<string, unknown>): string[] {
+    return chartValueIssues(chartValues).map((i) => `${key(["chartValues", ...i.path])} ${i.message}`);
+}
+
+const ChartValues = rule(
+    z.record(z.string(), z.unknown(), { error: "must be a map of z2jh chart values, e.g. {hub: {allowNamedServers: true}}" }),
+    (v, add) => {
+        for (const i of chartValueIssues(v)) add(i.path, i.message, true);
+    },
+);
+
 const ALL_LIMITED =
     "limits every profile to groups (profiles[].groups); leave at least one profile without groups, or users outside them have no server to start";
 const secret = (description: string) => z.string({ error: "must be a string secret" }).optional().meta({ shown: "secret" }).describe(description);
@@ -512,10 +775,59 @@ export const Sections = z.strictObject({
     culling: Culling.prefault({}).describe("stopping idle servers"),
     ingress: Ingress.prefault({}).describe("HTTPS access"),
     backup: Backup.prefault({}).describe(BACKUPS),
+    chartValues: ChartValues.default({}).describe(
+        "any other z2jh values, deep-merged over the generated ones last and validated by Helm against the chart's schema at preview, e.g. `pulumi config set --path chartValues.hub.allowNamedServers true`; a value the program sets (its secrets, `hub.db`, the authenticator and LDAP settings, storage wiring, every value a typed key sets) is refused, naming the key to use instead",
+    ),
     mysqlPassword: secret("password of an external MySQL server's hub user (`mysql.mode: external`)"),
     ldapBindPassword: secret("password of `ldap.searchUser` (external directory with `ldap.lookupDn`)"),
     ingressTlsKey: secret("PEM private key of `ingress.tlsCert`"),
+    registryPassword: secret("password (or token) of `singleuser.registry.username` at `singleuser.registry.server`"),
 });
+
+/** Checks of users' servers across sections: the shared volume beside the home, sudo's image, the registry and its password. */
+function userServerChecks(c: z.output<typeof Sections>, add: Add, ok: (...reads: string[]) => boolean): void {
+    const [su, shared] = [c.singleuser, c.nfs.shared];
+    const home = su.homeMountPath;
+    if (ok("nfs.mode", "nfs.shared", "singleuser.homeMountPath") && shared.enabled && (shared.mountPath === home || home.startsWith(`${shared.mountPath}/`))) {
+        const hidden = `${NS}:singleuser.homeMountPath "${home}" (got ${JSON.stringify(shared.mountPath)}); use e.g. /mnt/shared`;
+        add(["nfs", "shared", "mountPath"], `must not hide the home directory, ${hidden}`, true);
+    }
+    const root = GROUP_SHARES.mountRoot;
+    if (ok("nfs.mode", "nfs.groupShares", "singleuser.homeMountPath") && c.nfs.groupShares.length > 0 && (home === root || home.startsWith(`${root}/`))) {
+        add(
+            ["singleuser", "homeMountPath"],
+            `must not be under ${root}, where ${NS}:nfs.groupShares are mounted; use a directory of its own such as "/home/jupyter"`,
+        );
+    }
+    // The images users' servers run, with their keys.
+    const profiles = Array.isArray(c.profiles) ? c.profiles : [];
+    const images: Array<[string, string]> = [
+        ...(ok("singleuser.image") ? [["singleuser.image", su.image] as [string, string]] : []),
+        ...profiles.flatMap((p, i): Array<[string, string]> => (ok(`profiles.${i}.image`) && p.image ? [[`profiles[${i}].image`, p.image]] : [])),
+    ];
+    if (ok("singleuser.grantSudo") && su.grantSudo) {
+        for (const [k, image] of images.filter(([, i]) => SAMPLE_IMAGE.test(i))) {
+            const why = `${NS}:${k} "${image}" has no such script and would run every server as root`;
+            add(
+                ["singleuser", "grantSudo"],
+                `needs docker-stacks images (e.g. quay.io/jupyter/scipy-notebook), whose start.sh grants sudo and drops from root to the user; ${why}`,
+                true,
+            );
+        }
+    }
+    const registry = ok("singleuser.registry") ? su.registry : undefined;
+    if (registry && ok("singleuser.image") && !images.some(([, i]) => imageRegistry(i) === registry.server)) {
+        const from = images.map(([k, i]) => `${NS}:${k} comes from "${imageRegistry(i)}"`).join(", ");
+        add(["singleuser", "registry", "server"], `is the registry of none of the images (${from}); name the host the images are pulled from`);
+    }
+    if (!ok("registryPassword")) return;
+    if (su.registry !== undefined && !c.registryPassword) {
+        add(["registryPassword"], `is required with ${NS}:singleuser.registry: pulumi config set --secret registryPassword <password>`);
+    }
+    if (su.registry === undefined && c.registryPassword) {
+        add(["registryPassword"], `is only used with ${NS}:singleuser.registry: set the registry's server and username, or remove the secret`, true);
+    }
+}
 
 const CONTRADICTS = `deletes users' home directories when their volumes go, which contradicts ${NS}:dataPolicy "retain"; use "retain" or "archive", or set dataPolicy to "delete" deliberately`;
 const NAME_AUTHENTICATOR = `is required when ${NS}:ldap.mode is "none": name the authenticator (e.g. "dummy" for a throwaway dev hub, or "github")`;
@@ -531,6 +843,7 @@ export function configSchema(stack: string) {
         if (ok("mysql.mode", "mysqlPassword") && db.mode === "external" && !c.mysqlPassword) {
             add(["mysqlPassword"], `${whenMode("mysql")}: pulumi config set --secret mysqlPassword <password>`);
         }
+        userServerChecks(c, add, ok);
         const [l, auth] = [c.ldap, c.hub.authenticatorClass];
         if (ok("ldap.mode", "ldap.groups") && l.mode === "in-cluster") {
             const cns = l.groups.map((g) => g.cn);
@@ -555,13 +868,18 @@ export function configSchema(stack: string) {
         if (ok("hub.admins") && l.mode === "in-cluster") c.hub.admins.forEach((a, i) => uids.includes(a) || stranger(a, i));
         const tlsKey = `is required with ${NS}:ingress.tlsCert: pulumi config set --secret ingressTlsKey < tls.key`;
         if (ok("ingress", "ingressTlsKey") && c.ingress.enabled && c.ingress.tlsCert && !c.ingressTlsKey) add(["ingressTlsKey"], tlsKey);
-    }).transform(({ mysqlPassword, ldapBindPassword, ingressTlsKey, ...c }) => ({
+    }).transform(({ mysqlPassword, ldapBindPassword, ingressTlsKey, registryPassword, ...c }) => ({
         ...c,
         stack,
         // The one default that depends on another key: deleting data deletes home directories too.
         nfs: { ...c.nfs, onDelete: c.nfs.onDelete ?? (c.dataPolicy === "delete" ? "delete" : "retain") },
         /** Which secret keys are set; their values are read separately, as secrets. */
-        secretsPresent: { mysqlPassword: Boolean(mysqlPassword), ldapBindPassword: Boolean(ldapBindPassword), ingressTlsKey: Boolean(ingressTlsKey) },
+        secretsPresent: {
+            mysqlPassword: Boolean(mysqlPassword),
+            ldapBindPassword: Boolean(ldapBindPassword),
+            ingressTlsKey: Boolean(ingressTlsKey),
+            registryPassword: Boolean(registryPassword),
+        },
     }));
 }
 
@@ -577,6 +895,8 @@ export type TlsStrategy = ExternalLdap["tlsStrategy"];
 export type GroupMemberAttribute = NonNullable<ExternalLdap["groupMemberAttribute"]>;
 export type MySqlConfig = PlatformConfig["mysql"];
 export type HubConfig = PlatformConfig["hub"];
+export type SingleuserConfig = PlatformConfig["singleuser"];
+export type RegistryConfig = NonNullable<SingleuserConfig["registry"]>;
 export type ProfileConfig = PlatformConfig["profiles"][number];
 export type IngressConfig = PlatformConfig["ingress"];
 export type BackupConfig = PlatformConfig["backup"];
@@ -665,7 +985,12 @@ export function problemLines(issues: readonly z.core.$ZodIssue[], raw: unknown):
 
 /** The typed configuration from raw values (`jupyterhub:` keys, parsed from YAML/JSON), or one ConfigError with every problem. */
 export function parseConfig(raw: Record<string, unknown>, stack: string): PlatformConfig {
-    const input: unknown = JSON.parse(JSON.stringify(raw), (_, v: unknown) => v ?? undefined); // null is unset
+    // null is unset, except inside chartValues, where Helm reads it as "drop the chart's default".
+    const { chartValues, ...rest } = raw;
+    const input: unknown = {
+        ...(JSON.parse(JSON.stringify(rest), (_, v: unknown) => v ?? undefined) as object),
+        ...(chartValues === null || chartValues === undefined ? {} : { chartValues: JSON.parse(JSON.stringify(chartValues)) as unknown }),
+    };
     const result = configSchema(stack).safeParse(input, { error: defaultMessage });
     if (!result.success) throw new ConfigError(problemLines(result.error.issues, input));
     return result.data;

@@ -60,7 +60,7 @@ const hub = new JupyterHub(
     "jupyterhub",
     {
         namespace: ns,
-        config: { hub: cfg.hub, singleuser: cfg.singleuser, profiles: cfg.profiles, culling: cfg.culling, ingress: cfg.ingress },
+        config: { hub: cfg.hub, singleuser: cfg.singleuser, profiles: cfg.profiles, culling: cfg.culling, ingress: cfg.ingress, chartValues: cfg.chartValues },
         skipAwait: cfg.skipAwait,
         secrets: new HubSecrets("hub-secrets"),
         dbUrl: database.hubDbUrl,
@@ -76,6 +76,7 @@ const hub = new JupyterHub(
         ldapCaCert: directory ? directory.caCert : ldap.mode === "external" ? ldap.caCert : undefined,
         ldapSearchPassword: cfg.secretsPresent.ldapBindPassword ? secret("ldapBindPassword") : undefined,
         ingressTlsKey: cfg.secretsPresent.ingressTlsKey ? secret("ingressTlsKey") : undefined,
+        registryPassword: cfg.secretsPresent.registryPassword ? secret("registryPassword") : undefined,
     },
     // The hub migrates its schema at start (after the dump, with backups on) and authenticates against the directory.
     { ...inCluster, dependsOn: [storage, database, ...(directory ? [directory] : []), ...(backup ? [backup] : [])] },

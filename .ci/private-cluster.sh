@@ -14,6 +14,10 @@ bash .ci/toolchain.sh k8s helm
 export JHUB_CLUSTER_DIR="${JHUB_CLUSTER_DIR:-$(mktemp -d "/tmp/jhub-cluster-${SUITE:?}.XXXXXX")}"
 base=${CLUSTER_PORT_BASE:?}
 (( base + 6443 < 32768 )) || { echo "CLUSTER_PORT_BASE $base puts ports in the ephemeral range (>= 32768)" >&2; exit 1; }
+# Two runs of one suite on one machine (two clones, a developer and CI) would start two clusters
+# on the same ports: the second waits for the first instead (the lock goes with this shell).
+exec {ports_lock}>"/tmp/jhub-ports-$base.lock"
+flock -w 3600 "$ports_lock" || { echo "ports $base: still held by another run after an hour (/tmp/jhub-ports-$base.lock)" >&2; exit 1; }
 export JHUB_APISERVER_PORT="${JHUB_APISERVER_PORT:-$((base + 6443))}" JHUB_ETCD_PORT="${JHUB_ETCD_PORT:-$((base + 2379))}"
 export JHUB_ETCD_PEER_PORT="${JHUB_ETCD_PEER_PORT:-$((base + 2380))}" JHUB_KCM_PORT="${JHUB_KCM_PORT:-$((base + 1257))}"
 export JHUB_SCHEDULER_PORT="${JHUB_SCHEDULER_PORT:-$((base + 1259))}" JHUB_KWOK_PORT="${JHUB_KWOK_PORT:-$((base + 1247))}"

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 
 import { ConfigError, type HubConfig, type IngressConfig, type PlatformConfig, type ProfileConfig } from "../config";
-import { dependsOnList, labels, transformOpts } from "./common";
+import { dependsOnList, labels, PRIVILEGED_REASON, transformOpts } from "./common";
 import { type DirectoryGroups, directoryGroupsPy, groupSearchConfig, type GroupSharesMount, needsGroupAuthenticator, spawnHooks, spawnHooksPy } from "./groups";
 import { LDAP_CA_MOUNT, LdapAuthSettings } from "./openldap";
 
@@ -19,8 +19,8 @@ import { LDAP_CA_MOUNT, LdapAuthSettings } from "./openldap";
  */
 export const HUB_SECRET = "hub-secrets";
 
-/** The config sections the hub reads: the chart and login, users' servers, culling, ingress. */
-export type HubSections = Pick<PlatformConfig, "hub" | "singleuser" | "profiles" | "culling" | "ingress">;
+/** The config sections the hub reads: the chart and login, users' servers, culling, ingress, other chart values. */
+export type HubSections = Pick<PlatformConfig, "hub" | "singleuser" | "profiles" | "culling" | "ingress" | "chartValues">;
 
 /** The shared volume as users' pods mount it. */
 export interface SharedMount {
@@ -78,6 +78,59 @@ export function hubSecretData(s: HubSecretValues): Record<string, string> {
 }
 
 type Values = Record<string, unknown>;
+
+/** The program's kubernetes.io/dockerconfigjson Secret for singleuser.registry, named by singleuser.image.pullSecrets. */
+export const REGISTRY_SECRET = "jupyterhub-registry";
+
+/**
+ * The .dockerconfigjson of a registry's credentials, as `kubectl create secret docker-registry`
+ * writes it; Docker Hub ("docker.io") under the key `docker login` uses for it. Pure; the caller
+ * keeps the result secret.
+ */
+export function dockerConfigJson(server: string, username: string, password: string): string {
+    const auth = Buffer.from(`${username}:${password}`).toString("base64");
+    const key = server === "docker.io" ? "https://index.docker.io/v1/" : server;
+    return JSON.stringify({ auths: { [key]: { username, password, auth } } });
+}
+
+/** The user grantSudo drops to: docker-stacks' jovyan (uid 1000, group users 100), renamed NB_USER. */
+export const SUDO_USER = { uid: 1000, gid: 100 } as const;
+
+/**
+ * What singleuser.grantSudo sets, as docker-stacks documents a root start: the container starts as
+ * uid 0 with GRANT_SUDO=yes, and start.sh renames the image's user to NB_USER (home /home/NB_USER:
+ * the home volume), gives it NB_UID/NB_GID, grants it passwordless sudo and runs the server as that
+ * user. sudo is setuid, so the user's own sudo needs privilege escalation. The annotation marks the
+ * user pods as started as root on purpose, with the reason. `values` go under z2jh's singleuser.
+ */
+export function grantSudo(homeMountPath: string): { values: Values; env: Record<string, string> } {
+    const user = homeMountPath.slice(homeMountPath.lastIndexOf("/") + 1);
+    return {
+        values: {
+            uid: 0,
+            allowPrivilegeEscalation: true,
+            extraAnnotations: {
+                [PRIVILEGED_REASON]: `jupyterhub:singleuser.grantSudo: docker-stacks' start.sh needs root to grant ${user} sudo, then runs the server as ${user} (uid ${SUDO_USER.uid})`,
+            },
+        },
+        env: { GRANT_SUDO: "yes", NB_USER: user, NB_UID: String(SUDO_USER.uid), NB_GID: String(SUDO_USER.gid) },
+    };
+}
+
+function isMap(v: unknown): v is Values {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * `over` deep-merged into `base`, as Helm merges values files: maps key by key, anything else
+ * (lists, scalars, null) replaces. A null is kept, so that Helm then drops the chart's default.
+ * Pure; neither argument is modified.
+ */
+export function overlayValues(base: Values, over: Values): Values {
+    const out: Values = { ...base };
+    for (const [k, v] of Object.entries(over)) out[k] = isMap(v) && isMap(base[k]) ? overlayValues(base[k], v) : v;
+    return out;
+}
 
 /** Name and tag of "name:tag" (digests kept whole in the tag's place). */
 export function splitImage(image: string): { name: string; tag: string } {
@@ -169,6 +222,8 @@ export function hubValues(cfg: HubSections, w: HubWiring): Values {
             // Recycle pooled connections before MySQL's wait_timeout closes them under the hub.
             db_kwargs: { pool_recycle: w.dbPoolRecycle },
         },
+        // Servers start in the home volume, whatever the image's working directory.
+        KubeSpawner: { working_dir: su.homeMountPath },
         Authenticator: {
             admin_users: cfg.hub.admins,
             enable_auth_state: true,
@@ -204,6 +259,7 @@ export function hubValues(cfg: HubSections, w: HubWiring): Values {
     const storage: Values = {
         type: "dynamic",
         capacity: su.storageCapacity,
+        homeMountPath: su.homeMountPath,
         dynamic: { storageClass: w.homeStorageClass, storageAccessModes: ["ReadWriteOnce"] },
     };
     if (w.shared) {
@@ -214,7 +270,7 @@ export function hubValues(cfg: HubSections, w: HubWiring): Values {
     if (hooks) extraConfig["10-spawn-hooks"] = spawnHooksPy(hooks);
 
     const singleuser: Values = {
-        image: { name: image.name, tag: image.tag },
+        image: { name: image.name, tag: image.tag, ...(su.registry ? { pullSecrets: [REGISTRY_SECRET] } : {}) },
         cpu: { limit: su.cpuLimit, guarantee: su.cpuGuarantee },
         memory: { limit: su.memoryLimit, guarantee: su.memoryGuarantee },
         storage,
@@ -223,6 +279,10 @@ export function hubValues(cfg: HubSections, w: HubWiring): Values {
     };
     if (su.postStart.length > 0) singleuser.lifecycleHooks = { postStart: { exec: { command: su.postStart } } };
     if (cfg.profiles.length > 0) singleuser.profileList = cfg.profiles.map(profileEntry);
+    const sudo = su.grantSudo ? grantSudo(su.homeMountPath) : undefined;
+    const extraEnv = { ...su.extraEnv, ...sudo?.env };
+    if (Object.keys(extraEnv).length > 0) singleuser.extraEnv = extraEnv;
+    if (sudo) Object.assign(singleuser, sudo.values);
 
     const values: Values = {
         hub: {
@@ -265,7 +325,8 @@ export function hubValues(cfg: HubSections, w: HubWiring): Values {
             tls: w.ingressTlsSecret ? [{ hosts: [cfg.ingress.host], secretName: w.ingressTlsSecret }] : [],
         };
     }
-    return values;
+    // Last, the chart values no typed key covers; the config refused those the program sets.
+    return overlayValues(values, cfg.chartValues);
 }
 
 /** Environment variable naming a local copy of the pinned chart, for machines without the chart repository. */
@@ -372,6 +433,8 @@ export interface JupyterHubArgs {
     ldapSearchPassword?: pulumi.Output<string>;
     /** Key of a given ingress certificate (config ingress.tlsCert). Default: self-signed. */
     ingressTlsKey?: pulumi.Output<string>;
+    /** Password of singleuser.registry (config key registryPassword); required with a registry. Secret. */
+    registryPassword?: pulumi.Output<string>;
 }
 
 /**
@@ -394,6 +457,12 @@ export class JupyterHub extends pulumi.ComponentResource {
         const ns = args.namespace;
         const parent = { parent: this };
         const before = dependsOnList(opts);
+        const registry = cfg.singleuser.registry;
+        if (registry && !args.registryPassword) {
+            throw new ConfigError([
+                `jupyterhub:registryPassword is required with jupyterhub:singleuser.registry: pulumi config set --secret registryPassword <password>`,
+            ]);
+        }
 
         let ldapCaConfigMap: string | undefined;
         if (args.ldapCaCert) {
@@ -440,6 +509,24 @@ export class JupyterHub extends pulumi.ComponentResource {
                         metadata: { name: tlsName, namespace: ns, labels: labels("hub") },
                         type: "kubernetes.io/tls",
                         stringData: { "tls.crt": cert, "tls.key": key },
+                    },
+                    { ...parent, dependsOn: before },
+                ),
+            );
+        }
+
+        if (registry && args.registryPassword) {
+            // The pull credentials stay secret from the config to the Secret; the values name it only.
+            const dockerConfig = args.registryPassword.apply((password) => ({
+                ".dockerconfigjson": dockerConfigJson(registry.server, registry.username, password),
+            }));
+            before.push(
+                new k8s.core.v1.Secret(
+                    `${name}-registry`,
+                    {
+                        metadata: { name: REGISTRY_SECRET, namespace: ns, labels: labels("hub") },
+                        type: "kubernetes.io/dockerconfigjson",
+                        stringData: pulumi.secret(dockerConfig),
                     },
                     { ...parent, dependsOn: before },
                 ),

@@ -111,7 +111,8 @@ function declaration(key: string, f: z.ZodType): Record<string, unknown> {
         const fieldText = [names().join(", "), ...perMode].filter(Boolean).join("; ");
         return { type: "object", description: `${sentence(description)} Fields: ${fieldText} (README.md, Configuration reference).`, default: defaultOf(f) };
     }
-    return { type: i instanceof z.ZodUnion ? "boolean" : "string", description: sentence(description), default: defaultOf(f) };
+    const type = i instanceof z.ZodUnion ? "boolean" : i instanceof z.ZodRecord ? "object" : "string";
+    return { type, description: sentence(description), default: defaultOf(f) };
 }
 
 /** Pulumi.yaml with its `config:` block written from the schema; everything else, comments included, kept. */

@@ -373,9 +373,13 @@ export function reconcilePolicyPackConfig(
 }
 
 /** Stack config as the engine holds it: "jupyterhub:key" → string, plus the secret keys. */
-export function engineConfig(stack: string, secrets: Record<string, string>): { config: Record<string, string>; secretKeys: string[] } {
+export function engineConfig(
+    stack: string,
+    secrets: Record<string, string>,
+    overrides: Record<string, unknown> = {},
+): { config: Record<string, string>; secretKeys: string[] } {
     const config: Record<string, string> = {};
-    for (const [k, v] of Object.entries(stackConfig(stack))) config[k.includes(":") ? k : `${PROJECT}:${k}`] = v;
+    for (const [k, v] of Object.entries(stackConfig(stack, overrides))) config[k.includes(":") ? k : `${PROJECT}:${k}`] = v;
     for (const [k, v] of Object.entries(secrets)) config[`${PROJECT}:${k}`] = v;
     return { config, secretKeys: Object.keys(secrets).map((k) => `${PROJECT}:${k}`) };
 }
@@ -640,15 +644,16 @@ export interface EngineSession {
     close(): Promise<void>;
 }
 
-export async function openSession(stack: string, secrets: Record<string, string> = {}): Promise<EngineSession> {
+/** `overrides`: stack config keys (jupyterhub:...) that replace the stack file's. */
+export async function openSession(stack: string, secrets: Record<string, string> = {}, overrides: Record<string, unknown> = {}): Promise<EngineSession> {
     const recording = recordRegistrations();
     let run: ProgramRun;
     try {
-        run = await runProgram(stack, {}, secrets);
+        run = await runProgram(stack, overrides, secrets);
     } finally {
         recording.stop();
     }
-    const { config, secretKeys } = engineConfig(stack, secrets);
+    const { config, secretKeys } = engineConfig(stack, secrets, overrides);
     const resources = engineResources(recording, stack, config);
     const pack = await PolicyPackProcess.start({
         env: {

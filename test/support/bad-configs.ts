@@ -1,6 +1,8 @@
 // Bad configurations and the error lines each must produce: checked against parseConfig by
 // test/unit/config.test.ts and through the real engine by test/e2e/reliability.test.ts.
 
+import { SEED_IMAGE, SEED_REGISTRY } from "./seed";
+
 export const devUsers = { users: [{ uid: "alice" }, { uid: "bob" }], groups: [{ cn: "hub", members: ["alice"] }] };
 
 /** [what, raw config (top-level keys), fragments every one of which the error must contain, stack]. */
@@ -247,6 +249,77 @@ export const BAD: Array<[string, Record<string, unknown>, string[], string?]> = 
         "backup time zone in lower case",
         { ldap: devUsers, backup: { timeZone: "europe/paris" } },
         ["jupyterhub:backup.timeZone must be an IANA time zone", '"europe/paris"'],
+    ],
+    [
+        "chartValues setting the hub database",
+        { ldap: devUsers, chartValues: { hub: { db: { url: "mysql+pymysql://hub:pw@mysql.example.org/hub" } } } },
+        ["jupyterhub:chartValues.hub.db.url is set by the program; use jupyterhub:mysql instead"],
+    ],
+    [
+        "chartValues setting the user image",
+        { ldap: devUsers, chartValues: { singleuser: { image: { name: "quay.io/jupyter/base-notebook", tag: "2025-11-03" } } } },
+        ["jupyterhub:chartValues.singleuser.image.name is set by the program; use jupyterhub:singleuser.image instead"],
+    ],
+    ["chartValues not a map", { ldap: devUsers, chartValues: ["hub.allowNamedServers"] }, ["jupyterhub:chartValues must be a map of z2jh chart values"]],
+    [
+        "relative home path",
+        { ldap: devUsers, singleuser: { homeMountPath: "home/jupyter" } },
+        ["jupyterhub:singleuser.homeMountPath must be an absolute path", '"home/jupyter"'],
+    ],
+    [
+        "home over a system directory",
+        { ldap: devUsers, singleuser: { homeMountPath: "/usr/local" } },
+        ["jupyterhub:singleuser.homeMountPath must not hide a system directory"],
+    ],
+    [
+        "shared volume hiding a moved home",
+        { ldap: devUsers, singleuser: { homeMountPath: "/home/jupyter" }, nfs: { shared: { mountPath: "/home/jupyter" } } },
+        ['jupyterhub:nfs.shared.mountPath must not hide the home directory, jupyterhub:singleuser.homeMountPath "/home/jupyter"'],
+    ],
+    [
+        "home under the group shares' root",
+        { ldap: devUsers, singleuser: { homeMountPath: "/mnt/groups/home" }, nfs: { groupShares: ["hub"] } },
+        ["jupyterhub:singleuser.homeMountPath must not be under /mnt/groups, where jupyterhub:nfs.groupShares are mounted", '(got "/mnt/groups/home")'],
+    ],
+    [
+        "credential in the environment",
+        { ldap: devUsers, singleuser: { extraEnv: { GITHUB_TOKEN: "ghp_0123456789" } } },
+        ["jupyterhub:singleuser.extraEnv.GITHUB_TOKEN looks like a credential", "secretKeyRef"],
+    ],
+    [
+        "GRANT_SUDO by hand",
+        { ldap: devUsers, singleuser: { extraEnv: { GRANT_SUDO: "yes" } } },
+        ["jupyterhub:singleuser.extraEnv.GRANT_SUDO is set by the program: use jupyterhub:singleuser.grantSudo"],
+    ],
+    ["sudo on the sample image", { ldap: devUsers, singleuser: { grantSudo: true } }, ["jupyterhub:singleuser.grantSudo needs docker-stacks images"]],
+    [
+        "sudo with a home outside /home",
+        { ldap: devUsers, singleuser: { image: "quay.io/jupyter/base-notebook:2025-11-03", grantSudo: true, homeMountPath: "/data/jupyter" } },
+        ["jupyterhub:singleuser.homeMountPath must be /home/<user name> when jupyterhub:singleuser.grantSudo is true"],
+    ],
+    [
+        "registry without its password",
+        { ldap: devUsers, singleuser: { image: SEED_IMAGE, registry: { server: SEED_REGISTRY, username: "puller" } } },
+        ["jupyterhub:registryPassword is required with jupyterhub:singleuser.registry", "pulumi config set --secret registryPassword"],
+    ],
+    [
+        "plain-text registry password",
+        { ldap: devUsers, singleuser: { image: SEED_IMAGE, registry: { server: SEED_REGISTRY, username: "puller", password: "hunter2" } } },
+        ["jupyterhub:singleuser.registry.password must not be stored in plain text", "pulumi config set --secret registryPassword"],
+    ],
+    [
+        "registry given as a URL",
+        {
+            ldap: devUsers,
+            singleuser: { image: SEED_IMAGE, registry: { server: `https://${SEED_REGISTRY}/v2/`, username: "puller" } },
+            registryPassword: "<secret>",
+        },
+        ["jupyterhub:singleuser.registry.server must be a registry host as it starts the image names"],
+    ],
+    [
+        "registry of none of the images",
+        { ldap: devUsers, singleuser: { registry: { server: SEED_REGISTRY, username: "puller" } }, registryPassword: "<secret>" },
+        ['jupyterhub:singleuser.registry.server is the registry of none of the images (jupyterhub:singleuser.image comes from "quay.io")'],
     ],
     ["object given a string", { ldap: devUsers, culling: "yes" }, ['jupyterhub:culling must be an object (got "yes")']],
     ["boolean as word", { ldap: devUsers, culling: { enabled: "maybe" } }, ['jupyterhub:culling.enabled must be true or false (got "maybe")']],

@@ -434,6 +434,7 @@ describe("policy pack", () => {
             "no-secret-env-literals",
             "no-secrets-in-configmaps",
             "pods-run-as-non-root",
+            "singleuser-root-start",
         ]);
         const index = fs.readFileSync(path.join(ROOT, "policy", "index.ts"), "utf8");
         assert.match(index, /policies: \[\.\.\.RESOURCE_POLICIES, \.\.\.STACK_POLICIES\]/);
@@ -454,6 +455,8 @@ describe("policy pack", () => {
         }
         assert.deepEqual(loadPackConfig("dev")["external-services-allowed"], { allowedExternalServices: ["proxy-public"] });
         assert.deepEqual(loadPackConfig("prod")["external-services-allowed"], { allowedExternalServices: [] });
+        assert.deepEqual(loadPackConfig("dev")["singleuser-root-start"], { allowGrantSudo: true });
+        assert.deepEqual(loadPackConfig("prod")["singleuser-root-start"], { allowGrantSudo: false });
     });
 
     it("reports each problem of a bad object under its own policy", async () => {
