@@ -6,7 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { type BackupConfig, MYSQL_IMAGE, type MySqlConfig } from "../config";
 import { dependsOnList, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
 import { splitImage } from "./jupyterhub";
-import type { LdapTree } from "./openldap";
+import { MYSQL_PORT } from "./mysql";
+import { LDAPS_PORT, type LdapTree } from "./openldap";
 
 /** Name of the backup claim; csi-driver-nfs names its directory on the export `<namespace>-backups`. */
 export const BACKUP_CLAIM = "backups";
@@ -22,8 +23,6 @@ export const SCRIPTS = {
 
 /** The in-cluster directory's Secrets (components/openldap.ts): the admin password and the CA. */
 export const DIRECTORY_SECRETS = { bootstrap: "openldap-bootstrap", tls: "openldap-tls" } as const;
-/** Port slapd serves LDAPS on inside its pod (the Service's 636 maps to it). */
-export const DIRECTORY_LDAPS_PORT = 1636;
 
 /**
  * What every dump script starts with: strict shell, files only the backup group can read, the
@@ -325,7 +324,7 @@ export class Backup extends pulumi.ComponentResource {
         };
         const dbServer =
             db.mode === "in-cluster"
-                ? { to: [{ podSelector: { matchLabels: labels("mysql") } }], ports: [{ port: 3306, protocol: "TCP" }] }
+                ? { to: [{ podSelector: { matchLabels: labels("mysql") } }], ports: [{ port: MYSQL_PORT, protocol: "TCP" }] }
                 : { ports: [{ port: db.port, protocol: "TCP" }] };
         policies.push(
             new k8s.networking.v1.NetworkPolicy(
@@ -346,7 +345,7 @@ export class Backup extends pulumi.ComponentResource {
                         spec: {
                             podSelector: { matchLabels: labels("mysql") },
                             policyTypes: ["Ingress"],
-                            ingress: [{ from: [{ podSelector: { matchLabels: dbLabels } }], ports: [{ port: 3306, protocol: "TCP" }] }],
+                            ingress: [{ from: [{ podSelector: { matchLabels: dbLabels } }], ports: [{ port: MYSQL_PORT, protocol: "TCP" }] }],
                         },
                     },
                     parent,
@@ -438,10 +437,7 @@ export class Backup extends pulumi.ComponentResource {
                             podSelector: { matchLabels: dirLabels },
                             policyTypes: ["Ingress", "Egress"],
                             ingress: [],
-                            egress: [
-                                dns,
-                                { to: [{ podSelector: { matchLabels: labels("openldap") } }], ports: [{ port: DIRECTORY_LDAPS_PORT, protocol: "TCP" }] },
-                            ],
+                            egress: [dns, { to: [{ podSelector: { matchLabels: labels("openldap") } }], ports: [{ port: LDAPS_PORT, protocol: "TCP" }] }],
                         },
                     },
                     parent,
@@ -453,7 +449,7 @@ export class Backup extends pulumi.ComponentResource {
                         spec: {
                             podSelector: { matchLabels: labels("openldap") },
                             policyTypes: ["Ingress"],
-                            ingress: [{ from: [{ podSelector: { matchLabels: dirLabels } }], ports: [{ port: DIRECTORY_LDAPS_PORT, protocol: "TCP" }] }],
+                            ingress: [{ from: [{ podSelector: { matchLabels: dirLabels } }], ports: [{ port: LDAPS_PORT, protocol: "TCP" }] }],
                         },
                     },
                     parent,

@@ -8,6 +8,9 @@ type ExternalMySql = Extract<MySqlConfig, { mode: "external" }>;
 type InClusterMySql = Extract<MySqlConfig, { mode: "in-cluster" }>;
 import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
 
+/** The port the server listens on in its pod (the Service's port is jupyterhub:mysql.port). */
+export const MYSQL_PORT = 3306;
+
 /** A string literal for MySQL: quotes and backslashes escaped. */
 export function sqlString(s: string): string {
     return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
@@ -107,7 +110,7 @@ export class MySql extends pulumi.ComponentResource {
                 `${name}`,
                 {
                     metadata: { name: "mysql", namespace: ns, labels: lbl },
-                    spec: { type: "ClusterIP", selector: lbl, ports: [{ name: "mysql", port: cfg.port, targetPort: 3306 }] },
+                    spec: { type: "ClusterIP", selector: lbl, ports: [{ name: "mysql", port: cfg.port, targetPort: MYSQL_PORT }] },
                 },
                 parent,
             );
@@ -136,7 +139,7 @@ export class MySql extends pulumi.ComponentResource {
                                         ],
                                         // Binary logs fill small volumes and a single hub database needs no replication.
                                         args: ["--disable-log-bin", "--character-set-server=utf8mb4"],
-                                        ports: [{ name: "mysql", containerPort: 3306 }],
+                                        ports: [{ name: "mysql", containerPort: MYSQL_PORT }],
                                         securityContext: RESTRICTED_CONTAINER,
                                         volumeMounts: [
                                             { name: "data", mountPath: "/var/lib/mysql" },
@@ -169,7 +172,7 @@ export class MySql extends pulumi.ComponentResource {
                     spec: {
                         podSelector: { matchLabels: lbl },
                         policyTypes: ["Ingress"],
-                        ingress: [{ from: [{ podSelector: HUB_POD_SELECTOR }], ports: [{ port: 3306 }] }],
+                        ingress: [{ from: [{ podSelector: HUB_POD_SELECTOR }], ports: [{ port: MYSQL_PORT }] }],
                     },
                 },
                 parent,

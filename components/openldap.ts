@@ -11,7 +11,8 @@ import { derivedUserPassword, derivedUserSalt, masterFingerprint, USER_SALT_BYTE
 
 /** Ports the symas/openldap image listens on (it runs unprivileged). */
 const LDAP_PORT = 1389;
-const LDAPS_PORT = 1636;
+/** The port slapd serves LDAPS on in its pod (the Service maps 636 to it). */
+export const LDAPS_PORT = 1636;
 /** Where the hub finds the directory's CA certificate. */
 export const LDAP_CA_MOUNT = "/etc/jupyterhub/ldap-ca";
 

@@ -4,7 +4,6 @@ import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
 import {
-    DIRECTORY_LDAPS_PORT,
     DIRECTORY_SECRETS,
     dumpDirectoryScript,
     dumpHubDbScript,
@@ -13,6 +12,7 @@ import {
     restoreDirectoryScript,
     restoreHubDbScript,
 } from "../../components/backup";
+import { LDAPS_PORT } from "../../components/openldap";
 import { parseConfig } from "../../config";
 import { selectorMatches } from "../../policy/rules";
 import { at, get, inMode, rawStackConfig } from "../support/helpers";
@@ -116,9 +116,9 @@ describe("program (dev stack): backups", () => {
         assert.ok(at(bootstrap, "stringData", "admin-password"));
         assert.ok(at(reveal(run.byName("openldap-tls", "Secret").inputs), "stringData", "ca.crt"));
         const ports = get(k8sObject("Deployment", "openldap"), "spec.template.spec.containers.0.ports") as Array<{ name: string; containerPort: number }>;
-        assert.equal(ports.find((p) => p.name === "ldaps")?.containerPort, DIRECTORY_LDAPS_PORT);
+        assert.equal(ports.find((p) => p.name === "ldaps")?.containerPort, LDAPS_PORT);
         const svcPorts = get(k8sObject("Service", "openldap"), "spec.ports") as Array<{ port: number; targetPort: number }>;
-        assert.equal(svcPorts.find((p) => p.port === 636)?.targetPort, DIRECTORY_LDAPS_PORT);
+        assert.equal(svcPorts.find((p) => p.port === 636)?.targetPort, LDAPS_PORT);
         assert.equal(container(cron).image, ldap.image);
     });
 
@@ -155,7 +155,7 @@ describe("program (dev stack): backups", () => {
             assert.deepEqual(admitted(db, mysqlPod), [3306]);
             assert.deepEqual(admitted(db, ldapPod), []);
         }
-        assert.deepEqual(admitted(dirPod, ldapPod), [DIRECTORY_LDAPS_PORT]);
+        assert.deepEqual(admitted(dirPod, ldapPod), [LDAPS_PORT]);
         assert.deepEqual(admitted(dirPod, mysqlPod), []);
         assert.deepEqual(admitted(hubPod, mysqlPod), [3306], "the hub keeps its access");
         // Egress: DNS, and the one server.
@@ -163,7 +163,7 @@ describe("program (dev stack): backups", () => {
             policies.filter((p) => selectorMatches(get(p, "spec.podSelector") as Obj, pod) && (get(p, "spec.policyTypes") as string[]).includes("Egress"));
         for (const [pod, server, port] of [
             [dbPods[0], mysqlPod, 3306],
-            [dirPod, ldapPod, DIRECTORY_LDAPS_PORT],
+            [dirPod, ldapPod, LDAPS_PORT],
         ] as const) {
             const [policy] = egress(pod);
             assert.equal(egress(pod).length, 1);
