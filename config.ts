@@ -1,25 +1,29 @@
-// The stack configuration. One schema gives the TypeScript types, the defaults, the validation
-// and its error text, and the docs: Pulumi.yaml's `config:` block and README.md's reference,
-// written by `npm run docs` (CI fails while they lag). No resources are created here.
+// The stack configuration: every `jupyterhub:` key, its type, default, checks and docs, in one
+// schema. It gives the TypeScript types, the validation and its error text, and the docs:
+// Pulumi.yaml's `config:` block and README.md's reference, written by `npm run docs` (CI fails
+// while they lag). No resources are created here.
 //
 // Adding a setting is one edit, a field in its section below, then `npm run docs`:
 //     maxUsers: int({ min: 1 }).default(100).describe("users the hub admits at once"),
-// - Helpers: text/str/optStr/required (strings, checked by [regex, message]), bool, num/int (also
-//   "3"/"true", as `pulumi config set --path` stores them), quantity, image, oneOf, list, strMap.
-//   `.describe()` comes last; `.meta({ shown })` documents a default that depends on other keys.
+// - Field helpers (lib/schema.ts): text/str/optStr/required (strings, checked by [regex, message]),
+//   bool, num/int (also "3"/"true", as `pulumi config set --path` stores them), quantity, image,
+//   oneOf, list, strMap. `.describe()` comes last; `.meta({ shown })` documents a default that
+//   depends on other keys. Value formats (DNs, cron, quantities...) are in lib/formats.ts.
 // - A field of one mode goes in that mode's object (`mode` of nfs/ldap/mysql, ingress `enabled`):
 //   components see it, typed, only in that mode, and elsewhere it is refused by name (INSTEAD:
 //   a key's own advice there).
 // - A check of one value goes on its field (.regex, .refine); one across fields is a `rule`, which
 //   runs even when other fields are wrong (guard with `ok("field")`), so that every problem is
 //   reported at once. Checks across sections: configSchema. New secrets: SECRET_KEYS + index.ts.
-import * as pulumi from "@pulumi/pulumi";
+// - The z2jh values the program sets, which `chartValues` may not touch: components/chart-values.ts.
 import * as z from "zod";
 
-import { credentialEnvName, PRIVILEGED_REASON } from "./components/common";
-
-/** The config namespace, i.e. the project name in Pulumi.yaml. */
-export const NS = "jupyterhub";
+import { chartValueIssues } from "./components/chart-values";
+import { credentialEnvName } from "./components/common";
+import { ABS_PATH, DNS_LABEL, DNS_NAME, ENV_NAME, hidesSystemDir, imageRegistry, isCronSchedule, isDn, isTimeZone, PEM_CERT, toBytes } from "./lib/formats";
+import { ConfigError, defaultMessage, problemLines } from "./lib/problems";
+import { bool, envValue, image, int, list, num, obj, oneOf, optStr, quantity, required, str, strMap, text } from "./lib/schema";
+import { type Add, byMode, type Check, notOneOf, NS, type Ok, present, rule } from "./lib/schema";
 
 /** Secret keys: set with `pulumi config set --secret KEY`; only their presence is read here. */
 export const SECRET_KEYS = ["mysqlPassword", "ldapBindPassword", "ingressTlsKey", "registryPassword"] as const;
@@ -42,90 +46,10 @@ const INSTEAD: Record<string, string> = {
     "ldap.syncGroups": `${LDAP_ONLY}; remove it`,
 };
 
-// ---------------------------------------------------------------- field helpers
-
-type Check = [RegExp, string];
-const NON_EMPTY = "must be a non-empty string";
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const ABS_PATH = /^\/[^\s]*$/;
-const SQL_IDENT: Check = [/^[a-zA-Z_][a-zA-Z0-9_]{0,31}$/, "must be a plain SQL identifier (letters, digits, _)"];
-const OU: Check = [/^[a-zA-Z0-9][a-zA-Z0-9 _-]*$/, 'must be a plain OU name such as "people"'];
-const PEM_CERT = /-----BEGIN CERTIFICATE-----/;
-const PINNED_RE = /^[a-z0-9][a-z0-9._/:-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/;
-const PINNED: Check = [PINNED_RE, 'must be an image pinned by tag or digest, e.g. "mysql:8.4.7"'];
-
-/** A non-empty string matching `check`; `missing` is the message when it is required and absent. */
-function text(check?: Check, missing?: string) {
-    const s = z.string({ error: (i) => (i.input === undefined && missing ? missing : NON_EMPTY) }).regex(/\S/, { error: NON_EMPTY, abort: true });
-    return check ? s.regex(...check) : s;
-}
-const str = (def: string, check?: Check) => text(check).default(def);
-const optStr = (check?: Check) => text(check).optional();
-/** Required in its object; `missing` says when and how to set it. */
-const required = (missing: string, check?: Check) => text(check, missing);
-const bool = (def: boolean) => z.union([z.boolean(), z.stringbool({ truthy: ["true"], falsy: ["false"] })], { error: "must be true or false" }).default(def);
-function num(range: { min?: number; max?: number } = {}, whole = false) {
-    let n = whole ? z.number().int() : z.number();
-    if (range.min !== undefined) n = n.min(range.min);
-    if (range.max !== undefined) n = n.max(range.max);
-    return z.preprocess((v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v), n);
-}
-const int = (range: { min?: number; max?: number } = {}) => num(range, true);
-const QUANTITY: Check = [/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P|k|m)?$/, 'must be a Kubernetes quantity such as "10Gi" or "512M"'];
-const quantity = () => z.preprocess((v) => (typeof v === "number" ? String(v) : v), z.string({ error: QUANTITY[1] }).regex(...QUANTITY));
-const image = () => text(PINNED).refine((s) => !s.endsWith(":latest"), 'must be pinned to a version; "latest" changes under you');
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T, def: T[number], error?: z.core.$ZodErrorMap) =>
-    z.enum(values, { error }).default(def);
-const list = <T extends z.ZodType>(item: T, def: z.output<T>[] = []) => z.array(item, { error: "must be a list" }).default(def);
-const strMap = () => z.record(z.string(), z.string({ error: "must be a string" }), { error: "must be a map of strings" }).default({});
-const obj = <S extends z.ZodRawShape>(description: string, shape: S) => z.strictObject(shape).describe(description);
-
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** Records a problem at `path` (relative to the checked value); `quiet` when the message shows the value itself. */
-type Add = (path: (string | number)[], message: string, quiet?: boolean) => void;
-
-/**
- * A check across the fields of `schema`. It runs even when other fields are wrong (not when the
- * value is not even of its type); `ok("a.b")` ("*" for any list item) tells whether a field it
- * reads, and the objects holding it, are valid.
- */
-function rule<S extends z.ZodType>(schema: S, check: (v: z.output<S>, add: Add, ok: (...reads: string[]) => boolean) => void): S {
-    const hit = ({ code, path = [] }: z.core.$ZodRawIssue, r: string[]) =>
-        code !== "unrecognized_keys" && r.every((seg, j) => j >= path.length || seg === "*" || seg === String(path[j]));
-    const refine = (v: z.output<S>, ctx: z.RefinementCtx) => {
-        const ok = (...reads: string[]) => !reads.some((r) => ctx.issues.some((i) => hit(i, r.split("."))));
-        check(v, (path, message, quiet = false) => ctx.addIssue({ code: "custom", path, message, params: { quiet } }), ok);
-    };
-    return schema.check(z.superRefine(refine, { when: (p) => !p.issues.some((i) => i.code !== "unrecognized_keys" && !i.path?.length) }));
-}
-
-const key = (path: readonly PropertyKey[]) => `${NS}:${path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("")}`;
-
-/** "a,b=c" style DN check: each RDN is attr=value. */
-export const isDn = (dn: string) => dn.split(",").every((part) => /^[a-zA-Z][a-zA-Z0-9-]*=[^,=]+$/.test(part.trim()));
-
-/** Bytes in a Kubernetes quantity ("4G", "512Mi"); used only to compare guarantee and limit. */
-export function toBytes(q: string): number {
-    const m = /^([0-9.]+)([A-Za-z]*)$/.exec(q);
-    const units: Record<string, number> = { "": 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, m: 1e-3 };
-    ["Ki", "Mi", "Gi", "Ti", "Pi"].forEach((u, i) => (units[u] = 2 ** (10 * (i + 1))));
-    return m ? Number(m[1]) * (units[m[2]] ?? NaN) : NaN;
-}
-
-/** The literal value of an object's discriminator field. */
-const literalOf = (o: z.ZodObject, d: string) => (inner(o.shape[d] as z.ZodType) as z.ZodLiteral).value;
-
-/** One object per mode, told apart by `key`; the default mode is the one whose literal has a `.default()`. */
-function byMode<const T extends readonly [z.ZodObject, ...z.ZodObject[]]>(key: string, options: T) {
-    const values = options.map((o) => literalOf(o, key));
-    const error = values.every((v) => typeof v === "boolean") ? "must be true or false" : `must be one of ${values.map((v) => JSON.stringify(v)).join(", ")}`;
-    return z.discriminatedUnion(key, [...options] as unknown as T, { error: (i) => (i.code === "invalid_union" ? error : undefined) });
-}
-
 // ---------------------------------------------------------------- sections
 
+const SQL_IDENT: Check = [/^[a-zA-Z_][a-zA-Z0-9_]{0,31}$/, "must be a plain SQL identifier (letters, digits, _)"];
+const OU: Check = [/^[a-zA-Z0-9][a-zA-Z0-9 _-]*$/, 'must be a plain OU name such as "people"'];
 const HOST: Check = [/^[a-zA-Z0-9.-]+$/, "must be a host name without scheme or port"];
 const NAME: Check = [/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/, "must be a plain group name"];
 const groupName = (example: string) => text([NAME[0], `must be a group name such as "${example}"`]);
@@ -136,8 +60,7 @@ const OCTAL: Check = [/^0[0-7]{0,4}$/, 'must be an octal mode such as "0777", or
 const SUBDIR: Check = [/^[a-zA-Z0-9._-]+$/, "must be a single directory name (letters, digits, '.', '_', '-')"];
 const CHART_VERSION: Check = [/^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/, 'must be an exact chart version such as "4.4.0"'];
 const GPU: Check = [/^[a-z0-9.-]+\/[a-z0-9.-]+$/, 'must be an extended resource name such as "nvidia.com/gpu"'];
-const GROUP_DN = 'must be a full group DN such as "cn=jupyterhub,ou=groups,dc=example,dc=org" for an external directory';
-const ADMIN_GROUP_DN = 'must be a full group DN such as "cn=hub-admins,ou=groups,dc=example,dc=org" for an external directory';
+const groupDn = (cn: string) => text().refine(isDn, `must be a full group DN such as "cn=${cn},ou=groups,dc=example,dc=org" for an external directory`);
 const ADMIN_GROUPS =
     "groups (in-cluster: cns; external: full DNs) whose members are admins besides `hub.admins`, and may log in; leaving them takes admin away at the next login";
 const SYNC_GROUPS =
@@ -247,21 +170,20 @@ const LdapInCluster = rule(
     (l, add, ok) => {
         if (!ok("users.*.uid")) return;
         const uids = l.users.map((u) => u.uid);
-        const known = `${NS}:ldap.users (${uids.join(", ") || "none defined"})`;
         uids.forEach((uid, i) => uids.indexOf(uid) !== i && add(["users", i, "uid"], `"${uid}" is listed twice; user ids must be unique`, true));
         if (uids.length === 0) add(["users"], `must list at least one user when ${NS}:ldap.mode is "in-cluster", or nobody can log in`, true);
         if (!ok("groups")) return;
+        const stranger = notOneOf(add, "ldap.users", uids, "; add the user or remove the member");
         for (const [gi, g] of l.groups.entries()) {
-            const stranger = (m: string, mi: number) =>
-                add(["groups", gi, "members", mi], `"${m}" is not one of ${known}; add the user or remove the member`, true);
-            g.members.forEach((m, mi) => uids.includes(m) || stranger(m, mi));
+            g.members.forEach((m, mi) => stranger(["groups", gi, "members", mi], m));
             if (g.members.length === 0) add(["groups", gi, "members"], "must name at least one user: LDAP groupOfNames needs a member", true);
         }
-        const cns = l.groups.map((g) => g.cn);
-        const groups = `${NS}:ldap.groups (${cns.join(", ") || "none defined"})`;
-        for (const k of ["allowedGroups", "adminGroups"] as const) {
-            if (ok(k)) l[k].forEach((g, i) => cns.includes(g) || add([k, i], `"${g}" is not one of ${groups}`, true));
-        }
+        const group = notOneOf(
+            add,
+            "ldap.groups",
+            l.groups.map((g) => g.cn),
+        );
+        for (const k of ["allowedGroups", "adminGroups"] as const) if (ok(k)) l[k].forEach((g, i) => group([k, i], g));
     },
 );
 
@@ -272,13 +194,13 @@ const LdapExternal = rule(
         server: required(whenMode("ldap", " (e.g. ldap.example.org)"), [HOST[0], `${HOST[1]} (e.g. ldap.example.org)`]).describe("its host name"),
         port: int({ min: 1, max: 65535 }).optional().meta({ shown: "636 with `on_connect`, else 389" }).describe("its port"),
         tlsStrategy: oneOf(["before_bind", "on_connect", "insecure"], "before_bind").describe("`before_bind` (StartTLS), `on_connect` (LDAPS) or `insecure`"),
-        allowedGroups: list(text().refine(isDn, GROUP_DN)).describe("full DNs of the groups whose members may log in; empty: every directory user"),
+        allowedGroups: list(groupDn("jupyterhub")).describe("full DNs of the groups whose members may log in; empty: every directory user"),
         bindDnTemplates: list(text().refine((t) => t.includes("{username}"), 'must contain "{username}"')).describe("DNs to bind as; unless `lookupDn`"),
         lookupDn: bool(false).describe("look each user's DN up with a search user instead of templates"),
         userAttribute: str("uid").describe("attribute holding the login name (with `lookupDn`)"),
         searchUser: optStr().describe("DN the hub searches as (with `lookupDn`); its password is the secret key `ldapBindPassword`"),
         caCert: optStr().describe("PEM certificate of the CA that signed the directory's certificate"),
-        adminGroups: list(text().refine(isDn, ADMIN_GROUP_DN)).describe(ADMIN_GROUPS),
+        adminGroups: list(groupDn("hub-admins")).describe(ADMIN_GROUPS),
         syncGroups: bool(false).describe(SYNC_GROUPS),
         groupsOu: str("groups", OU).describe("OU of the groups"),
         groupMemberAttribute: z
@@ -349,30 +271,12 @@ const Hub = obj("the Zero to JupyterHub chart and login", {
 
 // Users' servers: the home volume's place, their environment, sudo, a private registry.
 const HOME_PATH = 'must be an absolute path such as "/home/jupyter" (no trailing "/", no templates)';
-/** Top-level directories a home volume must not hide (or, for the first ones, sit under). */
-const SYSTEM_TREES = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr"];
-const SYSTEM_DIRS = ["/", "/home", "/opt", "/root", "/srv", "/tmp", "/var"];
-const hidesSystem = (p: string) => SYSTEM_DIRS.includes(p) || SYSTEM_TREES.some((d) => p === d || p.startsWith(`${d}/`));
 /** docker-stacks' start.sh, run as root, makes /home/$NB_USER the user's home. */
 const SUDO_HOME = /^\/home\/[a-z_][a-z0-9_-]{0,31}$/;
 const SUDO_HOME_FIX = `must be /home/<user name> when ${NS}:singleuser.grantSudo is true: docker-stacks' start.sh makes /home/$NB_USER the home, and the program sets NB_USER to <user name>`;
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Variables the program sets for grantSudo. */
 const PROGRAM_ENV = ["GRANT_SUDO", "NB_USER", "NB_UID", "NB_GID"];
-const ENV_REFERENCES = ["secretKeyRef", "configMapKeyRef", "fieldRef", "resourceFieldRef"] as const;
-const ENV_VALUE = `must be a text value or {valueFrom: {${ENV_REFERENCES.join(" | ")}: {...}}}`;
-type EnvReference = { valueFrom: Partial<Record<(typeof ENV_REFERENCES)[number], Record<string, unknown>>> };
-function isEnvReference(v: unknown): v is EnvReference {
-    if (!isMap(v) || Object.keys(v).join() !== "valueFrom" || !isMap(v.valueFrom)) return false;
-    const refs = Object.entries(v.valueFrom);
-    return refs.length === 1 && (ENV_REFERENCES as readonly string[]).includes(refs[0][0]) && isMap(refs[0][1]);
-}
-/** A variable's value: text (numbers and booleans as text), or a reference such as a key of a Secret. */
-const EnvValue = z.union([z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v)), z.custom(isEnvReference, ENV_VALUE)], {
-    error: ENV_VALUE,
-});
-export type EnvValue = z.output<typeof EnvValue>;
 /** Why a variable may not be set in extraEnv, whatever its value. */
 function envNameProblem(name: string): string | undefined {
     if (!ENV_NAME.test(name)) return 'is not a variable name: use letters, digits and "_", not starting with a digit';
@@ -382,12 +286,15 @@ function envNameProblem(name: string): string | undefined {
 }
 const credential = (name: string) =>
     `looks like a credential, which must not be stored in plain config: give {valueFrom: {secretKeyRef: {name: <Secret>, key: <key>}}} instead, or mount the file and set ${name}_FILE to its path`;
-const ExtraEnv = rule(z.record(z.string(), EnvValue, { error: 'must be a map of variable names to values, e.g. {COURSE: "physics-101"}' }), (env, add, ok) => {
-    for (const [name, v] of Object.entries(env)) {
-        const problem = envNameProblem(name) ?? (ok(name) && typeof v === "string" && credentialEnvName(name) ? credential(name) : undefined);
-        if (problem) add([name], problem, true);
-    }
-});
+const ExtraEnv = rule(
+    z.record(z.string(), envValue(), { error: 'must be a map of variable names to values, e.g. {COURSE: "physics-101"}' }),
+    (env, add, ok) => {
+        for (const [name, v] of Object.entries(env)) {
+            const problem = envNameProblem(name) ?? (ok(name) && typeof v === "string" && credentialEnvName(name) ? credential(name) : undefined);
+            if (problem) add([name], problem, true);
+        }
+    },
+);
 
 const REGISTRY_HOST: Check = [
     /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$/,
@@ -402,13 +309,6 @@ const Registry = obj("a private registry the images come from", {
         "the registry user; the credentials go to a `kubernetes.io/dockerconfigjson` Secret that user pods pull with",
     ),
 });
-
-/** Host of an image reference's registry: "quay.io" for "quay.io/a/b:1", "docker.io" for "b:1". */
-export function imageRegistry(image: string): string {
-    const first = image.split("/")[0];
-    return image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost") ? first : "docker.io";
-}
-
 /** The image z2jh publishes as a sample: no docker-stacks start.sh, no sudo. */
 const SAMPLE_IMAGE = /^quay\.io\/jupyterhub\/k8s-singleuser-sample[:@]/;
 
@@ -428,7 +328,7 @@ const Singleuser = rule(
         startTimeout: int({ min: 30 }).default(300).describe("seconds a spawn may take"),
         homeMountPath: text()
             .regex(/^(\/[A-Za-z0-9._-]+)+$/, { error: HOME_PATH, abort: true })
-            .refine((p) => !hidesSystem(p), 'must not hide a system directory; use a directory of its own such as "/home/jupyter"')
+            .refine((p) => !hidesSystemDir(p), 'must not hide a system directory; use a directory of its own such as "/home/jupyter"')
             .default("/home/jovyan")
             .describe(
                 "where the home volume is mounted: the home of the image's user (e.g. `/home/jupyter`), where servers start; with `grantSudo`, `/home/<user>`",
@@ -497,63 +397,7 @@ const IngressOn = rule(
         if (ok("tlsCert", "tlsSecretName") && g.tlsCert && g.tlsSecretName) add(["tlsCert"], `and ${NS}:ingress.tlsSecretName ${EXCLUSIVE}`, true);
     },
 );
-const Ingress = z.preprocess(
-    // "true" and "false" as strings choose the mode too.
-    (v) =>
-        typeof v === "object" && v !== null && "enabled" in v && (v.enabled === "true" || v.enabled === "false") ? { ...v, enabled: v.enabled === "true" } : v,
-    byMode("enabled", [obj("no Ingress: the proxy's Service only", { enabled: z.literal(false).default(false) }), IngressOn]),
-);
-
-const CRON_MACROS = ["@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually"];
-const CRON_FIELDS: Array<{ min: number; max: number; names?: string[]; question?: boolean }> = [
-    { min: 0, max: 59 },
-    { min: 0, max: 23 },
-    { min: 1, max: 31, question: true },
-    { min: 1, max: 12, names: ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"] },
-    { min: 0, max: 6, names: ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], question: true },
-];
-
-/**
- * Whether a CronJob accepts the schedule: five fields (numbers or names in range, "*", "?" in the
- * day fields, ranges, lists, steps) or a macro, as the controller's parser (robfig/cron
- * ParseStandard) reads them; "CRON_TZ=" and "@every" are refused. Checked here so that the error
- * names the key.
- */
-export function isCronSchedule(schedule: string): boolean {
-    if (CRON_MACROS.includes(schedule)) return true;
-    const fields = schedule.trim().split(/\s+/);
-    if (fields.length !== 5) return false;
-    return fields.every((field, i) => {
-        const f = CRON_FIELDS[i];
-        const value = (v: string): number => {
-            const named = f.names?.indexOf(v.toUpperCase()) ?? -1;
-            if (named >= 0) return f.min + named;
-            return /^[0-9]+$/.test(v) ? Number(v) : NaN;
-        };
-        return field.split(",").every((part) => {
-            const m = /^([^/]+)(\/([0-9]+))?$/.exec(part);
-            if (!m || (m[3] !== undefined && Number(m[3]) < 1)) return false;
-            if (m[1] === "*" || (m[1] === "?" && f.question && m[3] === undefined)) return true;
-            const [lo, hi, extra] = m[1].split("-").map(value);
-            const inRange = (n: number) => Number.isInteger(n) && n >= f.min && n <= f.max;
-            return extra === undefined && inRange(lo) && (hi === undefined || (inRange(hi) && hi >= lo));
-        });
-    });
-}
-
-/**
- * Whether the runtime's time zone database knows the name. Intl ignores case, the controller's Go
- * time package does not: every part of an IANA name starts with a capital ("America/Port-au-Prince").
- */
-function isTimeZone(tz: string): boolean {
-    if (!/^[A-Z][A-Za-z0-9_+-]*(\/[A-Z][A-Za-z0-9_+-]*)*$/.test(tz)) return false;
-    try {
-        new Intl.DateTimeFormat("en", { timeZone: tz });
-        return true;
-    } catch {
-        return false;
-    }
-}
+const Ingress = byMode("enabled", [obj("no Ingress: the proxy's Service only", { enabled: z.literal(false).default(false) }), IngressOn]);
 
 const CRON =
     'must be a cron schedule of five fields (minute 0-59, hour 0-23, day of month 1-31, month 1-12, day of week 0-6) such as "17 2 * * *", or one of @hourly, @daily, @weekly, @monthly, @yearly';
@@ -570,176 +414,6 @@ const Backup = obj(BACKUPS, {
     keep: int({ min: 1, max: 1000 }).default(7).describe("dumps of each kind kept; the oldest go first"),
     storageSize: quantity().default("5Gi").describe("the backup claim's requested size"),
 });
-
-// ---------------------------------------------------------------- chart values the program sets
-
-/**
- * A z2jh value the program sets itself, and what to use instead: `jupyterhub:chartValues` may not
- * touch it. In a path, "*" matches any key and "*Authenticator" any key ending so.
- */
-export interface OwnedChartValue {
-    path: string[];
-    /** The clause after "is set by the program; ": the typed key to use instead, or why to leave it out. */
-    fix: string;
-}
-
-const use = (key: string, why?: string) => `use ${NS}:${key} instead${why ? ` (${why})` : ""}`;
-const SECRETS_FIX = "remove it: the program generates the hub's secrets and keeps them in its own Secret (hub.existingSecret), never in chart values";
-const PROXY_TOKEN_FIX = "remove it: the chart generates the proxy's token and keeps it in its own Secret";
-const SERVICE_TOKEN_FIX = "remove it: a token in plain config; the chart generates one per service and keeps it in its Secret";
-const DB_FIX = use("mysql", "the hub database; its URL with the password is in the program's Secret");
-const CA_FIX = "remove it: the program mounts the directory's CA (jupyterhub:ldap.caCert) there, and a list given here would replace it";
-const STORAGE_FIX = use("nfs", "homes are volumes of the StorageClass jupyterhub:nfs.homeStorageClass");
-const SUDO_FIX = use("singleuser.grantSudo", "a root start only with docker-stacks' drop to the user");
-const SPAWN_HOOKS_FIX = `use ${NS}:nfs.shared.readOnlyForUsers, ${NS}:nfs.groupShares and ${NS}:profiles[].groups instead (the program's spawn hooks)`;
-
-/** KubeSpawner traits a typed key sets, readable in hub.config under KubeSpawner or Spawner. */
-const SPAWNER_TRAITS: Array<[string, string]> = [
-    ["image", use("singleuser.image")],
-    ["image_pull_secrets", use("singleuser.registry")],
-    ["uid", SUDO_FIX],
-    ["allow_privilege_escalation", SUDO_FIX],
-    ["environment", use("singleuser.extraEnv")],
-    ["working_dir", use("singleuser.homeMountPath")],
-    ["volumes", STORAGE_FIX],
-    ["volume_mounts", STORAGE_FIX],
-    ["storage_class", STORAGE_FIX],
-    ["storage_capacity", use("singleuser.storageCapacity")],
-    ["storage_access_modes", STORAGE_FIX],
-    ["pvc_name_template", STORAGE_FIX],
-    ["storage_pvc_ensure", STORAGE_FIX],
-    ["cpu_limit", use("singleuser.cpuLimit")],
-    ["cpu_guarantee", use("singleuser.cpuGuarantee")],
-    ["mem_limit", use("singleuser.memoryLimit")],
-    ["mem_guarantee", use("singleuser.memoryGuarantee")],
-    ["default_url", use("singleuser.defaultUrl")],
-    ["start_timeout", use("singleuser.startTimeout")],
-    ["lifecycle_hooks", use("singleuser.postStart")],
-    ["profile_list", use("profiles")],
-    ["pre_spawn_hook", SPAWN_HOOKS_FIX],
-];
-
-const owned = (path: string | string[], fix: string): OwnedChartValue => ({ path: typeof path === "string" ? path.split(".") : path, fix });
-
-/**
- * Every z2jh value the program sets: its secrets, the hub database, the authenticator and LDAP
- * settings, the storage wiring and every value a typed key sets. A unit test checks that each
- * value hubValues produces is here or in CHART_DEFAULTS_OVERRIDABLE.
- */
-export const OWNED_CHART_VALUES: OwnedChartValue[] = [
-    // Secrets.
-    owned("hub.existingSecret", SECRETS_FIX),
-    owned("hub.cookieSecret", SECRETS_FIX),
-    owned("hub.config.JupyterHub.cookie_secret", SECRETS_FIX),
-    owned("hub.config.CryptKeeper", SECRETS_FIX),
-    owned("proxy.secretToken", PROXY_TOKEN_FIX),
-    owned("hub.config.ConfigurableHTTPProxy.auth_token", PROXY_TOKEN_FIX),
-    owned("hub.config.JupyterHub.proxy_auth_token", PROXY_TOKEN_FIX),
-    owned("hub.services.*.apiToken", SERVICE_TOKEN_FIX),
-    owned("hub.services.*.api_token", SERVICE_TOKEN_FIX),
-    owned("proxy.https.manual.key", `remove it: a private key in plain config; use ${NS}:ingress.tlsCert with the secret key ${NS}:ingressTlsKey`),
-    owned("imagePullSecret", `${use("singleuser.registry")} with the secret key ${NS}:registryPassword (the chart would keep the password in its values)`),
-    // The hub database.
-    owned("hub.db", DB_FIX),
-    owned("hub.config.JupyterHub.db_url", DB_FIX),
-    owned("hub.config.JupyterHub.db_kwargs", use("mysql.poolRecycle")),
-    // Login: the authenticator, LDAP and who may log in.
-    owned("hub.config.JupyterHub.authenticator_class", `use ${NS}:ldap.mode, or ${NS}:hub.authenticatorClass with ldap.mode "none", instead`),
-    owned("hub.config.Authenticator.admin_users", use("hub.admins")),
-    owned("hub.config.Authenticator.allow_all", use("ldap.allowedGroups", `or ${NS}:hub.authenticatorConfig without LDAP`)),
-    owned("hub.config.Authenticator.enable_auth_state", "remove it: the program keeps auth state, encrypted with its CryptKeeper key"),
-    owned("hub.config.LDAPAuthenticator", use("ldap")),
-    owned("hub.config.*Authenticator", use("hub.authenticatorConfig", `or ${NS}:ldap for LDAP login`)),
-    owned("hub.extraVolumes", CA_FIX),
-    owned("hub.extraVolumeMounts", CA_FIX),
-    owned("hub.config.Authenticator.manage_groups", use("ldap.syncGroups")),
-    owned("hub.extraConfig.10-spawn-hooks", SPAWN_HOOKS_FIX),
-    owned(
-        "hub.extraConfig.20-directory-groups",
-        `use ${NS}:ldap.adminGroups and ${NS}:ldap.syncGroups instead (the program's authenticator for directory groups)`,
-    ),
-    ...["KubeSpawner", "Spawner"].flatMap((section) => SPAWNER_TRAITS.map(([trait, fix]) => owned(["hub", "config", section, trait], fix))),
-    // Exposure.
-    owned("proxy.service.type", use("hub.proxyServiceType")),
-    owned("ingress.enabled", use("ingress.enabled")),
-    owned("ingress.hosts", use("ingress.host")),
-    owned("ingress.ingressClassName", use("ingress.className")),
-    owned("ingress.annotations", use("ingress.annotations")),
-    owned("ingress.tls", use("ingress.tlsSecretName", `or ${NS}:ingress.tlsCert`)),
-    // Users' servers.
-    owned("singleuser.image.name", use("singleuser.image")),
-    owned("singleuser.image.tag", use("singleuser.image")),
-    owned("singleuser.image.pullSecrets", use("singleuser.registry")),
-    owned("singleuser.cpu", `use ${NS}:singleuser.cpuLimit and ${NS}:singleuser.cpuGuarantee instead`),
-    owned("singleuser.memory", `use ${NS}:singleuser.memoryLimit and ${NS}:singleuser.memoryGuarantee instead`),
-    owned("singleuser.storage.capacity", use("singleuser.storageCapacity")),
-    owned("singleuser.storage.homeMountPath", use("singleuser.homeMountPath")),
-    owned("singleuser.storage.extraVolumes", use("nfs.shared")),
-    owned("singleuser.storage.extraVolumeMounts", use("nfs.shared")),
-    owned("singleuser.storage", STORAGE_FIX),
-    owned("singleuser.defaultUrl", use("singleuser.defaultUrl")),
-    owned("singleuser.startTimeout", use("singleuser.startTimeout")),
-    owned("singleuser.lifecycleHooks.postStart", use("singleuser.postStart")),
-    owned("singleuser.profileList", use("profiles")),
-    owned("singleuser.extraEnv", use("singleuser.extraEnv")),
-    owned("singleuser.uid", SUDO_FIX),
-    owned("singleuser.allowPrivilegeEscalation", SUDO_FIX),
-    owned(["singleuser", "extraAnnotations", PRIVILEGED_REASON], SUDO_FIX),
-    // Culling.
-    ...["enabled", "timeout", "every", "maxAge", "users"].map((k) => owned(`cull.${k}`, use(`culling.${k}`))),
-    // Helm hooks.
-    owned("prePuller.hook.enabled", "remove it: helm.v4.Chart does not run Helm hooks, so the hook pre-puller stays off"),
-];
-
-/** Values the program sets as defaults of its own, which chartValues may change (e.g. more memory for the hub). */
-export const CHART_DEFAULTS_OVERRIDABLE: string[] = [
-    "hub.resources",
-    "proxy.chp.resources",
-    "scheduling.userScheduler.resources",
-    "scheduling.userPlaceholder.resources",
-    "prePuller.resources",
-    "singleuser.networkTools.resources",
-    "hub.config.JupyterHub.admin_access",
-];
-
-const keyMatches = (pattern: string, k: string) => pattern === "*" || pattern === k || (pattern.startsWith("*") && k.endsWith(pattern.slice(1)));
-
-/**
- * The owned value that `path` is or lies under, the most specific one (the longest path; on a
- * tie, the first listed); with `beneath`, the first owned value strictly under `path` instead.
- */
-export function ownedChartValue(path: string[], beneath = false): OwnedChartValue | undefined {
-    if (beneath) return OWNED_CHART_VALUES.find((o) => o.path.length > path.length && path.every((k, i) => keyMatches(o.path[i], k)));
-    let best: OwnedChartValue | undefined;
-    for (const o of OWNED_CHART_VALUES) {
-        if (o.path.length <= path.length && o.path.every((pattern, i) => keyMatches(pattern, path[i])) && o.path.length > (best?.path.length ?? 0)) best = o;
-    }
-    return best;
-}
-
-/**
- * One problem per value of `chartValues` that the program sets (OWNED_CHART_VALUES): its path
- * under chartValues and what to use instead. Maps merge key by key into the generated values, so
- * each value is judged at its own path; anything else (a list, a scalar, null) replaces what is
- * there, so it is also refused where owned values lie beneath.
- */
-function chartValueIssues(values: Record<string, unknown>, path: string[] = []): Array<{ path: string[]; message: string }> {
-    return Object.entries(values).flatMap(([k, v]) => {
-        const here = [...path, k];
-        // A map merges key by key (an empty one changes nothing).
-        if (isMap(v)) return chartValueIssues(v, here);
-        const [owner, beneath] = [ownedChartValue(here), ownedChartValue(here, true)];
-        if (owner) return [{ path: here, message: `is set by the program; ${owner.fix}` }];
-        if (!beneath) return [];
-        const replaces = `as a whole it would replace ${beneath.path.join(".")}, which the program sets; ${beneath.fix}`;
-        return [{ path: here, message: `must be a map of chart values here (got ${shown(["chartValues", ...here], v)}): ${replaces}` }];
-    });
-}
-
-/** The lines chartValues' rule adds, each naming `jupyterhub:chartValues.<path>` and what to use instead. */
-export function chartValuesProblems(chartValues: Record<string, unknown>): string[] {
-    return chartValueIssues(chartValues).map((i) => `${key(["chartValues", ...i.path])} ${i.message}`);
-}
 
 const ChartValues = rule(
     z.record(z.string(), z.unknown(), { error: "must be a map of z2jh chart values, e.g. {hub: {allowNamedServers: true}}" }),
@@ -785,7 +459,7 @@ export const Sections = z.strictObject({
 });
 
 /** Checks of users' servers across sections: the shared volume beside the home, sudo's image, the registry and its password. */
-function userServerChecks(c: z.output<typeof Sections>, add: Add, ok: (...reads: string[]) => boolean): void {
+function userServerChecks(c: z.output<typeof Sections>, add: Add, ok: Ok): void {
     const [su, shared] = [c.singleuser, c.nfs.shared];
     const home = su.homeMountPath;
     if (ok("nfs.mode", "nfs.shared", "singleuser.homeMountPath") && shared.enabled && (shared.mountPath === home || home.startsWith(`${shared.mountPath}/`))) {
@@ -846,9 +520,11 @@ export function configSchema(stack: string) {
         userServerChecks(c, add, ok);
         const [l, auth] = [c.ldap, c.hub.authenticatorClass];
         if (ok("ldap.mode", "ldap.groups") && l.mode === "in-cluster") {
-            const cns = l.groups.map((g) => g.cn);
-            const stranger = (path: (string | number)[], g: string) =>
-                cns.includes(g) || add(path, `"${g}" is not one of ${NS}:ldap.groups (${cns.join(", ") || "none defined"})`, true);
+            const stranger = notOneOf(
+                add,
+                "ldap.groups",
+                l.groups.map((g) => g.cn),
+            );
             if (ok("profiles.*.groups")) c.profiles.forEach((p, i) => p.groups.forEach((g, j) => stranger(["profiles", i, "groups", j], g)));
             if (ok("nfs.mode", "nfs.groupShares")) c.nfs.groupShares.forEach((g, i) => stranger(["nfs", "groupShares", i], g));
         }
@@ -862,10 +538,8 @@ export function configSchema(stack: string) {
         }
         const ldapLogin = `is only used when ${NS}:ldap.mode is "none"; LDAP login is configured`;
         if (ok("hub.authenticatorClass") && l.mode !== "none" && auth) add(["hub", "authenticatorClass"], ldapLogin);
-        const uids = l.mode === "in-cluster" ? l.users.map((u) => u.uid) : [];
-        const stranger = (a: string, i: number) =>
-            add(["hub", "admins", i], `"${a}" is not one of ${NS}:ldap.users (${uids.join(", ")}); an admin must be able to log in`, true);
-        if (ok("hub.admins") && l.mode === "in-cluster") c.hub.admins.forEach((a, i) => uids.includes(a) || stranger(a, i));
+        const user = notOneOf(add, "ldap.users", l.mode === "in-cluster" ? l.users.map((u) => u.uid) : [], "; an admin must be able to log in");
+        if (ok("hub.admins") && l.mode === "in-cluster") c.hub.admins.forEach((a, i) => user(["hub", "admins", i], a));
         const tlsKey = `is required with ${NS}:ingress.tlsCert: pulumi config set --secret ingressTlsKey < tls.key`;
         if (ok("ingress", "ingressTlsKey") && c.ingress.enabled && c.ingress.tlsCert && !c.ingressTlsKey) add(["ingressTlsKey"], tlsKey);
     }).transform(({ mysqlPassword, ldapBindPassword, ingressTlsKey, registryPassword, ...c }) => ({
@@ -874,12 +548,7 @@ export function configSchema(stack: string) {
         // The one default that depends on another key: deleting data deletes home directories too.
         nfs: { ...c.nfs, onDelete: c.nfs.onDelete ?? (c.dataPolicy === "delete" ? "delete" : "retain") },
         /** Which secret keys are set; their values are read separately, as secrets. */
-        secretsPresent: {
-            mysqlPassword: Boolean(mysqlPassword),
-            ldapBindPassword: Boolean(ldapBindPassword),
-            ingressTlsKey: Boolean(ingressTlsKey),
-            registryPassword: Boolean(registryPassword),
-        },
+        secretsPresent: present({ mysqlPassword, ldapBindPassword, ingressTlsKey, registryPassword }),
     }));
 }
 
@@ -895,93 +564,9 @@ export type TlsStrategy = ExternalLdap["tlsStrategy"];
 export type GroupMemberAttribute = NonNullable<ExternalLdap["groupMemberAttribute"]>;
 export type MySqlConfig = PlatformConfig["mysql"];
 export type HubConfig = PlatformConfig["hub"];
-export type SingleuserConfig = PlatformConfig["singleuser"];
-export type RegistryConfig = NonNullable<SingleuserConfig["registry"]>;
 export type ProfileConfig = PlatformConfig["profiles"][number];
 export type IngressConfig = PlatformConfig["ingress"];
 export type BackupConfig = PlatformConfig["backup"];
-
-// ---------------------------------------------------------------- errors
-
-/** Every problem of the configuration, thrown before any resource exists; a RunError: the CLI prints no stack trace. */
-export class ConfigError extends pulumi.RunError {
-    constructor(public readonly problems: string[]) {
-        const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
-        super(`Invalid stack configuration (${count}); nothing was deployed:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-        this.name = "ConfigError";
-    }
-}
-
-/** The schema inside defaults, optional values and pipes. */
-export function inner(s: z.ZodType): z.ZodType {
-    while (s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodOptional || s instanceof z.ZodPipe) {
-        s = (s instanceof z.ZodPipe ? (s.in instanceof z.ZodTransform ? s.out : s.in) : s.unwrap()) as z.ZodType;
-    }
-    return s;
-}
-
-/** A value's objects (one per mode for a value with modes), and its mode key. */
-export function objectsOf(s: z.ZodType): { objects: z.ZodObject[]; mode?: string } {
-    const i = inner(s);
-    if (!(i instanceof z.ZodDiscriminatedUnion)) return { objects: i instanceof z.ZodObject ? [i] : [] };
-    return { objects: (i.options as z.ZodType[]).map((o) => inner(o) as z.ZodObject), mode: String(i.def.discriminator) };
-}
-
-/** The schema of key `k` in a value of schema `s`, in the mode the value `raw` chose (the default mode when it names none). */
-function fieldOf(s: z.ZodType, raw: unknown, k: PropertyKey): z.ZodType {
-    const i = inner(s);
-    if (i instanceof z.ZodArray) return i.element as z.ZodType;
-    const { objects, mode } = objectsOf(i);
-    const given = mode && (raw as Record<string, unknown> | undefined)?.[mode];
-    const o = objects.find((o) => !mode || (given === undefined ? o.shape[mode] instanceof z.ZodDefault : literalOf(o, mode) === given));
-    return (o?.shape[String(k)] as z.ZodType | undefined) ?? z.never();
-}
-
-const valueAt = (v: unknown, path: readonly PropertyKey[]): unknown => path.reduce<unknown>((o, k) => (o as Record<PropertyKey, unknown> | undefined)?.[k], v);
-
-/** The value given, as a problem shows it: secrets hidden, a PEM cut after its first line. */
-function shown(path: readonly PropertyKey[], v: unknown): string {
-    if (path.some((p) => (SECRET_KEYS as readonly PropertyKey[]).includes(p) || /password|tlsKey/i.test(String(p)))) return '"<hidden>"';
-    if (typeof v === "string" && v.includes("-----BEGIN")) return JSON.stringify(v.slice(0, v.includes("\n") ? Math.min(30, v.indexOf("\n")) : 30) + "...");
-    return JSON.stringify(v) ?? String(v);
-}
-
-/** The line for a key its object does not have: a secret in plain text, a key of another mode, or a misspelling. */
-function unknownKey(path: readonly PropertyKey[], raw: unknown): string {
-    if (PLAINTEXT[path.join(".")]) return `${key(path)} must not be stored in plain text: remove it and run ${PLAINTEXT[path.join(".")]}`;
-    const parent = path.slice(0, -1);
-    const s = parent.reduce<z.ZodType>((s, k, j) => fieldOf(s, valueAt(raw, parent.slice(0, j)), k), Sections);
-    const [{ objects, mode }, name] = [objectsOf(s), String(path.at(-1))];
-    const owners = objects.filter((o) => mode && name in o.shape).map((o) => JSON.stringify(literalOf(o, mode!)));
-    if (owners.length > 0 && INSTEAD[path.join(".")]) return `${key(path)} ${INSTEAD[path.join(".")]} (got ${shown(path, valueAt(raw, path))})`;
-    if (owners.length > 0) {
-        const m = key([...parent, mode!]);
-        return `${key(path)} is only used when ${m} is ${owners.join(" or ")}: remove it, or change ${m} (got ${shown(path, valueAt(raw, path))})`;
-    }
-    return `${key(path)} is not a known setting; known keys here: ${[...new Set(objects.flatMap((o) => Object.keys(o.shape)))].join(", ")}`;
-}
-
-/** The message of a problem whose field says nothing of its own. */
-function defaultMessage(i: z.core.$ZodRawIssue): string | undefined {
-    const types: Record<string, string> = { int: "a whole number", number: "a number", object: "an object", array: "a list" };
-    if (i.code === "invalid_type") return types[i.expected] ? `must be ${types[i.expected]}` : NON_EMPTY;
-    if (i.code === "invalid_value") return `must be one of ${i.values.map((v) => JSON.stringify(v)).join(", ")}`;
-    if (i.code === "too_small") return `must be at least ${String(i.minimum)}`;
-    if (i.code === "too_big") return `must be at most ${String(i.maximum)}`;
-    return undefined;
-}
-
-/** One line per problem: the key, what is wrong and the fix, the value given; in the order of the sections, unknown keys first. */
-export function problemLines(issues: readonly z.core.$ZodIssue[], raw: unknown): string[] {
-    const rank = (i: z.core.$ZodIssue) => (i.path.length === 0 ? -1 : Object.keys(Sections.shape).indexOf(String(i.path[0])));
-    return [...issues]
-        .sort((a, b) => rank(a) - rank(b))
-        .flatMap((i) => {
-            if (i.code === "unrecognized_keys") return i.keys.map((k) => unknownKey([...i.path, k], raw));
-            const [given, quiet] = [valueAt(raw, i.path), i.code === "custom" && (i.params as { quiet?: boolean } | undefined)?.quiet];
-            return [`${key(i.path)} ${i.message}${given === undefined || quiet ? "" : ` (got ${shown(i.path, given)})`}`];
-        });
-}
 
 /** The typed configuration from raw values (`jupyterhub:` keys, parsed from YAML/JSON), or one ConfigError with every problem. */
 export function parseConfig(raw: Record<string, unknown>, stack: string): PlatformConfig {
@@ -992,7 +577,7 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): Platfo
         ...(chartValues === null || chartValues === undefined ? {} : { chartValues: JSON.parse(JSON.stringify(chartValues)) as unknown }),
     };
     const result = configSchema(stack).safeParse(input, { error: defaultMessage });
-    if (!result.success) throw new ConfigError(problemLines(result.error.issues, input));
+    if (!result.success) throw new ConfigError(problemLines(result.error.issues, input, Sections, { plaintext: PLAINTEXT, instead: INSTEAD }));
     return result.data;
 }
 

@@ -1,7 +1,8 @@
 // The whole platform on one screen: config in, components wired together, outputs out.
 import * as pulumi from "@pulumi/pulumi";
 
-import { loadConfig, NS } from "./config";
+import { loadConfig } from "./config";
+import { NS } from "./lib/schema";
 import {
     assertLocalChart,
     Backup,

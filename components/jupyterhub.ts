@@ -6,7 +6,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 
-import { ConfigError, type HubConfig, type IngressConfig, type PlatformConfig, type ProfileConfig } from "../config";
+import { type HubConfig, type IngressConfig, type PlatformConfig, type ProfileConfig } from "../config";
+import { ConfigError } from "../lib/problems";
 import { dependsOnList, labels, PRIVILEGED_REASON, transformOpts } from "./common";
 import { type DirectoryGroups, directoryGroupsPy, groupSearchConfig, type GroupSharesMount, needsGroupAuthenticator, spawnHooks, spawnHooksPy } from "./groups";
 import { LDAP_CA_MOUNT, LdapAuthSettings } from "./openldap";

@@ -5,7 +5,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 
-import { ConfigError, type ExternalLdap, type GroupMemberAttribute, type InClusterLdap, NS, type TlsStrategy } from "../config";
+import { type ExternalLdap, type GroupMemberAttribute, type InClusterLdap, type TlsStrategy } from "../config";
+import { ConfigError } from "../lib/problems";
+import { NS } from "../lib/schema";
 import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
 import { derivedUserPassword, derivedUserSalt, masterFingerprint, USER_SALT_BYTES } from "./secrets";
 

@@ -8,7 +8,8 @@ import * as prettier from "prettier";
 import * as YAML from "yaml";
 import * as z from "zod";
 
-import { inner, NS, objectsOf, PLAINTEXT, SECRET_KEYS, Sections } from "../config";
+import { PLAINTEXT, SECRET_KEYS, Sections } from "../config";
+import { inner, NS, objectsOf } from "../lib/schema";
 
 const ROOT = path.resolve(__dirname, "..");
 const BEGIN = "<!-- BEGIN configuration reference: written by `npm run docs` from config.ts -->";

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
-import { toBytes } from "../../config";
+import { toBytes } from "../../lib/formats";
 import { get } from "../support/helpers";
 import { ProgramRun, reveal, runProgram } from "../support/program";
 

@@ -6,7 +6,9 @@ import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 
-import { ConfigError, isCronSchedule, parseConfig, toBytes } from "../../config";
+import { parseConfig, SECRET_KEYS } from "../../config";
+import { isCronSchedule, toBytes } from "../../lib/formats";
+import { ConfigError, SECRET_PATH } from "../../lib/problems";
 import { BAD, devUsers } from "../support/bad-configs";
 import { inMode, projectDefaults, rawStackConfig, ROOT } from "../support/helpers";
 
@@ -194,6 +196,10 @@ describe("config: bad input is refused with the key, the value and the fix", () 
         assert.match(text, /jupyterhub:mysqlPassword must be a string secret \(got "<hidden>"\)/);
         assert.match(text, /jupyterhub:ingress\.tlsCert must be a PEM certificate \(got "-----BEGIN PRIVATE KEY-----\.\.\."\)/);
         assert.ok(!text.includes("MIIE") && !text.includes("42"), text);
+    });
+
+    it("every secret key is one whose value a problem line hides", () => {
+        for (const k of SECRET_KEYS) assert.match(k, SECRET_PATH, `${k}: lib/problems.ts would echo its value; widen SECRET_PATH`);
     });
 
     it("numbers and booleans may be strings, as `pulumi config set --path` stores them; null is unset", () => {

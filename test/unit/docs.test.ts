@@ -5,7 +5,8 @@ import { describe, it } from "node:test";
 
 import * as z from "zod";
 
-import { inner, objectsOf, Sections } from "../../config";
+import { Sections } from "../../config";
+import { inner, objectsOf } from "../../lib/schema";
 import { generated, readmeTable } from "../../scripts/docs";
 
 /** Every field of the schema, as "nfs.shared.size", with its schema (list items are documented by their list). */

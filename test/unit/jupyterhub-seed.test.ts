@@ -13,7 +13,9 @@ import { PRIVILEGED_REASON } from "../../components/common";
 import { directoryGroups } from "../../components/groups";
 import { dockerConfigJson, grantSudo, HubWiring, hubValues, overlayValues, REGISTRY_SECRET } from "../../components/jupyterhub";
 import { ldapAuthSettings } from "../../components/openldap";
-import { CHART_DEFAULTS_OVERRIDABLE, chartValuesProblems, ConfigError, OWNED_CHART_VALUES, ownedChartValue, parseConfig, PlatformConfig } from "../../config";
+import { CHART_DEFAULTS_OVERRIDABLE, chartValuesProblems, OWNED_CHART_VALUES, ownedChartValue } from "../../components/chart-values";
+import { parseConfig, PlatformConfig } from "../../config";
+import { ConfigError } from "../../lib/problems";
 import { chartDataDir, get, helmMerge, rawStackConfig } from "../support/helpers";
 import { SEED_CHART_VALUES, SEED_IMAGE, SEED_REGISTRY, SEED_REGISTRY_USER, SEED_SINGLEUSER } from "../support/seed";
 
