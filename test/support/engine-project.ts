@@ -43,7 +43,7 @@ export class EngineProject {
         fs.mkdirSync(this.dir, { recursive: true });
         fs.mkdirSync(this.stateDir, { recursive: true });
         for (const f of ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "config.ts"]) fs.copyFileSync(path.join(ROOT, f), path.join(this.dir, f));
-        fs.cpSync(path.join(ROOT, "components"), path.join(this.dir, "components"), { recursive: true });
+        for (const d of ["components", "lib"]) fs.cpSync(path.join(ROOT, d), path.join(this.dir, d), { recursive: true });
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(this.dir, "node_modules"));
     }
 
