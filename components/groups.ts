@@ -168,9 +168,10 @@ export function spawnHooks(
 /**
  * Python for hub.extraConfig, run by the hub before KubeSpawner starts a server (pre_spawn_hook)
  * and when it lists a user's profiles (profile_list as a function of the spawner):
- *   - a profile with groups is offered to their members only; KubeSpawner refuses a profile
- *     that is not in the list ("No such profile"), and makes the first one offered the default
- *     when the configured default is hidden;
+ *   - a profile with groups is offered to their members only, and makes the first one offered
+ *     the default when the configured default is hidden. A start naming a profile the user is
+ *     not offered (the REST API's `{"profile": slug}`) is refused with a 403 saying so, before
+ *     KubeSpawner would fail it as an unhandled error ("No such profile", a 500);
  *   - members of a group with a share get the group-shares claim mounted at
  *     GROUP_SHARES.mountRoot/<group> (subPath <group>); others get neither volume nor mount;
  *   - admins get the "shared" volume writable.
@@ -181,28 +182,51 @@ export function spawnHooks(
  */
 export function spawnHooksPy(h: SpawnHooks): string {
     const data = { ...h, groupShares: h.groupShares ? { ...h.groupShares, mountRoot: GROUP_SHARES.mountRoot } : null };
-    const lines = [
-        "# Spawn hooks (components/groups.ts): profiles offered by group, group shares in members' pods,",
-        "# the shared volume writable for admins.",
-        "import json as _json",
-        "",
-        `_SPAWN_HOOKS = ${pyData(data)}`,
-        "",
-        "",
-        "def _user_groups(spawner):",
-        "    return {group.name for group in spawner.user.groups}",
-        "",
-    ];
-    if (h.sharedWritableForAdmins || h.groupShares) {
-        lines.push(
+    const [volumes, profiles] = [h.sharedWritableForAdmins || h.groupShares !== undefined, Object.keys(h.profileGroups).length > 0];
+    // Top-level blocks, two blank lines apart as in PEP 8.
+    const blocks = [
+        [
+            "# Spawn hooks (components/groups.ts): profiles offered by group, group shares in members' pods,",
+            "# the shared volume writable for admins.",
+            "import json as _json",
             "",
+            `_SPAWN_HOOKS = ${pyData(data)}`,
+        ],
+        ["def _user_groups(spawner):", "    return {group.name for group in spawner.user.groups}"],
+    ];
+    const hook = ["def _platform_pre_spawn_hook(spawner):"];
+    if (profiles) {
+        blocks.push(
+            ['_all_profiles = c.KubeSpawner.get("profile_list") or []'],
+            [
+                "def _offered_profiles(spawner):",
+                "    groups = _user_groups(spawner)",
+                '    limits = _SPAWN_HOOKS["profileGroups"]',
+                '    return [p for p in _all_profiles if p["slug"] not in limits or groups & set(limits[p["slug"]])]',
+            ],
+            [
+                "def _refuse_hidden_profile(spawner):",
+                '    slug = (spawner.user_options or {}).get("profile")',
+                "    slug = slug[0] if isinstance(slug, list) and slug else slug",
+                '    limits = _SPAWN_HOOKS["profileGroups"]',
+                "    if isinstance(slug, str) and slug in limits and not _user_groups(spawner) & set(limits[slug]):",
+                "        from tornado.web import HTTPError",
+                "",
+                '        groups = ", ".join(limits[slug])',
+                '        raise HTTPError(403, f"The profile {slug!r} is only for members of the groups {groups}, and {spawner.user.name} is in none of them")',
+            ],
+            ["c.KubeSpawner.profile_list = _offered_profiles"],
+        );
+        hook.push("    _refuse_hidden_profile(spawner)");
+    }
+    if (volumes) {
+        blocks.push([
             "def _as_list(value):",
             "    if isinstance(value, dict):",
             "        return [value[key] for key in sorted(value)]",
             "    return list(value or [])",
-            "",
-            "",
-            "def _platform_pre_spawn_hook(spawner):",
+        ]);
+        hook.push(
             '    if not hasattr(spawner, "_configured_volumes"):',
             "        spawner._configured_volumes = (_as_list(spawner.volumes), _as_list(spawner.volume_mounts))",
             "    volumes, mounts = (list(v) for v in spawner._configured_volumes)",
@@ -216,25 +240,8 @@ export function spawnHooksPy(h: SpawnHooks): string {
             '            mounts += [{"name": "group-shares", "mountPath": f"{shares[\'mountRoot\']}/{g}", "subPath": g} for g in mine]',
             "    spawner.volumes = volumes",
             "    spawner.volume_mounts = mounts",
-            "",
-            "",
-            "c.KubeSpawner.pre_spawn_hook = _platform_pre_spawn_hook",
         );
     }
-    if (Object.keys(h.profileGroups).length > 0) {
-        lines.push(
-            "",
-            '_all_profiles = c.KubeSpawner.get("profile_list") or []',
-            "",
-            "",
-            "def _offered_profiles(spawner):",
-            "    groups = _user_groups(spawner)",
-            '    limits = _SPAWN_HOOKS["profileGroups"]',
-            '    return [p for p in _all_profiles if p["slug"] not in limits or groups & set(limits[p["slug"]])]',
-            "",
-            "",
-            "c.KubeSpawner.profile_list = _offered_profiles",
-        );
-    }
-    return lines.join("\n") + "\n";
+    blocks.push(hook, ["c.KubeSpawner.pre_spawn_hook = _platform_pre_spawn_hook"]);
+    return blocks.map((b) => b.join("\n")).join("\n\n\n") + "\n";
 }

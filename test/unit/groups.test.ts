@@ -170,7 +170,11 @@ describe("groups: spawn hooks", () => {
      */
     function runHooks(hooks: SpawnHooks, script: string): unknown {
         const prelude = [
-            "import json",
+            "import json, sys, types",
+            // tornado.web.HTTPError as the hub has it: a status and a message.
+            "class HTTPError(Exception):",
+            "    def __init__(self, status, message): super().__init__(message); self.status_code = status",
+            "sys.modules['tornado'], sys.modules['tornado.web'] = types.ModuleType('tornado'), types.SimpleNamespace(HTTPError=HTTPError)",
             "class Section(dict):",
             "    __getattr__ = dict.get",
             "    def __setattr__(self, k, v): self[k] = v",
@@ -180,9 +184,9 @@ describe("groups: spawn hooks", () => {
             "class Group:",
             "    def __init__(self, name): self.name = name",
             "class User:",
-            "    def __init__(self, groups, admin=False): self.groups, self.admin = [Group(g) for g in groups], admin",
+            "    def __init__(self, groups, admin=False, name='alice'): self.groups, self.admin, self.name = [Group(g) for g in groups], admin, name",
             "class Spawner:",
-            "    def __init__(self, user, volumes, mounts): self.user, self.volumes, self.volume_mounts = user, volumes, mounts",
+            "    def __init__(self, user, volumes, mounts, options=None): self.user, self.volumes, self.volume_mounts, self.user_options = user, volumes, mounts, options",
             // What z2jh sets before running hub.extraConfig: volumes and mounts as dicts, the profiles.
             "VOLUMES = {'volume-{username}': {'name': 'volume-{username}', 'persistentVolumeClaim': {'claimName': '{pvc_name}'}}, 'shared': {'name': 'shared', 'persistentVolumeClaim': {'claimName': 'jupyterhub-shared'}}}",
             "MOUNTS = {'volume-{username}': {'name': 'volume-{username}', 'mountPath': '/home/jovyan'}, '0-shared': {'name': 'shared', 'mountPath': '/mnt/shared', 'readOnly': True}}",
@@ -253,6 +257,40 @@ describe("groups: spawn hooks", () => {
             ].join("\n"),
         );
         assert.deepEqual(out, { gpu: ["standard", "gpu"], none: ["standard"], other: ["standard"] });
+    });
+
+    it("profiles: a start naming a profile the user is not offered is refused with a 403 that says why; members, other profiles and no profile start", () => {
+        const out = runHooks(
+            hooks,
+            [
+                "def start(groups, options):",
+                "    try:",
+                "        c.KubeSpawner.pre_spawn_hook(Spawner(User(groups, name='bob'), dict(VOLUMES), dict(MOUNTS), options))",
+                "        return 'started'",
+                "    except HTTPError as e:",
+                "        return [e.status_code, str(e)]",
+                "cases = {'api': ([], {'profile': 'gpu'}), 'form': ([], {'profile': ['gpu']}), 'member': (['gpu'], {'profile': 'gpu'}),",
+                "         'standard': ([], {'profile': 'standard'}), 'none': ([], {}), 'unset': ([], None)}",
+                "print(json.dumps({k: start(*v) for k, v in cases.items()}))",
+            ].join("\n"),
+        );
+        const refused = [403, "The profile 'gpu' is only for members of the groups gpu, and bob is in none of them"];
+        assert.deepEqual(out, { api: refused, form: refused, member: "started", standard: "started", none: "started", unset: "started" });
+    });
+
+    it("profiles alone (no volumes to change) still get the hook that refuses a hidden profile", () => {
+        const only = spawnHooks([{ ...dev.profiles[0], slug: "gpu", groups: ["gpu"] }], {})!;
+        const out = runHooks(
+            only,
+            [
+                "s = Spawner(User([]), dict(VOLUMES), dict(MOUNTS), {'profile': 'gpu'})",
+                "try:",
+                "    c.KubeSpawner.pre_spawn_hook(s); print(json.dumps('started'))",
+                "except HTTPError as e:",
+                "    print(json.dumps([e.status_code, s.volumes == VOLUMES]))",
+            ].join("\n"),
+        );
+        assert.deepEqual(out, [403, true]);
     });
 });
 
