@@ -178,11 +178,8 @@ const LdapInCluster = rule(
             g.members.forEach((m, mi) => stranger(["groups", gi, "members", mi], m));
             if (g.members.length === 0) add(["groups", gi, "members"], "must name at least one user: LDAP groupOfNames needs a member", true);
         }
-        const group = notOneOf(
-            add,
-            "ldap.groups",
-            l.groups.map((g) => g.cn),
-        );
+        const cns = l.groups.map((g) => g.cn);
+        const group = notOneOf(add, "ldap.groups", cns);
         for (const k of ["allowedGroups", "adminGroups"] as const) if (ok(k)) l[k].forEach((g, i) => group([k, i], g));
     },
 );
@@ -520,11 +517,8 @@ export function configSchema(stack: string) {
         userServerChecks(c, add, ok);
         const [l, auth] = [c.ldap, c.hub.authenticatorClass];
         if (ok("ldap.mode", "ldap.groups") && l.mode === "in-cluster") {
-            const stranger = notOneOf(
-                add,
-                "ldap.groups",
-                l.groups.map((g) => g.cn),
-            );
+            const cns = l.groups.map((g) => g.cn);
+            const stranger = notOneOf(add, "ldap.groups", cns);
             if (ok("profiles.*.groups")) c.profiles.forEach((p, i) => p.groups.forEach((g, j) => stranger(["profiles", i, "groups", j], g)));
             if (ok("nfs.mode", "nfs.groupShares")) c.nfs.groupShares.forEach((g, i) => stranger(["nfs", "groupShares", i], g));
         }
