@@ -1,6 +1,6 @@
 // Faults and bad input through the real engine (`npm run test:reliability`, .ci/reliability.sh):
 // an update interrupted by SIGINT, and one killed by SIGKILL then recovered as a user would on a
-// file backend; drift repaired by refresh and up; bad configurations refused before anything
+// file backend; a checkpoint cut short as such a kill can leave it, recovered the same way; drift repaired by refresh and up; bad configurations refused before anything
 // changes; two updates at once; a value change and destroy while users' claims exist.
 // Same cluster and chart rules as engine.test.ts (skipAwait: pods never run here).
 import * as assert from "node:assert/strict";
@@ -73,6 +73,21 @@ const makeHome = (user: string) => project.makeHome(NS, user);
 
 const phase = (user: string) => kubectl(["get", "pvc", `claim-${user}`, "-n", NS, "-o", "jsonpath={.status.phase}"]);
 
+/** The stack's checkpoint in the file backend; the backend keeps the previous one beside it as .bak. */
+const checkpoint = path.join(project.stateDir, ".pulumi", "stacks", "jupyterhub", `${STACK}.json`);
+
+/** The README's recovery after a killed update: scripts/recover.mjs; prints its summary lines. */
+function recover(label: string): string {
+    const out = project.run("node", [path.join(ROOT, "scripts", "recover.mjs"), "--stack", STACK], { label });
+    console.log(
+        `reliability: ${out
+            .split("\n")
+            .filter((l) => l.startsWith("recover:"))
+            .join("; ")}`,
+    );
+    return out;
+}
+
 before(() => {
     console.log(`reliability: ${project.describe()}`);
     project.initStack(STACK, { "jupyterhub:namespace": NS });
@@ -120,16 +135,33 @@ describe("reliability through the real engine", () => {
         console.log(`reliability: after SIGKILL the stack was ${/locked/.test(refused) ? "locked" : "locked with a truncated checkpoint"}`);
         // The README's recovery: scripts/recover.mjs (cancel, import the pending Kubernetes
         // creates, clear the rest), then up.
-        const recovered = project.run("node", [path.join(ROOT, "scripts", "recover.mjs"), "--stack", STACK], { label: "recover after SIGKILL" });
-        console.log(
-            `reliability: ${recovered
-                .split("\n")
-                .filter((l) => l.startsWith("recover:"))
-                .join("; ")}`,
-        );
+        recover("recover after SIGKILL");
         pulumi(["up", "--yes", "--skip-preview"], "up after SIGKILL");
         assertConverged();
     });
+
+    // Whether the kill above lands while the CLI is writing its checkpoint is a matter of timing:
+    // here the checkpoint is cut short on purpose, as such a kill leaves it, on a converged stack.
+    for (const [how, keep] of [
+        ["emptied", () => 0],
+        ["cut in half mid-JSON", (size: number) => Math.floor(size / 2)],
+    ] as const) {
+        it(`a checkpoint ${how} is refused until scripts/recover.mjs puts back the last complete one; then nothing changes`, () => {
+            const urns = project.resources().map((r) => r.urn);
+            fs.truncateSync(checkpoint, keep(fs.statSync(checkpoint).size));
+            for (const args of [["preview"], ["up", "--yes", "--skip-preview"]]) {
+                assert.match(project.pulumiFails(args), /failed to load checkpoint: .*unexpected end of JSON input/, `pulumi ${args[0]}`);
+            }
+            const out = recover(`recover a checkpoint ${how}`);
+            assert.match(out, /restored the last complete checkpoint from \S+\.bak/);
+            assert.deepEqual(
+                project.resources().map((r) => r.urn),
+                urns,
+                "the state holds what it held before the cut",
+            );
+            pulumi(["preview", "--expect-no-changes"], `no-op preview after a checkpoint ${how}`);
+        });
+    }
 
     it("drift: an object edited by hand and one deleted are restored by refresh and up", () => {
         kubectl(["-n", NS, "patch", "configmap", "openldap-sync", "--type=merge", "-p", '{"data":{"sync.sh":"echo edited by hand"}}']);
