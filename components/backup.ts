@@ -228,6 +228,63 @@ const UID = { mysql: 999, openldap: 1001 } as const;
 
 const toEnv = (env: Record<string, string>) => Object.entries(env).map(([name, value]) => ({ name, value }));
 
+/** DNS, which the backup pods need to find their server. */
+const DNS_EGRESS = {
+    ports: [
+        { port: 53, protocol: "UDP" },
+        { port: 53, protocol: "TCP" },
+    ],
+};
+
+/**
+ * The NetworkPolicies that let one kind of backup pod (`backup-<kind>`, with `podLabels`) reach its
+ * server and nothing else but DNS: an egress policy on those pods and, for a server in the
+ * namespace (pods labelled `app`), an ingress policy there that admits them beside the policies of
+ * mysql.ts and openldap.ts, which admit the hub. A server outside the cluster (no `app`) is
+ * reached on its port at any address. `port` is the server pod's port, which policies see.
+ */
+function accessPolicies(
+    name: string,
+    args: { namespace: pulumi.Input<string>; kind: "hub-db" | "directory"; podLabels: Record<string, string>; server: { port: number; app?: string } },
+    opts: pulumi.CustomResourceOptions,
+): k8s.networking.v1.NetworkPolicy[] {
+    const { namespace, kind, podLabels, server } = args;
+    const ports = [{ port: server.port, protocol: "TCP" }];
+    const serverPods = server.app === undefined ? undefined : { matchLabels: labels(server.app) };
+    const policies = [
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-${kind}-egress`,
+            {
+                metadata: { name: `backup-${kind}`, namespace, labels: podLabels },
+                spec: {
+                    podSelector: { matchLabels: podLabels },
+                    policyTypes: ["Ingress", "Egress"],
+                    ingress: [],
+                    egress: [DNS_EGRESS, serverPods ? { to: [{ podSelector: serverPods }], ports } : { ports }],
+                },
+            },
+            opts,
+        ),
+    ];
+    if (serverPods) {
+        policies.push(
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-to-${server.app}`,
+                {
+                    metadata: { name: `backup-to-${server.app}`, namespace, labels: podLabels },
+                    spec: {
+                        podSelector: serverPods,
+                        policyTypes: ["Ingress"],
+                        ingress: [{ from: [{ podSelector: { matchLabels: podLabels } }], ports }],
+                    },
+                },
+                opts,
+            ),
+        );
+    }
+    return policies;
+}
+
 export interface BackupArgs {
     /** Namespace to deploy into. */
     namespace: string;
@@ -312,46 +369,12 @@ export class Backup extends pulumi.ComponentResource {
             parent,
         );
 
-        // Who may talk to whom: the database and the directory admit the backup pods (beside the
-        // policies of mysql.ts and openldap.ts, which admit the hub); the backup pods reach DNS and
-        // those two servers only.
-        const policies: pulumi.Resource[] = [];
-        const dns = {
-            ports: [
-                { port: 53, protocol: "UDP" },
-                { port: 53, protocol: "TCP" },
-            ],
-        };
-        const dbServer =
-            db.mode === "in-cluster"
-                ? { to: [{ podSelector: { matchLabels: labels("mysql") } }], ports: [{ port: MYSQL_PORT, protocol: "TCP" }] }
-                : { ports: [{ port: db.port, protocol: "TCP" }] };
-        policies.push(
-            new k8s.networking.v1.NetworkPolicy(
-                `${name}-hub-db-egress`,
-                {
-                    metadata: { name: "backup-hub-db", namespace: ns, labels: dbLabels },
-                    spec: { podSelector: { matchLabels: dbLabels }, policyTypes: ["Ingress", "Egress"], ingress: [], egress: [dns, dbServer] },
-                },
-                parent,
-            ),
+        // Who may talk to whom: the database admits the backup pods, which reach DNS and it only.
+        const policies = accessPolicies(
+            name,
+            { namespace: ns, kind: "hub-db", podLabels: dbLabels, server: db.mode === "in-cluster" ? { port: MYSQL_PORT, app: "mysql" } : { port: db.port } },
+            parent,
         );
-        if (db.mode === "in-cluster") {
-            policies.push(
-                new k8s.networking.v1.NetworkPolicy(
-                    `${name}-to-mysql`,
-                    {
-                        metadata: { name: "backup-to-mysql", namespace: ns, labels: dbLabels },
-                        spec: {
-                            podSelector: { matchLabels: labels("mysql") },
-                            policyTypes: ["Ingress"],
-                            ingress: [{ from: [{ podSelector: { matchLabels: dbLabels } }], ports: [{ port: MYSQL_PORT, protocol: "TCP" }] }],
-                        },
-                    },
-                    parent,
-                ),
-            );
-        }
 
         const podSecurity = (uid: number) => ({ ...restrictedPod(uid), fsGroup: BACKUP_GROUP, fsGroupChangePolicy: "OnRootMismatch" });
         const containerSecurity = { ...RESTRICTED_CONTAINER, readOnlyRootFilesystem: true };
@@ -428,33 +451,11 @@ export class Backup extends pulumi.ComponentResource {
         );
 
         if (args.directory) {
-            const dirPolicies = [
-                new k8s.networking.v1.NetworkPolicy(
-                    `${name}-directory-egress`,
-                    {
-                        metadata: { name: "backup-directory", namespace: ns, labels: dirLabels },
-                        spec: {
-                            podSelector: { matchLabels: dirLabels },
-                            policyTypes: ["Ingress", "Egress"],
-                            ingress: [],
-                            egress: [dns, { to: [{ podSelector: { matchLabels: labels("openldap") } }], ports: [{ port: LDAPS_PORT, protocol: "TCP" }] }],
-                        },
-                    },
-                    parent,
-                ),
-                new k8s.networking.v1.NetworkPolicy(
-                    `${name}-to-openldap`,
-                    {
-                        metadata: { name: "backup-to-openldap", namespace: ns, labels: dirLabels },
-                        spec: {
-                            podSelector: { matchLabels: labels("openldap") },
-                            policyTypes: ["Ingress"],
-                            ingress: [{ from: [{ podSelector: { matchLabels: dirLabels } }], ports: [{ port: LDAPS_PORT, protocol: "TCP" }] }],
-                        },
-                    },
-                    parent,
-                ),
-            ];
+            const dirPolicies = accessPolicies(
+                name,
+                { namespace: ns, kind: "directory", podLabels: dirLabels, server: { port: LDAPS_PORT, app: "openldap" } },
+                parent,
+            );
             const env = directoryEnv({
                 root: MOUNT.backups,
                 keep: cfg.keep,
