@@ -3,7 +3,7 @@
 # applied with kubectl) and the chart against Helm; see test/bench/bench.ts. BENCH_ROUNDS=3.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-SUITE=bench CLUSTER_PORT_BASE=24000
+SUITE=bench CLUSTER_PORT_BASE=${CLUSTER_PORT_BASE:-24000}
 # shellcheck source=.ci/engine-cluster.sh
 . .ci/engine-cluster.sh
 node --import tsx test/bench/bench.ts

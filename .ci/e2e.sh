@@ -6,7 +6,7 @@
 # SKIPPED line and exits 0. Starts a private cluster and stops it, whatever happens.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-SUITE=e2e CLUSTER_PORT_BASE=20000
+SUITE=e2e CLUSTER_PORT_BASE=${CLUSTER_PORT_BASE:-20000}
 # shellcheck source=.ci/engine-cluster.sh
 . .ci/engine-cluster.sh
 node --import tsx --test --test-timeout=600000 --test-concurrency=1 test/e2e/engine.test.ts test/e2e/seed.test.ts

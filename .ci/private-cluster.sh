@@ -3,9 +3,10 @@
 # .ci/engine-cluster.sh, the engine suites): builds what the tool cache lacks, starts a private
 # control plane for SUITE on ports of its own (CLUSTER_PORT_BASE + the usual port numbers), so
 # that a developer's cluster and the other suites are not disturbed, and stops it on exit. Bases
-# in use: 10000 apiserver, 14000 reliability, 16000 scale, 20000 e2e, 24000 bench: every port stays
-# below 32768, where Linux's ephemeral range begins (an outgoing connection holding 42380 once
-# stopped etcd from starting).
+# in use: 10000 apiserver, 14000 reliability, 16000 scale, 20000 e2e, 24000 bench (each suite's
+# default; CLUSTER_PORT_BASE=<n> runs it on another base, e.g. beside a run on the default): every
+# port stays below 32768, where Linux's ephemeral range begins (an outgoing connection holding
+# 42380 once stopped etcd from starting).
 # shellcheck source=.ci/node-env.sh
 . .ci/node-env.sh
 bash .ci/toolchain.sh k8s helm

@@ -3,7 +3,7 @@
 # test/e2e/reliability.test.ts). Same requirements and SKIPPED line as .ci/e2e.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-SUITE=reliability CLUSTER_PORT_BASE=14000
+SUITE=reliability CLUSTER_PORT_BASE=${CLUSTER_PORT_BASE:-14000}
 # shellcheck source=.ci/engine-cluster.sh
 . .ci/engine-cluster.sh
 node --import tsx --test --test-timeout=600000 test/e2e/reliability.test.ts
