@@ -43,7 +43,9 @@ function withCheckpoint(run) {
         const file = path.join(new URL(url).pathname, ".pulumi", "stacks", project, `${stack}.json`);
         if (!fs.existsSync(`${file}.bak`)) throw e;
         fs.copyFileSync(`${file}.bak`, file);
-        console.log(`recover: ${file} could not be read (cut short, as a kill while the CLI writes it leaves it); restored the last complete checkpoint from ${file}.bak`);
+        console.log(
+            `recover: ${file} could not be read (cut short, as a kill while the CLI writes it leaves it); restored the last complete checkpoint from ${file}.bak`,
+        );
         return run();
     }
 }
