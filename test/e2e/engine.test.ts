@@ -147,6 +147,9 @@ describe("real engine: the dev stack against a real API server", () => {
         assert.deepEqual(backups, [], "the backup CronJobs and the dump before the hub are in the preview");
         const incomplete = (p.diagnostics ?? []).filter((d) => /unknown values|Preview is incomplete/i.test(d.message));
         assert.deepEqual(incomplete, []);
+        // The provider SDK versions package.json pins are the plugins users' engines download: this run proves those.
+        const plugins = (p.diagnostics ?? []).filter((d) => /resource plugin \S+ is expected to have version/.test(d.message)).map((d) => d.message.trim());
+        assert.deepEqual(plugins, [], "pin the provider SDKs in package.json to the plugins on PATH, or put plugins of the pinned versions there");
         const chartCreates = p.steps.filter((s) => s.op === "create" && s.urn.includes("helm.sh/v4:Chart$") && !s.urn.includes("preflight"));
         assert.equal(chartCreates.length, CHART_OBJECTS.length, chartCreates.map(stepObject).join(", "));
     });
