@@ -37,7 +37,9 @@ export interface HubWiring {
     dbUrl: string;
     /** Seconds after which pooled database connections are recycled (config mysql.poolRecycle). */
     dbPoolRecycle: number;
+    /** StorageClass of per-user home volumes. */
     homeStorageClass: string;
+    /** The ReadWriteMany volume mounted in every user pod. Default: none. */
     shared?: SharedMount;
     /** The group shares' claim and the groups that have one (nfs.groupShares), mounted by the spawn hook in members' pods. */
     groupShares?: GroupSharesMount;
@@ -404,7 +406,8 @@ export function ingressTlsSecretName(ingress: IngressConfig): string | undefined
     return ingress.enabled ? (ingress.tlsSecretName ?? "jupyterhub-tls") : undefined;
 }
 
-export interface JupyterHubArgs {
+/** What the component takes: the values' wiring that is the same here (HubWiring), the rest as outputs. */
+export interface JupyterHubArgs extends Pick<HubWiring, "dbPoolRecycle" | "homeStorageClass" | "shared" | "groupShares" | "ldap" | "directoryGroups"> {
     namespace: string;
     /** The config sections of the hub. */
     config: HubSections;
@@ -416,18 +419,6 @@ export interface JupyterHubArgs {
     dbUrl: pulumi.Output<string>;
     /** The same URL without its password, for the chart values. */
     dbUrlWithoutPassword: string;
-    /** Seconds after which pooled database connections are recycled (config mysql.poolRecycle). */
-    dbPoolRecycle: number;
-    /** StorageClass of per-user home volumes. */
-    homeStorageClass: string;
-    /** The ReadWriteMany volume mounted in every user pod. Default: none. */
-    shared?: SharedMount;
-    /** The ReadWriteMany claim holding the group shares, mounted in members' pods. Default: none. */
-    groupShares?: GroupSharesMount;
-    /** Directory settings when login is LDAP. */
-    ldap?: LdapAuthSettings;
-    /** What the hub does with the directory's groups, with LDAP login. */
-    directoryGroups?: DirectoryGroups;
     /** PEM CA of the directory, mounted into the hub. */
     ldapCaCert?: pulumi.Input<string>;
     /** Search user's password for an external directory with lookup_dn (config key ldapBindPassword). */
