@@ -287,18 +287,7 @@ describe(`backup and restore with real MariaDB, slapd and JupyterHub, configured
         assert.match(output, /directory in sync/);
         assert.doesNotMatch(output, /passwords of \d+ users set/, output);
         assert.ok(binds(fresh, ADMIN, changedPassword), `${ADMIN} still binds with the password changed after the bootstrap`);
-        const members = fresh.ldap(fresh.tools.ldapsearch, [
-            "-LLL",
-            "-D",
-            tree.adminDn,
-            "-w",
-            fresh.secrets.ldapAdmin,
-            "-b",
-            tree.groupDn(ALLOWED_GROUP),
-            "-s",
-            "base",
-            "member",
-        ]);
+        const members = fresh.searchAsAdmin(tree.groupDn(ALLOWED_GROUP), "-s", "base", "member");
         assert.doesNotMatch(members, new RegExp(`member: ${tree.userDn(OUTSIDER)}`), `${OUTSIDER}'s membership, made by hand, is reset to the config`);
     });
 });

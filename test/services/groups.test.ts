@@ -52,17 +52,7 @@ async function user(name: string): Promise<{ admin: boolean; groups: string[] }>
 
 /** The cns of the directory's groups that list the user as a member, as the directory answers. */
 function directoryGroupsOf(uid: string): string[] {
-    const out = bed.ldap(bed.tools.ldapsearch, [
-        "-LLL",
-        "-D",
-        bed.tree.userDn(uid),
-        "-w",
-        bed.passwords[uid],
-        "-b",
-        bed.tree.groupsDn,
-        `(member=${bed.tree.userDn(uid)})`,
-        "cn",
-    ]);
+    const out = bed.searchAs(uid, bed.tree.groupsDn, `(member=${bed.tree.userDn(uid)})`, "cn");
     return [...out.matchAll(/^cn: (.+)$/gm)].map((m) => m[1]).sort();
 }
 

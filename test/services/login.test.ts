@@ -59,32 +59,10 @@ describe(`login with real OpenLDAP, MariaDB and JupyterHub, configured from Pulu
             () => bed.ldap(bed.tools.ldapsearch, ["-LLL", "-b", bed.tree.baseDn, "uid=*"]),
             /Inappropriate authentication|unwilling|authentication required/i,
         );
-        const members = bed.ldap(bed.tools.ldapsearch, [
-            "-LLL",
-            "-D",
-            bed.tree.userDn(OUTSIDER),
-            "-w",
-            bed.passwords[OUTSIDER],
-            "-b",
-            bed.tree.groupDn(ALLOWED_GROUP),
-            "-s",
-            "base",
-            "member",
-        ]);
+        const members = bed.searchAs(OUTSIDER, bed.tree.groupDn(ALLOWED_GROUP), "-s", "base", "member");
         assert.match(members, new RegExp(`member: ${bed.tree.userDn(ADMIN)}`));
         assert.doesNotMatch(members, new RegExp(`member: ${bed.tree.userDn(OUTSIDER)}`));
-        const others = bed.ldap(bed.tools.ldapsearch, [
-            "-LLL",
-            "-D",
-            bed.tree.userDn(OUTSIDER),
-            "-w",
-            bed.passwords[OUTSIDER],
-            "-b",
-            bed.tree.userDn(ADMIN),
-            "-s",
-            "base",
-            "userPassword",
-        ]);
+        const others = bed.searchAs(OUTSIDER, bed.tree.userDn(ADMIN), "-s", "base", "userPassword");
         assert.doesNotMatch(others, /userPassword/, "a user cannot read another's password hash");
     });
 
@@ -172,7 +150,6 @@ describe(`login with real OpenLDAP, MariaDB and JupyterHub, configured from Pulu
 
     // The sync Job against the running directory (after the logins above: it changes users).
     const { tree, master } = bed;
-    const asAdmin = ["-D", tree.adminDn, "-w", bed.secrets.ldapAdmin];
     const withUsers = (ldapCfg: InClusterLdap, users: InClusterLdap["users"], groups = ldapCfg.groups): InClusterLdap => ({ ...ldapCfg, users, groups });
     const NEWBIE = { uid: "newbie", givenName: "New", sn: "Comer" };
     const changed = withUsers(
@@ -183,7 +160,7 @@ describe(`login with real OpenLDAP, MariaDB and JupyterHub, configured from Pulu
 
     bed.test("the sync's first run on a bootstrapped directory records the master key and adds nothing", () => {
         assert.equal(bed.firstSync, `passwords of ${directory.users.length} users set from the master key ${masterFingerprint(master)}\ndirectory in sync\n`);
-        const ou = bed.ldap(bed.tools.ldapsearch, ["-LLL", ...asAdmin, "-b", tree.usersDn, "-s", "base", "description"]);
+        const ou = bed.searchAsAdmin(tree.usersDn, "-s", "base", "description");
         assert.match(ou, new RegExp(`description: jupyterhub-platform user passwords ${masterFingerprint(master)}`));
         assert.ok(bed.binds(tree.userDn(ADMIN), bed.passwords[ADMIN]), "the derived password still binds");
     });
@@ -199,7 +176,7 @@ describe(`login with real OpenLDAP, MariaDB and JupyterHub, configured from Pulu
         assert.doesNotMatch(out, /passwords of/, "the key did not change: no password is set");
         assert.ok(bed.binds(tree.userDn(NEWBIE.uid), derivedUserPassword(master, NEWBIE.uid)));
         assert.ok(!bed.exists(tree.userDn(OUTSIDER)), `${OUTSIDER} is gone`);
-        const members = bed.ldap(bed.tools.ldapsearch, ["-LLL", ...asAdmin, "-b", tree.groupDn(ALLOWED_GROUP), "-s", "base", "member"]);
+        const members = bed.searchAsAdmin(tree.groupDn(ALLOWED_GROUP), "-s", "base", "member");
         assert.match(members, new RegExp(`member: ${tree.userDn(NEWBIE.uid)}`));
         assert.ok(bed.binds(tree.userDn(ADMIN), bed.passwords[ADMIN]), `${ADMIN} is left as they were`);
     });

@@ -446,7 +446,7 @@ export class TestBed {
     /** Whether the entry exists (seen by the admin). */
     exists(dn: string): boolean {
         try {
-            this.ldap(this.tools.ldapsearch, ["-LLL", "-D", this.tree.adminDn, "-w", this.secrets.ldapAdmin, "-b", dn, "-s", "base", "1.1"]);
+            this.searchAsAdmin(dn, "-s", "base", "1.1");
             return true;
         } catch (e) {
             if (/No such object \(32\)/.test(String(e))) return false;
@@ -461,6 +461,16 @@ export class TestBed {
             env: { ...process.env, LDAPTLS_CACERT: this.p("tls", "ca", "ca.crt"), LDAPTLS_REQCERT: "demand" },
             input,
         });
+    }
+
+    /** ldapsearch -LLL under `base`, bound as the user with the test's password; `args`: scope, filter, attributes. */
+    searchAs(uid: string, base: string, ...args: string[]): string {
+        return this.ldap(this.tools.ldapsearch, ["-LLL", "-D", this.tree.userDn(uid), "-w", this.passwords[uid], "-b", base, ...args]);
+    }
+
+    /** ldapsearch -LLL under `base`, bound as the directory's admin. */
+    searchAsAdmin(base: string, ...args: string[]): string {
+        return this.ldap(this.tools.ldapsearch, ["-LLL", "-D", this.tree.adminDn, "-w", this.secrets.ldapAdmin, "-b", base, ...args]);
     }
 
     /** An LDIF change applied by the directory's admin, as an operator would. */
