@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 
 import { type HubConfig, type IngressConfig, type PlatformConfig, type ProfileConfig } from "../config";
+import { isMap } from "../lib/formats";
 import { ConfigError } from "../lib/problems";
 import { dependsOnList, labels, PRIVILEGED_REASON, transformOpts } from "./common";
 import { type DirectoryGroups, directoryGroupsPy, groupSearchConfig, type GroupSharesMount, needsGroupAuthenticator, spawnHooks, spawnHooksPy } from "./groups";
@@ -118,10 +119,6 @@ export function grantSudo(homeMountPath: string): { values: Values; env: Record<
         },
         env: { GRANT_SUDO: "yes", NB_USER: user, NB_UID: String(SUDO_USER.uid), NB_GID: String(SUDO_USER.gid) },
     };
-}
-
-function isMap(v: unknown): v is Values {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /**

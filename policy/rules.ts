@@ -7,15 +7,12 @@ import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
 import * as YAML from "yaml";
 
 import { credentialEnvName, PRIVILEGED_REASON } from "../components/common";
+import { isMap } from "../lib/formats";
 
 type Obj = Record<string, unknown>;
 
-function isObj(v: unknown): v is Obj {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function obj(v: unknown): Obj {
-    return isObj(v) ? v : {};
+    return isMap(v) ? v : {};
 }
 
 function list(v: unknown): unknown[] {
@@ -189,7 +186,7 @@ export function isJupyterHubChart(props: Obj): boolean {
         .pop()!
         .replace(/\.tgz$/, "")
         .replace(/-[0-9]+\.[0-9]+\.[0-9]+.*$/, "");
-    return base === "jupyterhub" || isObj(obj(props.values).singleuser);
+    return base === "jupyterhub" || isMap(obj(props.values).singleuser);
 }
 
 function chartValues(args: ResourceValidationArgs): Obj | undefined {
@@ -399,7 +396,7 @@ export function z2jhValuesOf(args: { type: string; name: string; props: Obj }): 
     if (text === undefined) return undefined;
     try {
         const values: unknown = YAML.parse(text);
-        return isObj(values) ? { values, object: `${describe("Secret", args.props, args.name)} (the chart's values)` } : undefined;
+        return isMap(values) ? { values, object: `${describe("Secret", args.props, args.name)} (the chart's values)` } : undefined;
     } catch {
         return undefined;
     }
