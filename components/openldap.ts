@@ -9,9 +9,10 @@ import { type ExternalLdap, type GroupMemberAttribute, type InClusterLdap, type 
 import { ConfigError } from "../lib/problems";
 import { NS } from "../lib/schema";
 import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
+import { readScript } from "./scripts";
 import { derivedUserPassword, derivedUserSalt, masterFingerprint, USER_SALT_BYTES } from "./secrets";
 
-/** Ports the symas/openldap image listens on (it runs unprivileged). */
+/** The port slapd serves StartTLS on in its pod, only with tlsStrategy before_bind (the Service maps 389 to it). */
 const LDAP_PORT = 1389;
 /** The port slapd serves LDAPS on in its pod (the Service maps 636 to it). */
 export const LDAPS_PORT = 1636;
@@ -163,6 +164,146 @@ export function bootstrapSizeProblems(cfg: InClusterLdap, adminPasswordLength = 
             `over the ${SECRET_LIMIT_BYTES / 1024} KiB a Kubernetes Secret holds; bootstrap at most about ${fits} users with these names and groups ` +
             `in-cluster, or use a directory of your own (ldap.mode "external")`,
     ];
+}
+
+/**
+ * Where the directory server finds what it needs. In the pod: the symas/openldap image's own
+ * files (SYMAS_PATHS; see docs/images.md for where each comes from) and the pod's mounts; in the
+ * services test bed, Debian's slapd and a temp directory (the only differences: these paths).
+ */
+export interface SlapdPaths {
+    /** Folder of the schema files core, cosine, inetorgperson and nis (.schema). */
+    schemaDir: string;
+    /** Folder of the back_mdb module. */
+    modulePath: string;
+    /** The database (on the claim). */
+    dataDir: string;
+    /** pid and args files (an emptyDir: the root filesystem is read-only). */
+    runDir: string;
+    /** The server certificate, its key and the CA (tls.crt, tls.key, ca.crt). */
+    tlsDir: string;
+    /** The file holding the rootpw line (from the bootstrap Secret). */
+    rootPwFile: string;
+}
+
+/** The symas/openldap image's layout: Symas's packages under /opt/symas (docs/images.md). */
+export const SYMAS = {
+    /** slapd itself: Symas's packages install it in lib/ (sbin/slapd is a link to it in this image). */
+    slapd: "/opt/symas/lib/slapd",
+    /** slapadd, slaptest (links to slapd) and the other slap* tools. */
+    sbin: "/opt/symas/sbin",
+    /** ldapsearch, ldapmodify, ... */
+    bin: "/opt/symas/bin",
+    schemaDir: "/opt/symas/etc/openldap/schema",
+    modulePath: "/opt/symas/lib/openldap",
+} as const;
+
+/** Mounts of the directory's pod, and so the paths its configuration names. */
+export const LDAP_MOUNTS = {
+    /** The claim. The database is a folder of it, so that a later layout can sit beside it. */
+    data: "/var/lib/openldap",
+    run: "/run/slapd",
+    config: "/etc/openldap-platform",
+    tls: "/tls",
+    bootstrap: "/bootstrap",
+    scripts: "/scripts",
+} as const;
+
+/** The pod's paths: the image's files, the claim and the mounted configuration. */
+export const POD_SLAPD_PATHS: SlapdPaths = {
+    schemaDir: SYMAS.schemaDir,
+    modulePath: SYMAS.modulePath,
+    dataDir: `${LDAP_MOUNTS.data}/mdb`,
+    runDir: LDAP_MOUNTS.run,
+    tlsDir: LDAP_MOUNTS.tls,
+    rootPwFile: `${LDAP_MOUNTS.config}/rootpw.conf`,
+};
+
+/** The schemas the tree needs: inetOrgPerson (cosine, inetorgperson), groupOfNames (core); nis for posix attributes. */
+export const LDAP_SCHEMAS = ["core", "cosine", "inetorgperson", "nis"] as const;
+
+/** The largest database the server may grow (mdb's map size; its default is only 10 MiB): the claim's size. */
+export function mdbMaxSize(storageSize: string): number {
+    const m = /^(\d+)(Ki|Mi|Gi|Ti)?$/.exec(storageSize);
+    if (!m) return 1024 ** 3;
+    const unit = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 }[m[2] as "Ki" | "Mi" | "Gi" | "Ti"] ?? 1;
+    return Number(m[1]) * unit;
+}
+
+/**
+ * The directory server's whole configuration (slapd.conf), written by the program: the image is
+ * relied on for its binaries, schemas and module only. What it says:
+ * - TLS with the program's certificate, TLS 1.2 at least; every operation but StartTLS needs TLS
+ *   (`security tls=1`), so plain LDAP is refused even where a plain port is open (before_bind);
+ * - no anonymous bind, and nothing but a bind before one (`require authc`);
+ * - ACLs: a userPassword is usable for binds (anonymous auth) and writable by its owner, readable
+ *   by nobody (the admin, the rootdn, is above ACLs); every other attribute readable by
+ *   authenticated users, writable by nobody but the admin;
+ * - the mdb database on the claim, the admin as its rootdn, whose password (an {SSHA} hash) is
+ *   included from the Secret, so that the server takes the stack's admin password at every start.
+ */
+export function slapdConf(tree: Pick<LdapTree, "baseDn" | "adminDn">, paths: SlapdPaths, opts: { maxSize: number }): string {
+    return [
+        "# The in-cluster directory's configuration, written by the platform program (components/openldap.ts slapdConf).",
+        ...LDAP_SCHEMAS.map((s) => `include ${paths.schemaDir}/${s}.schema`),
+        `pidfile ${paths.runDir}/slapd.pid`,
+        `argsfile ${paths.runDir}/slapd.args`,
+        `modulepath ${paths.modulePath}`,
+        "moduleload back_mdb",
+        "",
+        `TLSCACertificateFile ${paths.tlsDir}/ca.crt`,
+        `TLSCertificateFile ${paths.tlsDir}/tls.crt`,
+        `TLSCertificateKeyFile ${paths.tlsDir}/tls.key`,
+        "TLSProtocolMin 3.3",
+        "security tls=1",
+        "disallow bind_anon",
+        "require authc",
+        "sizelimit 500",
+        "timelimit 3600",
+        "",
+        "database mdb",
+        `suffix "${tree.baseDn}"`,
+        `rootdn "${tree.adminDn}"`,
+        `include ${paths.rootPwFile}`,
+        `directory ${paths.dataDir}`,
+        `maxsize ${opts.maxSize}`,
+        "index objectClass eq",
+        "index uid,cn,member eq",
+        "access to attrs=userPassword",
+        "    by self =w",
+        "    by anonymous auth",
+        "    by * none",
+        "access to *",
+        "    by users read",
+        "    by * none",
+        "",
+    ].join("\n");
+}
+
+/**
+ * The rootpw line slapdConf includes: the admin password as an {SSHA} hash, its salt derived from
+ * the password itself so that the Secret holding it changes only when the password does.
+ */
+export function rootPwLine(adminPassword: string): string {
+    const salt = crypto.createHash("sha256").update(`jupyterhub-platform/ldap-rootpw/v1\0${adminPassword}`, "utf8").digest().subarray(0, 8);
+    return `rootpw ${sshaHash(adminPassword, salt)}\n`;
+}
+
+/** The listeners of slapd's -h: LDAPS always, a StartTLS port only when the hub uses before_bind. */
+export function slapdUrls(tlsStrategy: TlsStrategy, host = ""): string {
+    const ldaps = `ldaps://${host}:${LDAPS_PORT}/`;
+    return tlsStrategy === "before_bind" ? `ldap://${host}:${LDAP_PORT}/ ${ldaps}` : ldaps;
+}
+
+/** The uid the directory's pods run as: the image's USER (1001); any unprivileged uid would do (docs/images.md). */
+export const LDAP_UID = 1001;
+
+/** Annotation of the directory's pod template: a digest of what slapd reads at start only. */
+export const CONFIG_DIGEST_ANNOTATION = "platform.jupyterhub.org/config-digest";
+
+/** slapd in the foreground (-d stats: connections and operations logged), with the program's configuration. */
+export function slapdCommand(slapd: string, conf: string, urls: string): string[] {
+    return [slapd, "-d", "stats", "-f", conf, "-h", urls];
 }
 
 /** DNS names the in-cluster directory's certificate is valid for. */
@@ -432,9 +573,11 @@ export class OpenLdap extends pulumi.ComponentResource {
                 metadata: { name: "openldap-bootstrap", namespace: ns, labels: lbl },
                 // One value, secret as a whole: every file changes together when a user is added.
                 stringData: pulumi.secret(
-                    pulumi
-                        .all([admin.result, credentials, fingerprint])
-                        .apply(([adminPassword, c, fp]) => ({ "admin-password": adminPassword, ...bootstrapFiles(cfg, c.hashes, fp) })),
+                    pulumi.all([admin.result, credentials, fingerprint]).apply(([adminPassword, c, fp]) => ({
+                        "admin-password": adminPassword,
+                        "rootpw.conf": rootPwLine(adminPassword),
+                        ...bootstrapFiles(cfg, c.hashes, fp),
+                    })),
                 ),
             },
             parent,
@@ -445,50 +588,87 @@ export class OpenLdap extends pulumi.ComponentResource {
             this,
             args.keep,
         );
+        // The server's configuration and its init script: written by the program, no secret in them.
+        const conf = slapdConf(this.tree, POD_SLAPD_PATHS, { maxSize: mdbMaxSize(cfg.storageSize) });
+        const config = new k8s.core.v1.ConfigMap(
+            `${name}-config`,
+            { metadata: { name: "openldap-config", namespace: ns, labels: lbl }, data: { "slapd.conf": conf, "ldap-init.sh": readScript("ldap-init.sh") } },
+            parent,
+        );
+        // The pod rolls when its configuration, the admin password or the certificate changes: the
+        // server reads them at start only. A digest: it reveals none of them.
+        const configDigest = pulumi.unsecret(
+            pulumi
+                .all([admin.result, cert.certPem])
+                .apply(([pw, crt]) =>
+                    crypto.createHash("sha256").update(conf).update("\0").update(rootPwLine(pw)).update("\0").update(crt).digest("hex").slice(0, 16),
+                ),
+        );
+        const m = LDAP_MOUNTS;
+        const mounts = {
+            data: { name: "data", mountPath: m.data },
+            config: { name: "config", mountPath: m.config, readOnly: true },
+            tls: { name: "tls", mountPath: m.tls, readOnly: true },
+        };
+        // The image's slapd (and slapadd, slaptest: the same file) carries the file capability
+        // cap_net_bind_service=+eip; the kernel refuses to execute such a file unless the
+        // capability is in the bounding set, so the one capability the restricted profile allows
+        // to add is added back. It grants nothing here: allowPrivilegeEscalation false (no_new_privs)
+        // keeps the process's permitted set empty, and the ports are above 1024.
+        const container = {
+            securityContext: { ...RESTRICTED_CONTAINER, capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] }, readOnlyRootFilesystem: true },
+        };
         const deployment = new k8s.apps.v1.Deployment(
             `${name}`,
             {
                 metadata: { name: "openldap", namespace: ns, labels: lbl },
                 spec: {
                     replicas: 1,
+                    // One server on the RWO claim at a time: mdb allows one writer process.
                     strategy: { type: "Recreate" },
                     selector: { matchLabels: lbl },
                     template: {
-                        metadata: { labels: lbl },
+                        metadata: { labels: lbl, annotations: { [CONFIG_DIGEST_ANNOTATION]: configDigest } },
                         spec: {
-                            // The image runs slapd unprivileged on ports 1389/1636 as uid 1001.
-                            securityContext: restrictedPod(1001),
+                            // Any unprivileged uid: the program's configuration names no file of the
+                            // image that must be written, and the claim is the pod's group's (fsGroup).
+                            securityContext: restrictedPod(LDAP_UID),
+                            automountServiceAccountToken: false,
+                            initContainers: [
+                                {
+                                    name: "init",
+                                    image: cfg.image,
+                                    command: ["sh", `${m.scripts}/ldap-init.sh`],
+                                    env: [
+                                        { name: "SLAPD_CONF", value: `${m.config}/slapd.conf` },
+                                        { name: "DATA_DIR", value: POD_SLAPD_PATHS.dataDir },
+                                        { name: "TREE_LDIF", value: `${m.bootstrap}/tree.ldif` },
+                                        { name: "SLAPTOOLS", value: SYMAS.sbin },
+                                    ],
+                                    ...container,
+                                    volumeMounts: [
+                                        mounts.data,
+                                        mounts.config,
+                                        mounts.tls,
+                                        { name: "scripts", mountPath: m.scripts, readOnly: true },
+                                        { name: "tree", mountPath: m.bootstrap, readOnly: true },
+                                        { name: "run", mountPath: m.run },
+                                    ],
+                                    resources: { limits: { cpu: "500m", memory: "256Mi" }, requests: { cpu: "50m", memory: "64Mi" } },
+                                },
+                            ],
                             containers: [
                                 {
                                     name: "openldap",
                                     image: cfg.image,
-                                    securityContext: RESTRICTED_CONTAINER,
+                                    // slapd itself, in the foreground (-d), logging connections and operations (stats).
+                                    command: slapdCommand(SYMAS.slapd, `${m.config}/slapd.conf`, slapdUrls(cfg.tlsStrategy)),
+                                    ...container,
                                     ports: [
-                                        { name: "ldap", containerPort: LDAP_PORT },
+                                        ...(cfg.tlsStrategy === "before_bind" ? [{ name: "ldap", containerPort: LDAP_PORT }] : []),
                                         { name: "ldaps", containerPort: LDAPS_PORT },
                                     ],
-                                    env: [
-                                        { name: "LDAP_ROOT", value: cfg.baseDn },
-                                        { name: "LDAP_ADMIN_USERNAME", value: "admin" },
-                                        { name: "LDAP_ADMIN_PASSWORD_FILE", value: "/bootstrap/admin-password" },
-                                        { name: "LDAP_SKIP_DEFAULT_TREE", value: "yes" },
-                                        { name: "LDAP_CUSTOM_LDIF_DIR", value: "/ldifs" },
-                                        { name: "LDAP_EXTRA_SCHEMAS", value: "cosine,inetorgperson,nis" },
-                                        { name: "LDAP_ALLOW_ANON_BINDING", value: "no" },
-                                        { name: "LDAP_ENABLE_TLS", value: "yes" },
-                                        { name: "LDAP_REQUIRE_TLS", value: "yes" },
-                                        { name: "LDAP_LDAPS_PORT_NUMBER", value: String(LDAPS_PORT) },
-                                        { name: "LDAP_PORT_NUMBER", value: String(LDAP_PORT) },
-                                        { name: "LDAP_TLS_CERT_FILE", value: "/tls/tls.crt" },
-                                        { name: "LDAP_TLS_KEY_FILE", value: "/tls/tls.key" },
-                                        { name: "LDAP_TLS_CA_FILE", value: "/tls/ca.crt" },
-                                    ],
-                                    volumeMounts: [
-                                        { name: "data", mountPath: "/openldap" },
-                                        { name: "tls", mountPath: "/tls", readOnly: true },
-                                        { name: "bootstrap", mountPath: "/bootstrap", readOnly: true },
-                                        { name: "ldifs", mountPath: "/ldifs", readOnly: true },
-                                    ],
+                                    volumeMounts: [mounts.data, mounts.config, mounts.tls, { name: "run", mountPath: m.run }],
                                     readinessProbe: { tcpSocket: { port: LDAPS_PORT }, periodSeconds: 10 },
                                     livenessProbe: { tcpSocket: { port: LDAPS_PORT }, initialDelaySeconds: 30, periodSeconds: 20 },
                                     resources: { limits: { cpu: "500m", memory: "256Mi" }, requests: { cpu: "50m", memory: "64Mi" } },
@@ -496,12 +676,21 @@ export class OpenLdap extends pulumi.ComponentResource {
                             ],
                             volumes: [
                                 { name: "data", persistentVolumeClaim: { claimName: data.metadata.name } },
-                                { name: "tls", secret: { secretName: tlsSecret.metadata.name } },
                                 {
-                                    name: "bootstrap",
-                                    secret: { secretName: bootstrap.metadata.name, items: [{ key: "admin-password", path: "admin-password" }] },
+                                    name: "config",
+                                    projected: {
+                                        defaultMode: 0o440,
+                                        sources: [
+                                            { configMap: { name: config.metadata.name, items: [{ key: "slapd.conf", path: "slapd.conf" }] } },
+                                            { secret: { name: bootstrap.metadata.name, items: [{ key: "rootpw.conf", path: "rootpw.conf" }] } },
+                                        ],
+                                    },
                                 },
-                                { name: "ldifs", secret: { secretName: bootstrap.metadata.name, items: [{ key: "tree.ldif", path: "tree.ldif" }] } },
+                                { name: "scripts", configMap: { name: config.metadata.name, items: [{ key: "ldap-init.sh", path: "ldap-init.sh" }] } },
+                                // Read by the pod's group only (fsGroup): the server key and the admin's hash.
+                                { name: "tls", secret: { secretName: tlsSecret.metadata.name, defaultMode: 0o440 } },
+                                { name: "tree", secret: { secretName: bootstrap.metadata.name, items: [{ key: "tree.ldif", path: "tree.ldif" }] } },
+                                { name: "run", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
                             ],
                         },
                     },
@@ -517,7 +706,7 @@ export class OpenLdap extends pulumi.ComponentResource {
                     type: "ClusterIP",
                     selector: lbl,
                     ports: [
-                        { name: "ldap", port: 389, targetPort: LDAP_PORT },
+                        ...(cfg.tlsStrategy === "before_bind" ? [{ name: "ldap", port: 389, targetPort: LDAP_PORT }] : []),
                         { name: "ldaps", port: 636, targetPort: LDAPS_PORT },
                     ],
                 },
@@ -535,7 +724,7 @@ export class OpenLdap extends pulumi.ComponentResource {
                     ingress: [
                         {
                             from: [{ podSelector: HUB_POD_SELECTOR }, { podSelector: { matchLabels: syncLabels } }],
-                            ports: [{ port: LDAP_PORT }, { port: LDAPS_PORT }],
+                            ports: cfg.tlsStrategy === "before_bind" ? [{ port: LDAP_PORT }, { port: LDAPS_PORT }] : [{ port: LDAPS_PORT }],
                         },
                     ],
                 },
@@ -567,7 +756,7 @@ export class OpenLdap extends pulumi.ComponentResource {
                         metadata: { labels: syncLabels },
                         spec: {
                             restartPolicy: "OnFailure",
-                            securityContext: restrictedPod(1001),
+                            securityContext: restrictedPod(LDAP_UID),
                             containers: [
                                 {
                                     name: "sync",

@@ -8,13 +8,14 @@
 // Run: .ci/services-setup.sh once (installs everything, idempotent), then `npm run test:services`.
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
+import * as fs from "node:fs";
 import { after, before, describe } from "node:test";
 
 import { type InClusterLdap, parseConfig, PlatformConfig } from "../../config";
-import { ldapCertDnsNames, sshaHash } from "../../components/openldap";
-import { derivedUserPassword, masterFingerprint } from "../../components/secrets";
+import { ldapCertDnsNames, mdbMaxSize, POD_SLAPD_PATHS, slapdConf, SlapdPaths, sshaHash } from "../../components/openldap";
+import { derivedUserPassword, derivedUserSalt, masterFingerprint } from "../../components/secrets";
 import { rawStackConfig } from "../support/helpers";
-import { tail } from "../support/services-env";
+import { run, tail } from "../support/services-env";
 import { Json, TestBed } from "../support/services-harness";
 
 const cfg: PlatformConfig = parseConfig(rawStackConfig("dev"), "dev");
@@ -64,6 +65,75 @@ describe(`login with real OpenLDAP, MariaDB and JupyterHub, configured from Pulu
         assert.doesNotMatch(members, new RegExp(`member: ${bed.tree.userDn(OUTSIDER)}`));
         const others = bed.searchAs(OUTSIDER, bed.tree.userDn(ADMIN), "-s", "base", "userPassword");
         assert.doesNotMatch(others, /userPassword/, "a user cannot read another's password hash");
+    });
+
+    bed.test("slapd runs the program's own slapd.conf and init script: the bed's differ from the pod's only in paths and ports", () => {
+        const local = bed.slapdPaths();
+        let conf = fs.readFileSync(bed.p("ldap", "config", "slapd.conf"), "utf8");
+        for (const k of Object.keys(local) as Array<keyof SlapdPaths>) conf = conf.split(local[k]).join(POD_SLAPD_PATHS[k]);
+        assert.equal(conf, slapdConf(bed.tree, POD_SLAPD_PATHS, { maxSize: mdbMaxSize(directory.storageSize) }));
+        assert.match(bed.ldapInitOutput, /directory database created in .* from \d+ entries/);
+        assert.equal(bed.slapdUrls(), `ldaps://127.0.0.1:${bed.ports.ldaps}/`, "on_connect: LDAPS only, as the pod listens");
+    });
+
+    bed.test("a user cannot read another user's userPassword, nor their own: it is usable for binds only", () => {
+        for (const [who, whose] of [
+            [OUTSIDER, ADMIN],
+            [ADMIN, ADMIN],
+        ]) {
+            const out = bed.searchAs(who, bed.tree.userDn(whose), "-s", "base", "userPassword", "uid");
+            assert.match(out, new RegExp(`uid: ${whose}`), `${who} reads ${whose}'s entry`);
+            assert.doesNotMatch(out, /userPassword/, `${who} cannot read ${whose}'s userPassword`);
+        }
+        assert.match(bed.searchAsAdmin(bed.tree.userDn(ADMIN), "-s", "base", "userPassword"), /userPassword:: /, "the admin (rootdn) can");
+    });
+
+    bed.test("a user cannot write another user's entry, nor another's password; they can change their own password", () => {
+        const modify = (uid: string, password: string, ldif: string) => bed.ldap(bed.tools.ldapmodify, ["-D", bed.tree.userDn(uid), "-w", password], ldif);
+        assert.throws(
+            () => modify(OUTSIDER, bed.passwords[OUTSIDER], `dn: ${bed.tree.userDn(ADMIN)}\nchangetype: modify\nreplace: mail\nmail: x@example.org\n`),
+            /Insufficient access \(50\)/,
+        );
+        assert.throws(
+            () => modify(OUTSIDER, bed.passwords[OUTSIDER], `dn: ${bed.tree.userDn(ADMIN)}\nchangetype: modify\nreplace: userPassword\nuserPassword: x\n`),
+            /Insufficient access \(50\)/,
+        );
+        assert.throws(
+            () => modify(OUTSIDER, bed.passwords[OUTSIDER], `dn: ${bed.tree.userDn(OUTSIDER)}\nchangetype: modify\nreplace: mail\nmail: x@example.org\n`),
+            /Insufficient access \(50\)/,
+            "only the password of one's own entry is writable",
+        );
+        // Their own password: set a new one, bind with it, then put the derived one back (its hash, as bootstrapped).
+        const original = sshaHash(bed.passwords[OUTSIDER], derivedUserSalt(bed.master, OUTSIDER));
+        modify(OUTSIDER, bed.passwords[OUTSIDER], `dn: ${bed.tree.userDn(OUTSIDER)}\nchangetype: modify\nreplace: userPassword\nuserPassword: changed-by-me\n`);
+        assert.ok(bed.binds(bed.tree.userDn(OUTSIDER), "changed-by-me"));
+        modify(OUTSIDER, "changed-by-me", `dn: ${bed.tree.userDn(OUTSIDER)}\nchangetype: modify\nreplace: userPassword\nuserPassword: ${original}\n`);
+        assert.ok(bed.binds(bed.tree.userDn(OUTSIDER), bed.passwords[OUTSIDER]));
+    });
+
+    bed.test("an anonymous bind is refused, and so is a search without a bind", () => {
+        assert.throws(() => bed.ldap(bed.tools.ldapwhoami, []), /anonymous bind disallowed|Inappropriate authentication \(48\)/);
+        assert.throws(
+            () => bed.ldap(bed.tools.ldapsearch, ["-LLL", "-b", "", "-s", "base"]),
+            /Inappropriate authentication|authentication required|unwilling/i,
+        );
+    });
+
+    bed.test("plain LDAP is refused: nothing listens on a plain port (on_connect), and with before_bind's port a bind needs StartTLS first", async () => {
+        const whoami = (uri: string, ...extra: string[]) =>
+            run(bed.tools.ldapwhoami, ["-H", uri, "-x", ...extra, "-D", bed.tree.userDn(ADMIN), "-w", bed.passwords[ADMIN]], {
+                env: { ...process.env, LDAPTLS_CACERT: bed.p("tls", "ca", "ca.crt"), LDAPTLS_REQCERT: "demand" },
+            });
+        const plain = `ldap://127.0.0.1:${bed.ports.ldap}`;
+        assert.throws(() => whoami(plain), /Can't contact LDAP server/);
+        // The same server as a before_bind pod starts it: a StartTLS port beside LDAPS.
+        await bed.restartSlapd("before_bind");
+        try {
+            assert.throws(() => whoami(plain), /Confidentiality required \(13\)/);
+            assert.equal(whoami(plain, "-ZZ").trim(), `dn:${bed.tree.userDn(ADMIN)}`);
+        } finally {
+            await bed.restartSlapd(directory.tlsStrategy);
+        }
     });
 
     bed.test(`${ADMIN} (in ${ALLOWED_GROUP}) logs in with the right password: 302 and login cookies`, async () => {

@@ -66,7 +66,7 @@ import { it } from "node:test";
 
 import * as YAML from "yaml";
 
-import { InClusterLdap, PlatformConfig } from "../../config";
+import { InClusterLdap, PlatformConfig, type TlsStrategy } from "../../config";
 import { directoryGroups } from "../../components/groups";
 import { hubSecretData, HubWiring, hubValues } from "../../components/jupyterhub";
 import { hubDatabaseSql, hubDbUrl } from "../../components/mysql";
@@ -77,11 +77,18 @@ import {
     inClusterAuthSettings,
     ldapCertDnsNames,
     LdapTree,
+    LDAPS_PORT,
     ldapTree,
-    sshaHash,
+    mdbMaxSize,
+    rootPwLine,
+    slapdCommand,
+    slapdConf,
+    SlapdPaths,
+    slapdUrls,
     syncScript,
     userCredentials,
 } from "../../components/openldap";
+import { readScript } from "../../components/scripts";
 import { masterFingerprint } from "../../components/secrets";
 import { chartDataDir, helmMerge, inMode, ROOT } from "./helpers";
 import { alnum, findTools, freePort, portOpen, run, Service, tail, Tools, waitFor } from "./services-env";
@@ -190,6 +197,11 @@ export class TestBed {
     /** What the sync Job's first run (at set-up, after slapadd) printed. */
     firstSync = "";
     private syncRuns = 0;
+    private slapdRuns = 0;
+    /** The running slapd. */
+    slapd: Service | undefined;
+    /** What the init container's script printed at set-up. */
+    ldapInitOutput = "";
     readonly secrets = { ldapAdmin: alnum(32), mysqlHub: alnum(32), apiToken: crypto.randomBytes(32).toString("hex") };
     readonly hubSecrets = {
         // The shape of HubSecrets' values: 32 random bytes in hex.
@@ -351,56 +363,79 @@ export class TestBed {
 
     // --- OpenLDAP --------------------------------------------------------------------------------
 
-    /** What symas/openldap configures from the Deployment's environment (see the header). */
-    private slapdConf(): string {
-        const schemas = ["core", "cosine", "inetorgperson", "nis"].map((s) => `include /etc/ldap/schema/${s}.schema`);
-        return [
-            ...schemas,
-            `pidfile ${this.p("ldap", "slapd.pid")}`,
-            "modulepath /usr/lib/ldap",
-            "moduleload back_mdb",
-            `TLSCACertificateFile ${this.p("tls", "ca", "ca.crt")}`,
-            `TLSCertificateFile ${this.p("tls", "server", "tls.crt")}`,
-            `TLSCertificateKeyFile ${this.p("tls", "server", "tls.key")}`,
-            // LDAP_ALLOW_ANON_BINDING=no, LDAP_REQUIRE_TLS=yes
-            "disallow bind_anon",
-            "require authc",
-            "security tls=1",
-            "database mdb",
-            `suffix "${this.tree.baseDn}"`,
-            `rootdn "${this.tree.adminDn}"`,
-            `rootpw ${sshaHash(this.secrets.ldapAdmin, crypto.randomBytes(8))}`,
-            `directory ${this.p("ldap", "data")}`,
-            "access to attrs=userPassword",
-            "    by self write",
-            "    by anonymous auth",
-            "    by * none",
-            "access to *",
-            "    by users read",
-            "    by * none",
-            "",
-        ].join("\n");
+    /**
+     * The directory's paths on this machine: Debian's slapd (schemas, module) and the test's
+     * folders. The only differences from the pod's (POD_SLAPD_PATHS) are these paths.
+     */
+    slapdPaths(): SlapdPaths {
+        return {
+            schemaDir: "/etc/ldap/schema",
+            modulePath: "/usr/lib/ldap",
+            dataDir: this.p("ldap", "claim", "mdb"),
+            runDir: this.p("ldap", "run"),
+            tlsDir: this.p("ldap", "tls"),
+            rootPwFile: this.p("ldap", "config", "rootpw.conf"),
+        };
+    }
+
+    /** slapd's listeners as the pod's (slapdUrls), on 127.0.0.1 and this bed's ports instead of 1389/1636. */
+    slapdUrls(tlsStrategy: TlsStrategy = this.directory.tlsStrategy): string {
+        return slapdUrls(tlsStrategy, "127.0.0.1")
+            .replace(`:${LDAPS_PORT}/`, `:${this.ports.ldaps}/`)
+            .replace(/:1389\//, `:${this.ports.ldap}/`);
+    }
+
+    /**
+     * Writes the directory's files as the pod gets them (the ConfigMap's slapd.conf, the Secret's
+     * rootpw.conf for `adminPassword`, the tree, the TLS Secret's three files), then runs the init
+     * container's script (components/scripts/ldap-init.sh) with dash, as the pod runs it.
+     */
+    ldapInit(adminPassword: string, tree: string): string {
+        const paths = this.slapdPaths();
+        for (const d of [this.p("ldap", "config"), paths.runDir, paths.tlsDir, this.p("ldap", "bootstrap"), this.p("ldap", "claim")]) {
+            fs.mkdirSync(d, { recursive: true });
+        }
+        fs.copyFileSync(this.p("tls", "ca", "ca.crt"), path.join(paths.tlsDir, "ca.crt"));
+        fs.copyFileSync(this.p("tls", "server", "tls.crt"), path.join(paths.tlsDir, "tls.crt"));
+        fs.copyFileSync(this.p("tls", "server", "tls.key"), path.join(paths.tlsDir, "tls.key"));
+        fs.writeFileSync(this.p("ldap", "config", "slapd.conf"), slapdConf(this.tree, paths, { maxSize: mdbMaxSize(this.directory.storageSize) }));
+        fs.writeFileSync(paths.rootPwFile, rootPwLine(adminPassword), { mode: 0o600 });
+        fs.writeFileSync(this.p("ldap", "bootstrap", "tree.ldif"), tree, { mode: 0o600 });
+        fs.writeFileSync(this.p("ldap", "ldap-init.sh"), readScript("ldap-init.sh"));
+        return run(this.tools.dash, [this.p("ldap", "ldap-init.sh")], {
+            env: {
+                ...process.env,
+                SLAPD_CONF: this.p("ldap", "config", "slapd.conf"),
+                DATA_DIR: paths.dataDir,
+                TREE_LDIF: this.p("ldap", "bootstrap", "tree.ldif"),
+                SLAPTOOLS: path.dirname(this.tools.slapadd),
+            },
+        });
+    }
+
+    /** Stops slapd and starts it again as a pod of this tlsStrategy starts it (a new pod on the same claim). */
+    async restartSlapd(tlsStrategy: TlsStrategy = this.directory.tlsStrategy): Promise<void> {
+        await this.slapd?.stop();
+        this.slapd = await this.startSlapd(tlsStrategy);
+    }
+
+    /** slapd as the pod's container runs it (slapdCommand), with this bed's binary, paths and ports. */
+    async startSlapd(tlsStrategy: TlsStrategy = this.directory.tlsStrategy): Promise<Service> {
+        const [cmd, ...args] = slapdCommand(this.tools.slapd, this.p("ldap", "config", "slapd.conf"), this.slapdUrls(tlsStrategy));
+        const slapd = new Service("slapd", cmd, args, this.p("ldap", `slapd-${++this.slapdRuns}.log`));
+        this.services.push(slapd);
+        await waitFor("slapd", () => portOpen(this.ports.ldaps), slapd, 20_000);
+        return slapd;
     }
 
     private async startLdap(): Promise<void> {
-        fs.mkdirSync(this.p("ldap", "data"), { recursive: true });
-        fs.writeFileSync(this.p("ldap", "slapd.conf"), this.slapdConf());
         const creds = userCredentials(
             this.master,
             this.directory.users.map((u) => u.uid),
         );
         Object.assign(this.passwords, creds.passwords);
-        fs.writeFileSync(this.p("ldap", "tree.ldif"), bootstrapLdif(this.directory, creds.hashes));
-        run(this.tools.slapadd, ["-f", this.p("ldap", "slapd.conf"), "-l", this.p("ldap", "tree.ldif")]);
-        // -d: stay in the foreground (logging connections and operations), so the test owns the process.
-        const slapd = new Service(
-            "slapd",
-            this.tools.slapd,
-            ["-f", this.p("ldap", "slapd.conf"), "-h", `ldap://127.0.0.1:${this.ports.ldap}/ ldaps://127.0.0.1:${this.ports.ldaps}/`, "-d", "stats"],
-            this.p("ldap", "slapd.log"),
-        );
-        this.services.push(slapd);
-        await waitFor("slapd", () => portOpen(this.ports.ldaps), slapd, 20_000);
+        this.ldapInitOutput = this.ldapInit(this.secrets.ldapAdmin, bootstrapLdif(this.directory, creds.hashes));
+        this.slapd = await this.startSlapd();
         // The sync Job's first run: group membership reset to the config, the master key recorded.
         this.firstSync = this.sync(this.directory, this.master).output;
     }
