@@ -26,7 +26,7 @@ import { bool, envValue, image, int, list, num, obj, oneOf, optStr, quantity, re
 import { type Add, byMode, type Check, notOneOf, NS, type Ok, present, rule } from "./lib/schema";
 
 /** Secret keys: set with `pulumi config set --secret KEY`; only their presence is read here. */
-export const SECRET_KEYS = ["mysqlPassword", "ldapBindPassword", "ingressTlsKey", "registryPassword"] as const;
+export const SECRET_KEYS = ["mysqlPassword", "ldapBindPassword", "ingressTlsKey", "registryPassword", "dataKey"] as const;
 
 const MYSQL_SECRET = "`pulumi config set --secret mysqlPassword <value>` (external servers only; in-cluster passwords are generated)";
 /** Where users put secrets in plain text, and the command that stores them as secrets instead. */
@@ -453,6 +453,11 @@ export const Sections = z.strictObject({
     ldapBindPassword: secret("password of `ldap.searchUser` (external directory with `ldap.lookupDn`)"),
     ingressTlsKey: secret("PEM private key of `ingress.tlsCert`"),
     registryPassword: secret("password (or token) of `singleuser.registry.username` at `singleuser.registry.server`"),
+    dataKey: secret(
+        "base64 of 32 random bytes from which the credentials the kept data depend on are derived (directory users' passwords, the key of the hub's stored auth_state), " +
+            "so that `pulumi destroy` then `pulumi up` gives them back; `scripts/up-dev.sh` sets one for a new stack, else " +
+            '`pulumi config set --secret dataKey "$(openssl rand -base64 32)"`; without it they are generated and a destroy loses them. Keep it with the stack file',
+    ),
 });
 
 /** Checks of users' servers across sections: the shared volume beside the home, sudo's image, the registry and its password. */
@@ -536,13 +541,13 @@ export function configSchema(stack: string) {
         if (ok("hub.admins") && l.mode === "in-cluster") c.hub.admins.forEach((a, i) => user(["hub", "admins", i], a));
         const tlsKey = `is required with ${NS}:ingress.tlsCert: pulumi config set --secret ingressTlsKey < tls.key`;
         if (ok("ingress", "ingressTlsKey") && c.ingress.enabled && c.ingress.tlsCert && !c.ingressTlsKey) add(["ingressTlsKey"], tlsKey);
-    }).transform(({ mysqlPassword, ldapBindPassword, ingressTlsKey, registryPassword, ...c }) => ({
+    }).transform(({ mysqlPassword, ldapBindPassword, ingressTlsKey, registryPassword, dataKey, ...c }) => ({
         ...c,
         stack,
         // The one default that depends on another key: deleting data deletes home directories too.
         nfs: { ...c.nfs, onDelete: c.nfs.onDelete ?? (c.dataPolicy === "delete" ? "delete" : "retain") },
         /** Which secret keys are set; their values are read separately, as secrets. */
-        secretsPresent: present({ mysqlPassword, ldapBindPassword, ingressTlsKey, registryPassword }),
+        secretsPresent: present({ mysqlPassword, ldapBindPassword, ingressTlsKey, registryPassword, dataKey }),
     }));
 }
 

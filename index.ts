@@ -7,6 +7,7 @@ import {
     assertLocalChart,
     Backup,
     ClusterAccess,
+    DATA_KEY_MISSING,
     directoryGroups,
     GROUP_SHARES_CLAIM,
     HubSecrets,
@@ -24,6 +25,9 @@ assertLocalChart(cfg.hub, process.env);
 const secret = (key: string) => new pulumi.Config(NS).requireSecret(key);
 if (cfg.skipAwait) pulumi.runtime.registerResourceTransform(skipAwaitTransform);
 const { namespace: ns, nfs, ldap, mysql } = cfg;
+// The credentials kept data depend on come from the stack's data key, which outlives `pulumi destroy`.
+const dataKey = cfg.secretsPresent.dataKey ? secret("dataKey") : undefined;
+if (!dataKey && cfg.dataPolicy === "retain") pulumi.log.warn(DATA_KEY_MISSING);
 
 // The namespace and the providers; every object below waits for them.
 const cluster = new ClusterAccess("cluster", { namespace: ns, dataPolicy: cfg.dataPolicy, nfs });
@@ -32,7 +36,7 @@ const keep = cluster.keep(cfg.dataPolicy);
 
 const storage = new NfsStorage("nfs", { namespace: ns, config: nfs, dataPolicy: cfg.dataPolicy, keep }, inCluster);
 
-const directory = ldap.mode === "in-cluster" ? new OpenLdap("openldap", { namespace: ns, config: ldap, keep }, inCluster) : undefined;
+const directory = ldap.mode === "in-cluster" ? new OpenLdap("openldap", { namespace: ns, config: ldap, keep, dataKey }, inCluster) : undefined;
 
 const database = new MySql(
     "mysql",
@@ -63,7 +67,7 @@ const hub = new JupyterHub(
         namespace: ns,
         config: { hub: cfg.hub, singleuser: cfg.singleuser, profiles: cfg.profiles, culling: cfg.culling, ingress: cfg.ingress, chartValues: cfg.chartValues },
         skipAwait: cfg.skipAwait,
-        secrets: new HubSecrets("hub-secrets"),
+        secrets: new HubSecrets("hub-secrets", { dataKey }),
         dbUrl: database.hubDbUrl,
         dbUrlWithoutPassword: database.hubDbUrlWithoutPassword,
         dbPoolRecycle: mysql.poolRecycle,

@@ -1,3 +1,5 @@
+import * as crypto from "crypto";
+
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -11,6 +13,15 @@ import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPo
 /** The port the server listens on in its pod (the Service's port is jupyterhub:mysql.port). */
 export const MYSQL_PORT = 3306;
 
+/** Where the pod mounts the credentials Secret: the root password (the entrypoint's _FILE) and the init file. */
+export const MYSQL_INIT_FILE = "/credentials/init.sql";
+
+/** mysqld's arguments: no binary log, utf8mb4, and the hub's user reconciled at every start. */
+export const MYSQL_ARGS = ["--disable-log-bin", "--character-set-server=utf8mb4", `--init-file=${MYSQL_INIT_FILE}`];
+
+/** Annotation of the server's pod template: a digest of the init file, which mysqld reads at start only. */
+export const INIT_DIGEST_ANNOTATION = "platform.jupyterhub.org/init-digest";
+
 /** A string literal for MySQL: quotes and backslashes escaped. */
 export function sqlString(s: string): string {
     return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
@@ -22,8 +33,11 @@ export function sqlIdent(s: string): string {
 }
 
 /**
- * SQL that creates the hub database and its user, idempotently. The user may only touch its own
- * database. Runs on first start of the in-cluster server; also usable by hand on an external one.
+ * SQL that creates the hub database and its user, idempotently, and sets the user's password. The
+ * user may only touch its own database. The in-cluster server runs it at every start
+ * (`--init-file`), so the password in the stack's Secret is the one the server accepts, also on a
+ * database kept from an earlier life of the stack (issue 20); usable by hand on an external one.
+ * One statement a line, no comments: what `--init-file` reads.
  */
 export function hubDatabaseSql(database: string, user: string, password: string): string {
     return [
@@ -115,6 +129,16 @@ export class MySql extends pulumi.ComponentResource {
                 parent,
             );
             const ping = ["sh", "-c", 'mysqladmin ping -h 127.0.0.1 -uroot -p"$(cat /credentials/root-password)" --silent'];
+            // The server reads the init file at start only: a new hub password rolls it. A digest: it reveals nothing.
+            const initDigest = pulumi.unsecret(
+                hub.result.apply((pw) =>
+                    crypto
+                        .createHash("sha256")
+                        .update(hubDatabaseSql(cfg.database, cfg.user, pw))
+                        .digest("hex")
+                        .slice(0, 16),
+                ),
+            );
             new k8s.apps.v1.StatefulSet(
                 `${name}`,
                 {
@@ -124,7 +148,7 @@ export class MySql extends pulumi.ComponentResource {
                         serviceName: service.metadata.name,
                         selector: { matchLabels: lbl },
                         template: {
-                            metadata: { labels: lbl },
+                            metadata: { labels: lbl, annotations: { [INIT_DIGEST_ANNOTATION]: initDigest } },
                             spec: {
                                 // The official image runs as its mysql user (999) when started as it.
                                 securityContext: restrictedPod(999),
@@ -138,13 +162,14 @@ export class MySql extends pulumi.ComponentResource {
                                             { name: "MYSQL_INITDB_SKIP_TZINFO", value: "1" },
                                         ],
                                         // Binary logs fill small volumes and a single hub database needs no replication.
-                                        args: ["--disable-log-bin", "--character-set-server=utf8mb4"],
+                                        // --init-file: the hub's database, user and password at every start (hubDatabaseSql); the
+                                        // image's entrypoint passes these arguments to its initialisation too (docs/images.md).
+                                        args: MYSQL_ARGS,
                                         ports: [{ name: "mysql", containerPort: MYSQL_PORT }],
                                         securityContext: RESTRICTED_CONTAINER,
                                         volumeMounts: [
                                             { name: "data", mountPath: "/var/lib/mysql" },
                                             { name: "credentials", mountPath: "/credentials", readOnly: true },
-                                            { name: "init", mountPath: "/docker-entrypoint-initdb.d", readOnly: true },
                                         ],
                                         readinessProbe: { exec: { command: ping }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5 },
                                         livenessProbe: { exec: { command: ping }, initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5 },
@@ -155,9 +180,16 @@ export class MySql extends pulumi.ComponentResource {
                                     { name: "data", persistentVolumeClaim: { claimName: data.metadata.name } },
                                     {
                                         name: "credentials",
-                                        secret: { secretName: secret.metadata.name, items: [{ key: "root-password", path: "root-password" }] },
+                                        secret: {
+                                            secretName: secret.metadata.name,
+                                            // Read by mysqld, which runs as the pod's group (fsGroup), and by nobody else.
+                                            defaultMode: 0o440,
+                                            items: [
+                                                { key: "root-password", path: "root-password" },
+                                                { key: "init.sql", path: "init.sql" },
+                                            ],
+                                        },
                                     },
-                                    { name: "init", secret: { secretName: secret.metadata.name, items: [{ key: "init.sql", path: "10-hub.sql" }] } },
                                 ],
                             },
                         },

@@ -10,7 +10,7 @@ import { ConfigError } from "../lib/problems";
 import { NS } from "../lib/schema";
 import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
 import { readScript } from "./scripts";
-import { derivedUserPassword, derivedUserSalt, masterFingerprint, USER_SALT_BYTES } from "./secrets";
+import { dataBoundKey, derivedUserPassword, derivedUserSalt, masterFingerprint, USER_SALT_BYTES } from "./secrets";
 
 /** The port slapd serves StartTLS on in its pod, only with tlsStrategy before_bind (the Service maps 389 to it). */
 const LDAP_PORT = 1389;
@@ -482,6 +482,8 @@ export interface OpenLdapArgs {
     config: InClusterLdap;
     /** Options of the directory's volume, kept by `pulumi destroy` unless data is deleted (ClusterAccess.keep). */
     keep: pulumi.CustomResourceOptions;
+    /** The stack's data key (jupyterhub:dataKey), if set: users' passwords are derived from it. */
+    dataKey?: pulumi.Output<string>;
 }
 
 /**
@@ -513,7 +515,9 @@ export class OpenLdap extends pulumi.ComponentResource {
         // One generated key for all users, whatever their number: each user's password and salt
         // are derived from it (components/secrets.ts), so a user costs no resource of their own.
         // Replacing it changes every user's password; the sync Job sets them in the directory.
-        const master = new random.RandomBytes(`${name}-user-passwords`, { length: 32 }, parent).base64.apply((b) => Buffer.from(b, "base64"));
+        // With the stack's data key, the key is derived from it, so that a stack destroyed with its data
+        // kept gives every user the same password again at the next `pulumi up`.
+        const master = dataBoundKey(`${name}-user-passwords`, "directory-users", args.dataKey, this).apply((b) => Buffer.from(b, "base64"));
         const uids = cfg.users.map((u) => u.uid);
         const credentials = pulumi.secret(master.apply((m) => userCredentials(m, uids)));
         this.userPasswords = pulumi.secret(credentials.apply((c) => c.passwords));

@@ -3,6 +3,53 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 
+/** The stack's data key: `jupyterhub:dataKey`, base64 of at least 32 random bytes. */
+export const DATA_KEY_BYTES = 32;
+export const DATA_KEY_HINT = 'pulumi config set --secret jupyterhub:dataKey "$(openssl rand -base64 32)"';
+
+/** The warning of a stack that keeps its data on destroy but has no data key. */
+export const DATA_KEY_MISSING =
+    "jupyterhub:dataKey is not set: after `pulumi destroy` (data kept) a `pulumi up` would generate new directory users' passwords and a new key for " +
+    `the hub's stored auth_state, which the kept data do not open; set one with ${DATA_KEY_HINT} (on a deployed stack this changes every ` +
+    "directory user's password once and makes stored auth_state unreadable once; docs/operations.md)";
+
+/** What the data key derives: each purpose a key of its own. */
+export type DataKeyPurpose = "directory-users" | "crypt-keeper";
+
+/**
+ * A key derived from the stack's data key for one purpose (HMAC-SHA256 over a versioned label):
+ * the credentials that the kept data depend on (issue 20). Stack config outlives `pulumi destroy`,
+ * and the generated resources do not, so the users' passwords and the key of the hub's auth_state
+ * come from here when the key is set: after a destroy that kept the data, `pulumi up` derives the
+ * same ones. The key is read as a secret and never leaves one.
+ */
+export function dataKeyDerived(dataKey: string, purpose: DataKeyPurpose): Buffer {
+    const raw = Buffer.from(dataKey.trim(), "base64");
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(dataKey.trim()) || raw.length < DATA_KEY_BYTES) {
+        throw new Error(
+            `jupyterhub:dataKey must be the base64 of at least ${DATA_KEY_BYTES} random bytes (got ${raw.length} bytes); set a new one with ${DATA_KEY_HINT} ` +
+                "(on a deployed stack this changes every directory user's password once and makes stored auth_state unreadable)",
+        );
+    }
+    return crypto.createHmac("sha256", raw).update(`jupyterhub-platform/data-key/v1/${purpose}`, "utf8").digest();
+}
+
+/** A key from the data key when the stack has one, else a generated one (RandomBytes, kept in the state): base64 of 32 bytes. Secret. */
+export function dataBoundKey(
+    name: string,
+    purpose: DataKeyPurpose,
+    dataKey: pulumi.Output<string> | undefined,
+    parent: pulumi.Resource,
+): pulumi.Output<string> {
+    if (dataKey) return pulumi.secret(dataKey.apply((k) => dataKeyDerived(k, purpose).toString("base64")));
+    return new random.RandomBytes(name, { length: 32 }, { parent }).base64;
+}
+
+export interface HubSecretsArgs {
+    /** The stack's data key (jupyterhub:dataKey), if set: the CryptKeeper key is derived from it. */
+    dataKey?: pulumi.Output<string>;
+}
+
 /**
  * The hub's own secrets, generated once and kept in the state, encrypted; they reach the hub
  * through its existing Secret (components/jupyterhub.ts HUB_SECRET). The proxy's token is not
@@ -14,13 +61,15 @@ export class HubSecrets extends pulumi.ComponentResource {
     /** CryptKeeper key: encrypts auth_state in the hub database. 64 hex characters. Secret. */
     public readonly cryptKeeperKey: pulumi.Output<string>;
 
-    constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: HubSecretsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub:index:HubSecrets", name, {}, opts);
         const parent = { parent: this };
         // RandomBytes marks both encodings secret; 32 bytes is what JupyterHub expects of each.
         const hex = (role: string) => new random.RandomBytes(`${name}-${role}`, { length: 32 }, parent).hex;
         this.cookieSecret = hex("cookie");
-        this.cryptKeeperKey = hex("crypt-keeper");
+        // auth_state in the kept database is readable only with the key it was written with.
+        const cryptKeeper = dataBoundKey(`${name}-crypt-keeper`, "crypt-keeper", args.dataKey, this);
+        this.cryptKeeperKey = pulumi.secret(cryptKeeper.apply((b) => Buffer.from(b, "base64").toString("hex")));
         this.registerOutputs({});
     }
 }

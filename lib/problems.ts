@@ -21,7 +21,7 @@ export const key = (path: readonly PropertyKey[]) => `${NS}:${path.map((p, i) =>
 const valueAt = (v: unknown, path: readonly PropertyKey[]): unknown => path.reduce<unknown>((o, k) => (o as Record<PropertyKey, unknown> | undefined)?.[k], v);
 
 /** Keys whose values are never shown; every secret key (config.ts's SECRET_KEYS) matches, which a unit test checks. */
-export const SECRET_PATH = /password|tlsKey/i;
+export const SECRET_PATH = /password|tlsKey|dataKey/i;
 
 /** The value given, as a problem shows it: secrets hidden, a PEM cut after its first line. */
 export function shown(path: readonly PropertyKey[], v: unknown): string {

@@ -13,7 +13,7 @@
 //     LDAP_CUSTOM_LDIF_DIR), the sync Job's script (syncScript with bootstrapFiles, run with dash
 //     and mawk as in the Debian 12 image, over LDAPS as the admin: `sync`), ldapCertDnsNames (the
 //     server certificate's SANs);
-//   - the database: hubDatabaseSql (run as root, as the mysql image runs /docker-entrypoint-initdb.d)
+//   - the database: hubDatabaseSql as the server's --init-file at every start, as the StatefulSet runs it
 //     and hubDbUrl;
 //   - the hub: inClusterAuthSettings, hubValues (and so ldapAuthenticatorConfig and the Python of
 //     hub.extraConfig) and hubSecretData: hub.config, hub.db.url, hub.extraConfig and the
@@ -24,13 +24,14 @@
 //     and the CA path are swapped for local ones.
 //
 // What the test bed stands in for, and how it differs:
-//   - slapd.conf below does what symas/openldap does from the environment in components/openldap.ts:
-//     mdb database with the stack's base DN, rootdn cn=admin,<baseDn>, schemas core, cosine,
-//     inetorgperson, nis (LDAP_EXTRA_SCHEMAS), TLS files (LDAP_TLS_*), TLS required
-//     (LDAP_REQUIRE_TLS), anonymous binds refused (LDAP_ALLOW_ANON_BINDING=no), and the ACL:
-//     userPassword writable by its owner and usable for binds, everything else readable by
-//     authenticated users only. Debian 12's slapd is OpenLDAP 2.5.13 (the image: 2.6.8), built
-//     with GnuTLS (the image: OpenSSL).
+//   - slapd runs the program's own configuration: slapdConf and rootPwLine (components/openldap.ts)
+//     write slapd.conf and the rootpw file as the pod's ConfigMap and Secret carry them, the init
+//     container's script (components/scripts/ldap-init.sh) loads the tree with slapadd, and slapd
+//     starts with slapdCommand's arguments. The differences, all in slapdPaths() and slapdUrls():
+//     the schemas and module are Debian's (/etc/ldap/schema, /usr/lib/ldap instead of Symas's
+//     /opt/symas/...), the claim, run, config and TLS folders are the test's, and slapd listens on
+//     127.0.0.1 and free ports instead of :1636 (and :1389). Debian 12's slapd is OpenLDAP 2.5.13
+//     (the image: 2.6.8), built with GnuTLS (the image: OpenSSL).
 //   - The CA and the server certificate are made with openssl: ECDSA P-256 like the program's
 //     @pulumi/tls keys, SANs exactly ldapCertDnsNames("openldap", namespace) plus 127.0.0.1 (the
 //     program's CertRequest has the same IP address).
@@ -69,7 +70,7 @@ import * as YAML from "yaml";
 import { InClusterLdap, PlatformConfig, type TlsStrategy } from "../../config";
 import { directoryGroups } from "../../components/groups";
 import { hubSecretData, HubWiring, hubValues } from "../../components/jupyterhub";
-import { hubDatabaseSql, hubDbUrl } from "../../components/mysql";
+import { hubDatabaseSql, hubDbUrl, MYSQL_ARGS } from "../../components/mysql";
 import { GROUP_SHARES_CLAIM, SHARED_CLAIM } from "../../components/nfs";
 import {
     bootstrapFiles,
@@ -191,13 +192,14 @@ export class TestBed {
     tools!: Tools;
     readonly ports = { ldap: 0, ldaps: 0, mysql: 0, hub: 0, proxy: 0, proxyApi: 0 };
     /** The directory users' master key, as the component's generated one. */
-    readonly master = crypto.randomBytes(32);
+    readonly master: Buffer = crypto.randomBytes(32);
     /** Each user's password, derived from `master` as the component derives it. */
     readonly passwords: Record<string, string> = {};
     /** What the sync Job's first run (at set-up, after slapadd) printed. */
     firstSync = "";
     private syncRuns = 0;
     private slapdRuns = 0;
+    private mysqlRuns = 0;
     /** The running slapd. */
     slapd: Service | undefined;
     /** What the init container's script printed at set-up. */
@@ -225,14 +227,25 @@ export class TestBed {
     constructor(
         readonly cfg: PlatformConfig,
         private readonly name: string,
-        given: { secrets?: Partial<TestBed["secrets"]>; hubSecrets?: TestBed["hubSecrets"]; master?: TestBed["master"] } = {},
+        given: {
+            secrets?: Partial<TestBed["secrets"]>;
+            hubSecrets?: TestBed["hubSecrets"];
+            master?: TestBed["master"];
+            /** The folder of a torn-down bed (keepData): its claims (database, directory) are this bed's, as kept volumes are a new stack's. */
+            claimsOf?: string;
+        } = {},
     ) {
         this.directory = inMode(cfg.ldap, "in-cluster");
         this.tree = ldapTree(this.directory);
         Object.assign(this.secrets, given.secrets);
         Object.assign(this.hubSecrets, given.hubSecrets);
         if (given.master) this.master = given.master;
+        this.claimsOf = given.claimsOf;
     }
+
+    private readonly claimsOf: string | undefined;
+    /** tearDown keeps the claims' folders for a next bed (claimsOf), as a retaining destroy keeps the volumes. */
+    keepData = false;
 
     p(...parts: string[]): string {
         return path.join(this.state, ...parts);
@@ -264,7 +277,7 @@ export class TestBed {
     async setUp(): Promise<void> {
         try {
             this.tools = findTools();
-            this.state = fs.mkdtempSync(path.join(os.tmpdir(), `jhub-${this.name}-`));
+            this.state = this.claimsOf ?? fs.mkdtempSync(path.join(os.tmpdir(), `jhub-${this.name}-`));
             for (const k of Object.keys(this.ports) as Array<keyof typeof this.ports>) this.ports[k] = await freePort();
             this.makeCa(this.p("tls", "ca"), "JupyterHub platform LDAP CA (services test)");
             this.makeCa(this.p("tls", "wrong-ca"), "An unrelated CA");
@@ -295,7 +308,7 @@ export class TestBed {
     async tearDown(): Promise<void> {
         for (const s of [...this.services].reverse()) await s.stop();
         // Logs and data stay for a look after a failure (or with JHUB_SERVICES_KEEP=1).
-        if (this.state && !this.failed && process.env.JHUB_SERVICES_KEEP !== "1") fs.rmSync(this.state, { recursive: true, force: true });
+        if (this.state && !this.failed && !this.keepData && process.env.JHUB_SERVICES_KEEP !== "1") fs.rmSync(this.state, { recursive: true, force: true });
         else if (this.state) console.log(`# state and logs kept in ${this.state}`);
     }
 
@@ -515,16 +528,28 @@ export class TestBed {
 
     // --- MariaDB ---------------------------------------------------------------------------------
 
+    /**
+     * MariaDB on the bed's claim folder: initialised when the folder is empty (as the image's
+     * entrypoint initialises an empty volume), then started as the StatefulSet starts mysqld:
+     * no binary log, utf8mb4 and `--init-file` with the Secret's init.sql (hubDatabaseSql with
+     * this bed's hub password), which creates or reconciles the hub's database and user.
+     */
     private async startMysql(): Promise<void> {
         const dir = this.p("mysql");
-        fs.mkdirSync(dir, { recursive: true });
-        run(this.tools.mariadbInstallDb, [
-            "--no-defaults",
-            `--datadir=${path.join(dir, "data")}`,
-            "--user=root",
-            "--auth-root-authentication-method=socket",
-            "--skip-test-db",
-        ]);
+        fs.mkdirSync(path.join(dir, "credentials"), { recursive: true });
+        if (!fs.existsSync(path.join(dir, "data"))) {
+            run(this.tools.mariadbInstallDb, [
+                "--no-defaults",
+                `--datadir=${path.join(dir, "data")}`,
+                "--user=root",
+                "--auth-root-authentication-method=socket",
+                "--skip-test-db",
+            ]);
+        }
+        const initFile = path.join(dir, "credentials", "init.sql");
+        fs.writeFileSync(initFile, hubDatabaseSql(this.cfg.mysql.database, this.cfg.mysql.user, this.secrets.mysqlHub), { mode: 0o600 });
+        // MYSQL_ARGS, with MariaDB's spelling of the first (--skip-log-bin) and this bed's init file.
+        const args = MYSQL_ARGS.map((a) => (a === "--disable-log-bin" ? "--skip-log-bin" : a.startsWith("--init-file=") ? `--init-file=${initFile}` : a));
         const server = new Service(
             "mariadbd",
             this.tools.mariadbd,
@@ -536,16 +561,14 @@ export class TestBed {
                 `--socket=${path.join(dir, "mysqld.sock")}`,
                 `--pid-file=${path.join(dir, "mysqld.pid")}`,
                 "--user=root",
-                // The StatefulSet's args: no binary log, utf8mb4. skip-name-resolve as in mysql:8.4's my.cnf.
-                "--skip-log-bin",
-                "--character-set-server=utf8mb4",
+                // skip-name-resolve as in mysql:8.4's my.cnf.
                 "--skip-name-resolve",
+                ...args,
             ],
-            path.join(dir, "mysqld.log"),
+            path.join(dir, `mysqld-${++this.mysqlRuns}.log`),
         );
         this.services.push(server);
         await waitFor("mariadbd", async () => fs.existsSync(path.join(dir, "mysqld.sock")) && (await portOpen(this.ports.mysql)), server, 60_000);
-        this.sqlAsRoot(hubDatabaseSql(this.cfg.mysql.database, this.cfg.mysql.user, this.secrets.mysqlHub));
     }
 
     sqlAsRoot(sql: string): string {
@@ -556,6 +579,11 @@ export class TestBed {
 
     /** A query as the generated hub user, over TCP like the hub. */
     sqlAsHubUser(sql: string): string[][] {
+        return this.sqlAsHubUserWith(this.secrets.mysqlHub, sql);
+    }
+
+    /** A query as the hub user with this password, over TCP like the hub. */
+    sqlAsHubUserWith(password: string, sql: string): string[][] {
         const out = run(
             this.tools.mariadb,
             [
@@ -570,7 +598,7 @@ export class TestBed {
                 "-e",
                 sql,
             ],
-            { env: { ...process.env, MYSQL_PWD: this.secrets.mysqlHub } },
+            { env: { ...process.env, MYSQL_PWD: password } },
         );
         return out
             .split("\n")

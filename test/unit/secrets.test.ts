@@ -2,7 +2,15 @@ import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { describe, it } from "node:test";
 
-import { derivedUserPassword, derivedUserSalt, masterFingerprint, USER_PASSWORD_LENGTH, USER_SALT_BYTES } from "../../components/secrets";
+import {
+    DATA_KEY_HINT,
+    dataKeyDerived,
+    derivedUserPassword,
+    derivedUserSalt,
+    masterFingerprint,
+    USER_PASSWORD_LENGTH,
+    USER_SALT_BYTES,
+} from "../../components/secrets";
 
 const master = Buffer.from("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "hex");
 const other = Buffer.from("ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "hex");
@@ -68,5 +76,31 @@ describe("secrets: directory users' passwords derived from one master key", () =
 
     it("refuses a short master key", () => {
         assert.throws(() => derivedUserPassword(Buffer.alloc(16), "demo"), /master key must be at least 32 bytes \(got 16\)/);
+    });
+});
+
+describe("secrets: the stack's data key (jupyterhub:dataKey) and what it derives", () => {
+    const key = Buffer.alloc(32, 7).toString("base64");
+    it("derives one key per purpose, deterministically: the same data key gives the same keys after a destroy", () => {
+        assert.deepEqual(dataKeyDerived(key, "directory-users"), dataKeyDerived(` ${key}\n`, "directory-users"));
+        assert.notDeepEqual(dataKeyDerived(key, "directory-users"), dataKeyDerived(key, "crypt-keeper"));
+        assert.notDeepEqual(dataKeyDerived(key, "crypt-keeper"), dataKeyDerived(Buffer.alloc(32, 8).toString("base64"), "crypt-keeper"));
+        const mac = crypto.createHmac("sha256", Buffer.alloc(32, 7)).update("jupyterhub-platform/data-key/v1/crypt-keeper").digest();
+        assert.deepEqual(dataKeyDerived(key, "crypt-keeper"), mac);
+        assert.equal(dataKeyDerived(key, "crypt-keeper").length, 32, "32 bytes: what CryptKeeper and the master key take");
+    });
+
+    it("refuses a key that is not base64 of 32 bytes or more, naming jupyterhub:dataKey and the command that makes one", () => {
+        for (const bad of ["", "short", Buffer.alloc(31, 1).toString("base64"), "not base64 at all!!"]) {
+            assert.throws(
+                () => dataKeyDerived(bad, "crypt-keeper"),
+                (e: Error) => {
+                    assert.match(e.message, /^jupyterhub:dataKey must be the base64 of at least 32 random bytes/);
+                    assert.ok(e.message.includes(DATA_KEY_HINT), e.message);
+                    assert.ok(!bad || !e.message.includes(bad) || bad.length < 8, "the message does not echo the key");
+                    return true;
+                },
+            );
+        }
     });
 });
