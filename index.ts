@@ -27,7 +27,7 @@ if (cfg.skipAwait) pulumi.runtime.registerResourceTransform(skipAwaitTransform);
 const { namespace: ns, nfs, ldap, mysql } = cfg;
 // The credentials kept data depend on come from the stack's data key, which outlives `pulumi destroy`.
 const dataKey = cfg.secretsPresent.dataKey ? secret("dataKey") : undefined;
-if (!dataKey && cfg.dataPolicy === "retain") pulumi.log.warn(DATA_KEY_MISSING);
+if (!dataKey && cfg.dataPolicy === "retain") void pulumi.log.warn(DATA_KEY_MISSING);
 
 // The namespace and the providers; every object below waits for them.
 const cluster = new ClusterAccess("cluster", { namespace: ns, dataPolicy: cfg.dataPolicy, nfs });
