@@ -10,6 +10,7 @@
 // kubelets: kwok marks pods running, PVCs bind only to PVs made by hand and Jobs never finish, so
 // the stack sets `skipAwait: true`: readiness waits are NOT tested here.
 import * as assert from "node:assert/strict";
+import * as crypto from "node:crypto";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
@@ -125,10 +126,31 @@ function decodeSecret(name: string): Record<string, string> {
 }
 
 const initStack = (stack: string, config: Record<string, unknown>) => project.initStack(stack, config);
+const DATA_KEY = crypto.randomBytes(32).toString("base64");
+
+/** The credentials of the deployed stack, as its pods get them (the live Secrets) and as its outputs give them. */
+function credentials(): Record<string, string> {
+    const mysql = decodeSecret("mysql-credentials");
+    const ldap = decodeSecret("openldap-bootstrap");
+    const hub = decodeSecret("hub-secrets");
+    const users = JSON.parse(pulumi(["stack", "output", "ldapUserPasswords", "--show-secrets", "--json"])) as Record<string, string>;
+    return {
+        "MySQL hub password (mysql-credentials/hub-password)": mysql["hub-password"],
+        "MySQL init file (mysql-credentials/init.sql)": mysql["init.sql"],
+        "hub database URL (hub-secrets)": (JSON.parse(hub["values.yaml"]) as { hub: { db: { url: string } } }).hub.db.url,
+        "directory admin password (openldap-bootstrap/admin-password)": ldap["admin-password"],
+        "directory rootpw (openldap-bootstrap/rootpw.conf)": ldap["rootpw.conf"],
+        "every directory user's password (ldapUserPasswords)": JSON.stringify(users),
+        "CryptKeeper key (hub-secrets)": hub["hub.config.CryptKeeper.keys"],
+    };
+}
+const digest = (v: string) => crypto.createHash("sha256").update(v).digest("hex").slice(0, 12);
 
 before(() => {
     console.log(`e2e: ${project.describe()}`);
     initStack(STACK, { "jupyterhub:namespace": NS });
+    // As scripts/up-dev.sh sets one for a new stack: the credentials kept data depend on come from it.
+    pulumi(["config", "set", "--secret", "dataKey", DATA_KEY]);
 });
 
 after(() => {
@@ -252,6 +274,7 @@ describe("real engine: the dev stack against a real API server", () => {
     });
 
     let kept: Record<string, string> = {};
+    let lifeOne: Record<string, string> = {};
     let serverIp = "";
 
     it("6. destroy removes what the program made and keeps the data, and users' homes stay bound", () => {
@@ -259,6 +282,7 @@ describe("real engine: the dev stack against a real API server", () => {
         // A home as KubeSpawner asks for it and csi-driver-nfs provisions it: unknown to Pulumi.
         project.makeHome(NS, "demo");
         kept = Object.fromEntries([...KEPT, `Namespace/${NS}`].map((o) => [o, uidOf(o)]));
+        lifeOne = credentials();
 
         pulumi(["destroy", "--yes", "--skip-preview"], "destroy");
 
@@ -281,6 +305,34 @@ describe("real engine: the dev stack against a real API server", () => {
         assert.equal(jsonpath("pv", "pvc-demo", "{.spec.csi.volumeAttributes.server}", null), serverIp);
         assert.equal(jsonpath("storageclass", "jupyterhub-home", "{.parameters.server}", null), serverIp);
         pulumi(["preview", "--expect-no-changes"], "preview after re-up");
+    });
+
+    it("7b. the credentials the second up hands the pods open what the first made: the data key's the same, the servers take the new ones at start", () => {
+        const lifeTwo = credentials();
+        const table = Object.keys(lifeOne).map((k) => `#   ${k}: ${digest(lifeOne[k])} -> ${digest(lifeTwo[k])}`);
+        console.log(`# credentials before destroy -> after up (sha256 prefixes):\n${table.join("\n")}`);
+        // Derived from jupyterhub:dataKey, which outlives the destroy: the same values.
+        assert.equal(lifeTwo["every directory user's password (ldapUserPasswords)"], lifeOne["every directory user's password (ldapUserPasswords)"]);
+        assert.equal(lifeTwo["CryptKeeper key (hub-secrets)"], lifeOne["CryptKeeper key (hub-secrets)"]);
+        // Generated anew; the kept servers take them at start.
+        const hubPassword = lifeTwo["MySQL hub password (mysql-credentials/hub-password)"];
+        const adminPassword = lifeTwo["directory admin password (openldap-bootstrap/admin-password)"];
+        assert.notEqual(hubPassword, lifeOne["MySQL hub password (mysql-credentials/hub-password)"]);
+        assert.ok(lifeTwo["MySQL init file (mysql-credentials/init.sql)"].includes(`IDENTIFIED BY '${hubPassword}'`), "the init file sets the new hub password");
+        assert.ok(lifeTwo["hub database URL (hub-secrets)"].includes(`:${encodeURIComponent(hubPassword)}@`), "the hub connects with it");
+        const sts = JSON.parse(kubectl(["get", "statefulset", "mysql", "-n", NS, "-o", "json"])) as {
+            spec: { template: { spec: { containers: Array<{ args: string[] }>; volumes: Array<{ secret?: { items?: Array<{ key: string }> } }> } } };
+        };
+        assert.ok(sts.spec.template.spec.containers[0].args.includes("--init-file=/credentials/init.sql"), "mysqld runs the init file at every start");
+        const rootpw = lifeTwo["directory rootpw (openldap-bootstrap/rootpw.conf)"];
+        const hash = Buffer.from(rootpw.replace(/^rootpw \{SSHA\}/, "").trim(), "base64");
+        const expected = crypto.createHash("sha1").update(adminPassword).update(hash.subarray(20)).digest();
+        assert.deepEqual(hash.subarray(0, 20), expected, "the rootpw slapd includes at start is the new admin password's hash");
+        const dep = kubectl(["get", "deployment", "openldap", "-n", NS, "-o", "json"]);
+        assert.match(dep, /"key": "rootpw.conf"/, "the directory's pod mounts it");
+        const state = pulumi(["stack", "export"]);
+        for (const [k, v] of Object.entries(lifeTwo)) assert.ok(!state.includes(v), `${k} is not in the state in plain text`);
+        assert.ok(!state.includes(DATA_KEY), "nor is the data key");
     });
 
     it("8. names that are somebody else's are refused before anything is created, naming the setting", () => {
