@@ -166,6 +166,10 @@ const LdapInCluster = rule(
         tlsStrategy: oneOf(["before_bind", "on_connect"], "on_connect", (i) => (i.input === "insecure" ? INSECURE : undefined)).describe(
             "`on_connect` or `before_bind`",
         ),
+        resetPasswordsFrom: optStr([/^[0-9a-f]{16}$/, 'must be a key fingerprint, 16 hex digits (e.g. "00faea6b8f42b7c1")']).describe(
+            "with `dataKey`: the fingerprint of the key the directory's passwords were set from, to let the sync Job give every user a password " +
+                "from this stack's key instead (a new data key; a stack re-created without its config file); without it the Job refuses, naming both keys",
+        ),
     }),
     (l, add, ok) => {
         if (!ok("users.*.uid")) return;

@@ -424,6 +424,15 @@ fi
 marker="${PASSWORD_MARKER} $(cat ${file("fingerprint")})"
 recorded=$(as_admin ldapsearch -LLL -o ldif-wrap=no -b "$people" -s base '(objectClass=*)' description | sed -n 's/^description: //p')
 if [ "$recorded" != "$marker" ]; then
+  # A stack with a data key resets passwords set from another key only when told which (ldap.resetPasswordsFrom).
+  allowed=$(printenv RESET_PASSWORDS_FROM || echo any)
+  old=$(printf '%s' "$recorded" | sed 's/^${PASSWORD_MARKER} //')
+  if [ -n "$recorded" ] && [ "$allowed" != any ] && [ "$old" != "$allowed" ]; then
+    echo "the directory's passwords were set from key $old; this stack's data key (jupyterhub:dataKey) is $(cat ${file("fingerprint")})." >&2
+    echo "If this stack was re-created without its config file, put Pulumi.<stack>.yaml back. To give every user a new password" >&2
+    echo "from this key on purpose: pulumi config set --path ldap.resetPasswordsFrom $old, then pulumi up" >&2
+    exit 3
+  fi
   # Each user's entry in the tree, as a modification of its userPassword.
   awk 'BEGIN { RS = "" }
        /\nuserPassword:/ { n = split($0, line, "\n"); printf "%s\nchangetype: modify\nreplace: userPassword\n", line[1]
@@ -766,6 +775,9 @@ export class OpenLdap extends pulumi.ComponentResource {
                                     name: "sync",
                                     image: cfg.image,
                                     command: ["sh", "/script/sync.sh"],
+                                    // Without a data key any new key resets the passwords (a rotation by --replace);
+                                    // with one, only the key named by ldap.resetPasswordsFrom may be overridden.
+                                    env: [{ name: "RESET_PASSWORDS_FROM", value: args.dataKey ? (cfg.resetPasswordsFrom ?? "") : "any" }],
                                     securityContext: RESTRICTED_CONTAINER,
                                     volumeMounts: [
                                         { name: "script", mountPath: "/script", readOnly: true },

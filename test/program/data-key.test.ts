@@ -6,16 +6,20 @@ import { before, describe, it } from "node:test";
 
 import { HUB_SECRET } from "../../components/jupyterhub";
 import { dataKeyDerived, derivedUserPassword } from "../../components/secrets";
+import { rawStackConfig } from "../support/helpers";
 import { plainStrings, ProgramRun, reveal, runProgram } from "../support/program";
 
 const DATA_KEY = Buffer.alloc(32, 42).toString("base64");
 let withKey: ProgramRun;
 let withOther: ProgramRun;
 let without: ProgramRun;
+let withReset: ProgramRun;
 before(async () => {
     withKey = await runProgram("dev", {}, { dataKey: DATA_KEY });
     withOther = await runProgram("dev", {}, { dataKey: Buffer.alloc(32, 43).toString("base64") });
     without = await runProgram("dev");
+    const ldap = { ...(rawStackConfig("dev").ldap as Record<string, unknown>), resetPasswordsFrom: "00faea6b8f42b7c1" };
+    withReset = await runProgram("dev", { "jupyterhub:ldap": ldap }, { dataKey: DATA_KEY });
 });
 
 const randomNames = (run: ProgramRun) => run.resources.filter((r) => r.type.startsWith("random:")).map((r) => r.name);
@@ -40,6 +44,17 @@ describe("program (dev stack with jupyterhub:dataKey, under mocks)", () => {
         const data = reveal(withKey.byName("jupyterhub-secrets", "Secret").inputs.stringData) as Record<string, string>;
         assert.equal(data["hub.config.CryptKeeper.keys"], dataKeyDerived(DATA_KEY, "crypt-keeper").toString("hex"));
         assert.equal(withKey.byName("jupyterhub-secrets", "Secret").inputs.metadata && HUB_SECRET, "hub-secrets");
+    });
+
+    it("the sync Job resets passwords set from another key only when ldap.resetPasswordsFrom names it (with a data key; any without)", () => {
+        const env = (run: ProgramRun) => {
+            const job = run.resources.find((r) => r.type === "kubernetes:batch/v1:Job" && r.name === "openldap-sync");
+            return (reveal(job?.inputs) as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }> }> } } } }).spec
+                .template.spec.containers[0].env;
+        };
+        assert.deepEqual(env(without), [{ name: "RESET_PASSWORDS_FROM", value: "any" }]);
+        assert.deepEqual(env(withKey), [{ name: "RESET_PASSWORDS_FROM", value: "" }]);
+        assert.deepEqual(env(withReset), [{ name: "RESET_PASSWORDS_FROM", value: "00faea6b8f42b7c1" }]);
     });
 
     it("the data key and what it derives appear in no input in plain text", () => {

@@ -11,7 +11,7 @@ import * as crypto from "node:crypto";
 import { after, before, describe, it } from "node:test";
 
 import { parseConfig, PlatformConfig } from "../../config";
-import { dataKeyDerived } from "../../components/secrets";
+import { dataKeyDerived, derivedUserPassword, masterFingerprint } from "../../components/secrets";
 import { rawStackConfig } from "../support/helpers";
 import { alnum } from "../support/services-env";
 import { TestBed } from "../support/services-harness";
@@ -100,5 +100,36 @@ describe("destroy (data kept) then up: the second life's pods open the first lif
             assert.ok(before1.authState, "the first life stored some");
             second.assertLoggedIn(await second.login(ADMIN, before1.demoPassword), ADMIN);
         });
+
+        t(
+            "a stack re-created without its config file (another data key) is stopped by the sync Job, naming both keys; told the old key, it sets new passwords",
+            () => {
+                const otherKey = crypto.randomBytes(32).toString("base64");
+                const otherMaster = dataKeyDerived(otherKey, "directory-users");
+                const oldFp = masterFingerprint(second.master);
+                assert.throws(
+                    () => second.sync(second.directory, otherMaster, ""),
+                    (e: Error) => {
+                        assert.match(
+                            e.message,
+                            new RegExp(
+                                `passwords were set from key ${oldFp}; this stack's data key \\(jupyterhub:dataKey\\) is ${masterFingerprint(otherMaster)}`,
+                            ),
+                        );
+                        assert.match(e.message, new RegExp(`ldap.resetPasswordsFrom ${oldFp}`));
+                        return true;
+                    },
+                );
+                assert.ok(second.binds(second.tree.userDn(ADMIN), before1.demoPassword), "nobody's password changed");
+                assert.throws(
+                    () => second.sync(second.directory, otherMaster, "0123456789abcdef"),
+                    /passwords were set from key/,
+                    "another fingerprint is refused too",
+                );
+                const out = second.sync(second.directory, otherMaster, oldFp).output;
+                assert.match(out, /passwords of \d+ users set from the master key/);
+                assert.ok(second.binds(second.tree.userDn(ADMIN), derivedUserPassword(otherMaster, ADMIN)));
+            },
+        );
     });
 });

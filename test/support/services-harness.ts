@@ -458,7 +458,7 @@ export class TestBed {
      * (bootstrapFiles for this directory and master key, and the admin password) in a directory of
      * their own, the script from syncScript, with dash and mawk (the image is Debian 12).
      */
-    sync(directory: InClusterLdap, key: Buffer): { output: string; seconds: number } {
+    sync(directory: InClusterLdap, key: Buffer, resetPasswordsFrom?: string): { output: string; seconds: number } {
         const dir = this.p("sync", `run-${++this.syncRuns}`);
         fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
         const { hashes } = userCredentials(
@@ -475,7 +475,13 @@ export class TestBed {
         if (!fs.existsSync(path.join(bin, "awk"))) fs.symlinkSync(this.tools.mawk, path.join(bin, "awk"));
         const t0 = Date.now();
         const output = run(this.tools.dash, [path.join(dir, "sync.sh")], {
-            env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}`, LDAPTLS_REQCERT: "demand" },
+            env: {
+                ...process.env,
+                PATH: `${bin}:${process.env.PATH ?? ""}`,
+                LDAPTLS_REQCERT: "demand",
+                // The Job's variable, when the test gives one (a stack with a data key).
+                ...(resetPasswordsFrom === undefined ? {} : { RESET_PASSWORDS_FROM: resetPasswordsFrom }),
+            },
         });
         return { output, seconds: (Date.now() - t0) / 1000 };
     }
