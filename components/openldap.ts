@@ -425,7 +425,7 @@ marker="${PASSWORD_MARKER} $(cat ${file("fingerprint")})"
 recorded=$(as_admin ldapsearch -LLL -o ldif-wrap=no -b "$people" -s base '(objectClass=*)' description | sed -n 's/^description: //p')
 if [ "$recorded" != "$marker" ]; then
   # A stack with a data key resets passwords set from another key only when told which (ldap.resetPasswordsFrom).
-  allowed=$(printenv RESET_PASSWORDS_FROM || echo any)
+  allowed=$(printenv RESET_FROM_KEY || echo any)
   old=$(printf '%s' "$recorded" | sed 's/^${PASSWORD_MARKER} //')
   if [ -n "$recorded" ] && [ "$allowed" != any ] && [ "$old" != "$allowed" ]; then
     echo "the directory's passwords were set from key $old; this stack's data key (jupyterhub:dataKey) is $(cat ${file("fingerprint")})." >&2
@@ -777,7 +777,7 @@ export class OpenLdap extends pulumi.ComponentResource {
                                     command: ["sh", "/script/sync.sh"],
                                     // Without a data key any new key resets the passwords (a rotation by --replace);
                                     // with one, only the key named by ldap.resetPasswordsFrom may be overridden.
-                                    env: [{ name: "RESET_PASSWORDS_FROM", value: args.dataKey ? (cfg.resetPasswordsFrom ?? "") : "any" }],
+                                    env: [{ name: "RESET_FROM_KEY", value: args.dataKey ? (cfg.resetPasswordsFrom ?? "") : "any" }],
                                     securityContext: RESTRICTED_CONTAINER,
                                     volumeMounts: [
                                         { name: "script", mountPath: "/script", readOnly: true },

@@ -52,9 +52,9 @@ describe("program (dev stack with jupyterhub:dataKey, under mocks)", () => {
             return (reveal(job?.inputs) as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }> }> } } } }).spec
                 .template.spec.containers[0].env;
         };
-        assert.deepEqual(env(without), [{ name: "RESET_PASSWORDS_FROM", value: "any" }]);
-        assert.deepEqual(env(withKey), [{ name: "RESET_PASSWORDS_FROM", value: "" }]);
-        assert.deepEqual(env(withReset), [{ name: "RESET_PASSWORDS_FROM", value: "00faea6b8f42b7c1" }]);
+        assert.deepEqual(env(without), [{ name: "RESET_FROM_KEY", value: "any" }]);
+        assert.deepEqual(env(withKey), [{ name: "RESET_FROM_KEY", value: "" }]);
+        assert.deepEqual(env(withReset), [{ name: "RESET_FROM_KEY", value: "00faea6b8f42b7c1" }]);
     });
 
     it("the data key and what it derives appear in no input in plain text", () => {

@@ -480,7 +480,7 @@ export class TestBed {
                 PATH: `${bin}:${process.env.PATH ?? ""}`,
                 LDAPTLS_REQCERT: "demand",
                 // The Job's variable, when the test gives one (a stack with a data key).
-                ...(resetPasswordsFrom === undefined ? {} : { RESET_PASSWORDS_FROM: resetPasswordsFrom }),
+                ...(resetPasswordsFrom === undefined ? {} : { RESET_FROM_KEY: resetPasswordsFrom }),
             },
         });
         return { output, seconds: (Date.now() - t0) / 1000 };
