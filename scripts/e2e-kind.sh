@@ -42,7 +42,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   exit 1
 fi
 [ -d node_modules ] || { echo "No node_modules: run npm ci first." >&2; exit 1; }
-runtime=$(container_runtime) || { no_runtime_message; exit 1; }
+runtime=$(container_runtime) || { no_runtime_message "The kind check needs Docker or Podman to create its cluster in, and neither answers."; exit 1; }
 kind_provider "$runtime"
 use_kind || exit 1
 use_kubectl || exit 1

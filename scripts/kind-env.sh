@@ -2,7 +2,8 @@
 # Sourced by scripts/up-dev.sh, down-dev.sh and e2e-kind.sh: the project's local kind cluster.
 #   KIND_CLUSTER        its name: $JHUB_KIND_CLUSTER, default jupyterhub-dev (kubectl context kind-<name>)
 #   container_runtime   prints docker or podman, the first whose daemon answers; else returns 1
-#   no_runtime_message  what to do without one (one message); kind_provider RUNTIME tells kind
+#   no_runtime_message  LINE, then what to install or start: the one message without a runtime
+#   kind_provider       tells kind which runtime
 #   use_kind            the pinned kind first on PATH: the tool cache's, a `kind` of that version on
 #                       PATH, else `go install` into the cache, else the release binary
 #   use_kubectl         kubectl on PATH, else the release binary of KUBE_VERSION in the cache
@@ -29,11 +30,12 @@ container_runtime() {
 # pkg/internal/runtime/runtime.go KIND_EXPERIMENTAL_PROVIDER).
 kind_provider() { if [ "$1" = podman ]; then export KIND_EXPERIMENTAL_PROVIDER=podman; fi; }
 
+# no_runtime_message LINE
 no_runtime_message() {
   local installed="" r
   for r in docker podman; do command -v "$r" >/dev/null 2>&1 && installed+="${installed:+ and }$r"; done
   {
-    echo "No usable Kubernetes context, and no container runtime to create a local cluster in."
+    echo "$1"
     if [ -n "$installed" ]; then
       echo "$installed is installed but its daemon does not answer (\`$installed info\` fails): start it (Docker Desktop, \`sudo systemctl start docker\`, \`podman machine start\`) and run this script again."
     else

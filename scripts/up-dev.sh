@@ -62,7 +62,7 @@ MSG
 else
   # No context (or the context of this script's own cluster): the local kind cluster.
   on_kind=true
-  runtime=$(container_runtime) || { no_runtime_message; exit 1; }
+  runtime=$(container_runtime) || { no_runtime_message "No usable Kubernetes context, and no container runtime to create a local cluster in."; exit 1; }
   kind_provider "$runtime"
   use_kind || exit 1
   if kind_cluster_exists; then

@@ -465,7 +465,10 @@ describe("e2e-kind.sh", () => {
         const m = machine({ tools: ["kind", "kubectl", "pulumi", "curl"] });
         const r = run(m, "e2e-kind.sh");
         assert.equal(r.status, 1);
-        assert.match(r.out, /Install Docker .* or Podman and run this script again; it then creates a kind cluster named jupyterhub-e2e\./);
+        assert.match(
+            r.out,
+            /^The kind check needs Docker or Podman to create its cluster in, and neither answers\.\nInstall Docker .* or Podman and run this script again; it then creates a kind cluster named jupyterhub-e2e\./,
+        );
         assert.deepEqual(called(r, "kind"), []);
         assert.deepEqual(fs.readdirSync(path.join(m.dir, "tmp")), []);
     });
