@@ -78,7 +78,17 @@ else
 fi
 
 echo "Deploying the dev stack to context $(kubectl config current-context)"
-pulumi stack select dev --create --non-interactive
+if pulumi stack ls --json | grep -Eq '"name": *"([^"]*/)?dev"'; then
+  pulumi stack select dev --non-interactive
+else
+  pulumi stack init dev --non-interactive
+  # A new stack gets a data key: the credentials the kept data depend on are derived from it, so
+  # that a destroy and an up give them back (docs/operations.md, "The data key"). A stack file
+  # carried over with one keeps it.
+  if [ -z "$(pulumi config get dataKey --stack dev 2>/dev/null || true)" ]; then
+    printf %s "$(openssl rand -base64 32)" | pulumi config set --secret dataKey --stack dev --non-interactive
+  fi
+fi
 if $on_kind && [ "$(pulumi config get skipAwait --stack dev 2>/dev/null || true)" = true ]; then
   echo "The dev stack sets skipAwait, which is for API-server-only test clusters: on kind every pod must become Ready. Remove it (pulumi config rm skipAwait --stack dev) and run again." >&2
   exit 1

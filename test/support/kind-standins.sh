@@ -8,6 +8,8 @@
 #   kind-clusters                      one cluster name per line (kind create/delete edit it)
 #   unreachable                        the API server of the current context does not answer
 #   skipAwait                          `pulumi config get skipAwait` prints its content (else false)
+#   stacks, dataKey                    the stacks (a name a line; `pulumi stack init` adds one) and
+#                                      the data key (`pulumi config set --secret dataKey` writes stdin)
 #   www/<file name>                    what curl downloads for a URL ending in that name
 #   pod-running                        the pod jupyter-demo exists (the test's stand-in hub
 #                                      writes it); `kubectl exec` into it runs sh with /home/jovyan
@@ -86,6 +88,10 @@ case "$name" in
     case "$*" in
       # Unset, the CLI prints the default Pulumi.yaml declares (measured with pulumi v3.259.0).
       "config get skipAwait"*) cat "$STANDIN/skipAwait" 2>/dev/null || echo false ;;
+      "stack ls --json") sed 's/.*/{"name": "&", "resourceCount": 0}/' "$STANDIN/stacks" 2>/dev/null | paste -sd, | sed 's/^/[/; s/$/]/' ;;
+      "stack init "*) echo "$3" >>"$STANDIN/stacks" ;;
+      "config get dataKey"*) cat "$STANDIN/dataKey" 2>/dev/null || true ;;
+      "config set --secret dataKey"*) cat >"$STANDIN/dataKey" ;;
       "stack output namespaceName"*) echo jupyterhub-dev ;;
       "stack output hubPortForward"*) echo "kubectl -n jupyterhub-dev port-forward service/proxy-public 8080:80  # then open http://localhost:8080/" ;;
       "stack output ldapUserPasswords --show-secrets --json"*) cat "$STANDIN/passwords.json" ;;

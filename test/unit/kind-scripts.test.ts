@@ -21,7 +21,7 @@ const STANDINS = path.join(ROOT, "test", "support", "kind-standins.sh");
 const SCRIPTS = ["up-dev.sh", "down-dev.sh", "e2e-kind.sh", "kind-env.sh"].map((f) => path.join("scripts", f));
 /** What the scripts use besides the stand-ins: linked from this machine into the test's PATH. */
 const SYSTEM_TOOLS = ["bash", "sh", "cat", "sed", "cut", "tr", "grep", "mkdir", "rm", "mv", "chmod", "cp", "ln", "mktemp", "head", "tail", "awk", "seq"];
-SYSTEM_TOOLS.push("sleep", "openssl", "uname", "date", "basename", "dirname", "touch", "sha256sum", "env", "ls", "readlink", "flock");
+SYSTEM_TOOLS.push("sleep", "openssl", "uname", "date", "basename", "dirname", "touch", "sha256sum", "env", "ls", "readlink", "flock", "paste");
 
 /** The pins, read from .ci/lib.sh as the scripts read them. */
 function pin(name: string): string {
@@ -169,7 +169,10 @@ describe("up-dev.sh", () => {
             "kubectl config current-context",
             "kubectl --request-timeout=15s get --raw=/version",
             "kubectl config current-context",
-            "pulumi stack select dev --create --non-interactive",
+            "pulumi stack ls --json",
+            "pulumi stack init dev --non-interactive",
+            "pulumi config get dataKey --stack dev",
+            "pulumi config set --secret dataKey --stack dev --non-interactive",
             "pulumi up --stack dev --yes --skip-preview",
             "pulumi stack output --stack dev",
             "pulumi stack output hubPortForward --stack dev",
@@ -185,6 +188,30 @@ describe("up-dev.sh", () => {
                 `PULUMI_BACKEND_URL=file://${m.root}/\\.pulumi-local PULUMI_CONFIG_PASSPHRASE_FILE=${m.root}/\\.pulumi-local/passphrase pulumi stack output ldapUserPasswords --show-secrets --stack dev`,
             ),
         );
+    });
+
+    it("gives a new stack a data key, and neither an existing stack nor a stack file that has one a new one", () => {
+        const fresh = machine({ tools: ["kubectl", "pulumi"], context: "my-cluster" });
+        assert.equal(run(fresh, "up-dev.sh", ["--yes"]).status, 0);
+        const key = fs.readFileSync(path.join(fresh.standin, "dataKey"), "utf8");
+        assert.match(key, /^[A-Za-z0-9+/]{43}=$/, "32 random bytes, base64, through stdin (not on a command line)");
+
+        const existing = run(machine({ tools: ["kubectl", "pulumi"], context: "my-cluster", files: { stacks: "dev\n" } }), "up-dev.sh", ["--yes"]);
+        assert.equal(existing.status, 0, existing.out);
+        assert.deepEqual(called(existing, "pulumi stack"), [
+            "pulumi stack ls --json",
+            "pulumi stack select dev --non-interactive",
+            "pulumi stack output --stack dev",
+            "pulumi stack output hubPortForward --stack dev",
+        ]);
+        assert.deepEqual(called(existing, "pulumi config"), []);
+
+        const carried = machine({ tools: ["kubectl", "pulumi"], context: "my-cluster", files: { stacks: "other\n", dataKey: "kept-key" } });
+        const r = run(carried, "up-dev.sh", ["--yes"]);
+        assert.equal(r.status, 0, r.out);
+        assert.deepEqual(called(r, "pulumi stack init"), ["pulumi stack init dev --non-interactive"]);
+        assert.deepEqual(called(r, "pulumi config set"), []);
+        assert.equal(fs.readFileSync(path.join(carried.standin, "dataKey"), "utf8"), "kept-key");
     });
 
     it("keeps the user's backend and passphrase and makes no .pulumi-local", () => {
@@ -243,7 +270,10 @@ describe("up-dev.sh", () => {
             "docker exec jupyterhub-dev-control-plane modprobe nfs",
             "docker exec jupyterhub-dev-control-plane grep -qw nfsd /proc/filesystems",
             "kubectl config current-context",
-            "pulumi stack select dev --create --non-interactive",
+            "pulumi stack ls --json",
+            "pulumi stack init dev --non-interactive",
+            "pulumi config get dataKey --stack dev",
+            "pulumi config set --secret dataKey --stack dev --non-interactive",
             "pulumi config get skipAwait --stack dev",
             "pulumi up --stack dev --refresh --yes",
             "pulumi stack output --stack dev",
@@ -635,6 +665,8 @@ describe("e2e-kind.sh through every step, with a stand-in hub and cluster", () =
         assert.deepEqual(called(r, "kind export"), ["kind export kubeconfig --name jupyterhub-e2e"]);
         assert.deepEqual(called(r, "kind delete"), ["kind delete cluster --name jupyterhub-e2e"]);
         assert.deepEqual(called(r, "pulumi up"), ["pulumi up --stack dev --refresh --yes --skip-preview", "pulumi up --stack dev --yes --skip-preview"]);
+        assert.deepEqual(called(r, "pulumi stack init"), ["pulumi stack init dev --non-interactive"]);
+        assert.deepEqual(called(r, "pulumi stack select"), ["pulumi stack select dev --non-interactive"]);
         assert.deepEqual(called(r, "pulumi destroy"), ["pulumi destroy --stack dev --non-interactive --yes --skip-preview"]);
         assert.deepEqual(called(r, "pulumi preview"), [
             "pulumi preview --stack dev --non-interactive --policy-pack policy --policy-pack-config policy/config.dev.json",
