@@ -32,20 +32,6 @@ MSG
 }
 use_kubectl || exit 1
 
-state="$PWD/.pulumi-local"
-if [ -z "${PULUMI_BACKEND_URL:-}" ]; then
-  mkdir -p "$state"
-  export PULUMI_BACKEND_URL="file://$state"
-fi
-# The stack's secrets are encrypted with a passphrase; one is generated on first use and kept
-# beside the state. Back both up together: without it the state's secrets cannot be read.
-if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
-  mkdir -p "$state"
-  [ -s "$state/passphrase" ] || (umask 077 && openssl rand -hex 32 > "$state/passphrase")
-  export PULUMI_CONFIG_PASSPHRASE_FILE="$state/passphrase"
-fi
-export PULUMI_SKIP_UPDATE_CHECK=true
-
 context=$(kubectl config current-context 2>/dev/null || true)
 kind_context="kind-$KIND_CLUSTER"
 on_kind=false
@@ -76,6 +62,20 @@ else
   fi
   load_nfs_modules "$runtime" || exit 1
 fi
+
+state="$PWD/.pulumi-local"
+if [ -z "${PULUMI_BACKEND_URL:-}" ]; then
+  mkdir -p "$state"
+  export PULUMI_BACKEND_URL="file://$state"
+fi
+# The stack's secrets are encrypted with a passphrase; one is generated on first use and kept
+# beside the state. Back both up together: without it the state's secrets cannot be read.
+if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+  mkdir -p "$state"
+  [ -s "$state/passphrase" ] || (umask 077 && openssl rand -hex 32 > "$state/passphrase")
+  export PULUMI_CONFIG_PASSPHRASE_FILE="$state/passphrase"
+fi
+export PULUMI_SKIP_UPDATE_CHECK=true
 
 echo "Deploying the dev stack to context $(kubectl config current-context)"
 if pulumi stack ls --json | grep -Eq '"name": *"([^"]*/)?dev"'; then

@@ -233,7 +233,9 @@ describe("up-dev.sh", () => {
     });
 
     it("without a context and without Docker or Podman says what it needs in one message", () => {
-        const r = run(machine({ tools: ["kind", "kubectl", "pulumi"] }), "up-dev.sh", ["--yes"]);
+        const m = machine({ tools: ["kind", "kubectl", "pulumi"] });
+        const r = run(m, "up-dev.sh", ["--yes"]);
+        assert.ok(!fs.existsSync(path.join(m.root, ".pulumi-local")), "no state made");
         assert.equal(r.status, 1);
         assert.equal(r.out.trim().split("\n").length, 2, r.out);
         assert.match(
