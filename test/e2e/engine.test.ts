@@ -318,7 +318,10 @@ describe("real engine: the dev stack against a real API server", () => {
         const hubPassword = lifeTwo["MySQL hub password (mysql-credentials/hub-password)"];
         const adminPassword = lifeTwo["directory admin password (openldap-bootstrap/admin-password)"];
         assert.notEqual(hubPassword, lifeOne["MySQL hub password (mysql-credentials/hub-password)"]);
-        assert.ok(lifeTwo["MySQL init file (mysql-credentials/init.sql)"].includes(`IDENTIFIED BY '${hubPassword}'`), "the init file sets the new hub password");
+        assert.ok(
+            lifeTwo["MySQL init file (mysql-credentials/init.sql)"].includes(`IDENTIFIED BY '${hubPassword}'`),
+            "the init file sets the new hub password",
+        );
         assert.ok(lifeTwo["hub database URL (hub-secrets)"].includes(`:${encodeURIComponent(hubPassword)}@`), "the hub connects with it");
         const sts = JSON.parse(kubectl(["get", "statefulset", "mysql", "-n", NS, "-o", "json"])) as {
             spec: { template: { spec: { containers: Array<{ args: string[] }>; volumes: Array<{ secret?: { items?: Array<{ key: string }> } }> } } };
