@@ -4,16 +4,22 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { type BackupConfig, MYSQL_IMAGE, type MySqlConfig } from "../config";
-import { dependsOnList, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
+import { dependsOnList, labels, RESTRICTED_CONTAINER, restrictedPod, toEnv } from "./common";
 import { splitImage } from "./jupyterhub";
 import { MYSQL_PORT } from "./mysql";
 import { LDAPS_PORT, type LdapTree } from "./openldap";
+import { readScript } from "./scripts";
 
 /** Name of the backup claim; csi-driver-nfs names its directory on the export `<namespace>-backups`. */
 export const BACKUP_CLAIM = "backups";
 /** Subdirectories of the backup volume, one per kind of dump, each with its own `keep`. */
 export const DUMP_DIRS = { hubDb: "hub-db", preUpgrade: "hub-db-pre-upgrade", directory: "directory" } as const;
-/** Script names in the ConfigMap `backup-scripts`, mounted at /scripts. */
+/**
+ * The scripts, files of components/scripts/ of the same names, held as they are by the ConfigMap
+ * `backup-scripts` and mounted at /scripts: the dumps the CronJobs and the Job before an upgrade
+ * run, and the restores of docs/operations.md. Their settings come from the environment
+ * (hubDbEnv, directoryEnv) and mounted files.
+ */
 export const SCRIPTS = {
     dumpHubDb: "dump-hub-db.sh",
     restoreHubDb: "restore-hub-db.sh",
@@ -23,128 +29,6 @@ export const SCRIPTS = {
 
 /** The in-cluster directory's Secrets (components/openldap.ts): the admin password and the CA. */
 export const DIRECTORY_SECRETS = { bootstrap: "openldap-bootstrap", tls: "openldap-tls" } as const;
-
-/**
- * What every dump script starts with: strict shell, files only the backup group can read, the
- * dump's directory, a UTC timestamp, and `prune`, which keeps the newest $KEEP dumps of a kind.
- * Timestamps sort as text, so the newest are the last names in order.
- */
-const PROLOGUE = [
-    "set -eu",
-    "umask 007",
-    ': "${BACKUP_ROOT:?}" "${DUMP_SUBDIR:?}" "${KEEP:?}"',
-    'dir="$BACKUP_ROOT/$DUMP_SUBDIR"',
-    'mkdir -p "$dir"',
-    "ts=$(date -u +%Y%m%dT%H%M%SZ)",
-    "start=$(date +%s)",
-    "prune() {",
-    '  ls -1 "$dir" | grep -E "^$1-[0-9]{8}T[0-9]{6}Z.*\\.$2\\$" | sort -r | tail -n +"$((KEEP + 1))" |',
-    '    while read -r old; do rm -f "$dir/$old"; echo "removed $dir/$old (keeping $KEEP)"; done',
-    "}",
-];
-
-/** Arguments of a restore script: a dump named relative to the backup volume, e.g. hub-db/hub-db-20250101T021700Z.sql. */
-const RESTORE_PROLOGUE = (usage: string) => [
-    "set -eu",
-    ': "${BACKUP_ROOT:?}"',
-    `file=\${1:?usage: ${usage}}`,
-    'case "$file" in /*) ;; *) file="$BACKUP_ROOT/$file" ;; esac',
-    '[ -f "$file" ] || { echo "no dump at $file" >&2; exit 1; }',
-    "start=$(date +%s)",
-];
-
-/**
- * Dumps the hub database with mysqldump into $BACKUP_ROOT/$DUMP_SUBDIR/hub-db-<UTC time>[-$DUMP_LABEL].sql.
- * The server, user and password come from the options file $DEFAULTS_FILE (a Secret), never from
- * arguments or the environment. --single-transaction reads every InnoDB table in one consistent
- * snapshot without locking the hub out; --no-tablespaces because the hub user has no PROCESS
- * privilege. The dump is written under a hidden name and renamed only once mysqldump has written
- * its closing line, so a file with a timestamped name is always a complete dump.
- */
-export function dumpHubDbScript(): string {
-    return [
-        ...PROLOGUE,
-        ': "${DEFAULTS_FILE:?}" "${HUB_DATABASE:?}"',
-        'name="hub-db-$ts${DUMP_LABEL:+-$DUMP_LABEL}.sql"',
-        'part="$dir/.$name.partial"',
-        "trap 'rm -f \"$part\"' EXIT",
-        'mysqldump --defaults-extra-file="$DEFAULTS_FILE" --single-transaction --no-tablespaces "$HUB_DATABASE" > "$part"',
-        'tail -n 1 "$part" | grep -q \'^-- Dump completed\' || { echo "mysqldump stopped before the end of $HUB_DATABASE" >&2; exit 1; }',
-        'mv "$part" "$dir/$name"',
-        'echo "dumped $HUB_DATABASE to $dir/$name: $(wc -c < "$dir/$name") bytes in $(($(date +%s) - start)) s"',
-        "prune hub-db sql",
-        "",
-    ].join("\n");
-}
-
-/**
- * Replaces the hub database with a dump: drops and recreates it (the hub user may: it has every
- * privilege on its database), then loads the dump as the hub user. Stop the hub first.
- */
-export function restoreHubDbScript(): string {
-    return [
-        ...RESTORE_PROLOGUE(`${SCRIPTS.restoreHubDb} ${DUMP_DIRS.hubDb}/hub-db-<time>.sql`),
-        ': "${DEFAULTS_FILE:?}" "${HUB_DATABASE:?}"',
-        'tail -n 1 "$file" | grep -q \'^-- Dump completed\' || { echo "$file is not a complete mysqldump" >&2; exit 1; }',
-        'sql() { mysql --defaults-extra-file="$DEFAULTS_FILE" "$@"; }',
-        // Tables a newer hub added must not outlive the restore: a clean database, then the dump.
-        'sql -e "DROP DATABASE IF EXISTS \\`$HUB_DATABASE\\`; CREATE DATABASE \\`$HUB_DATABASE\\` CHARACTER SET utf8mb4;"',
-        'sql "$HUB_DATABASE" < "$file"',
-        "tables=$(sql -N -B -e \"SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '$HUB_DATABASE'\")",
-        'echo "restored $HUB_DATABASE from $file: $tables tables in $(($(date +%s) - start)) s"',
-        "",
-    ].join("\n");
-}
-
-/** The ldap-utils of the symas/openldap image first; elsewhere (the services test) the system's. */
-const LDAP_PATH = "export PATH=/opt/symas/bin:/opt/symas/sbin:$PATH";
-const LDAP_ENV = ': "${DIRECTORY_URI:?}" "${DIRECTORY_BASE_DN:?}" "${DIRECTORY_ADMIN_DN:?}" "${DIRECTORY_PASSWORD_FILE:?}"';
-const ADMIN_BIND = '-H "$DIRECTORY_URI" -x -D "$DIRECTORY_ADMIN_DN" -y "$DIRECTORY_PASSWORD_FILE"';
-
-/**
- * Exports the whole directory as LDIF into $BACKUP_ROOT/$DUMP_SUBDIR/directory-<UTC time>.ldif:
- * one subtree search under the base DN, bound as the directory's admin (the rootdn: no ACL or size
- * limit applies, so password hashes come along), over LDAPS verified with $LDAPTLS_CACERT. Only
- * user attributes ('*'): that is what ldapadd takes back. back-mdb answers a search from one read
- * transaction, in entry-ID order, so the export is consistent and lists parents before children.
- */
-export function dumpDirectoryScript(): string {
-    return [
-        ...PROLOGUE,
-        LDAP_PATH,
-        LDAP_ENV,
-        'name="directory-$ts.ldif"',
-        'part="$dir/.$name.partial"',
-        "trap 'rm -f \"$part\"' EXIT",
-        `ldapsearch -LLL -o ldif_wrap=no ${ADMIN_BIND} -b "$DIRECTORY_BASE_DN" -s sub '(objectClass=*)' '*' > "$part"`,
-        "entries=$(grep -c '^dn:' \"$part\" || true)",
-        '[ "$entries" -gt 0 ] || { echo "the directory under $DIRECTORY_BASE_DN returned no entries" >&2; exit 1; }',
-        'mv "$part" "$dir/$name"',
-        'echo "exported $entries entries under $DIRECTORY_BASE_DN to $dir/$name in $(($(date +%s) - start)) s"',
-        "prune directory ldif",
-        "",
-    ].join("\n");
-}
-
-/**
- * Replaces the directory's tree with an export: deletes everything under the base DN (the tree a
- * fresh server bootstrapped, or what is left; 32: there is nothing), then adds the export, as the
- * admin over LDAPS. Online: the server keeps its configuration. Stop the hub first.
- */
-export function restoreDirectoryScript(): string {
-    return [
-        ...RESTORE_PROLOGUE(`${SCRIPTS.restoreDirectory} ${DUMP_DIRS.directory}/directory-<time>.ldif`),
-        LDAP_PATH,
-        LDAP_ENV,
-        'grep -q \'^dn:\' "$file" || { echo "$file holds no LDIF entries" >&2; exit 1; }',
-        "rc=0",
-        `ldapdelete ${ADMIN_BIND} -r "$DIRECTORY_BASE_DN" || rc=$?`,
-        '[ "$rc" = 0 ] || [ "$rc" = 32 ] || { echo "could not clear $DIRECTORY_BASE_DN (ldapdelete exit $rc)" >&2; exit "$rc"; }',
-        `ldapadd ${ADMIN_BIND} -f "$file" > /dev/null`,
-        'echo "restored $(grep -c \'^dn:\' "$file") entries under $DIRECTORY_BASE_DN from $file in $(($(date +%s) - start)) s"',
-        "",
-    ].join("\n");
-}
 
 /** The MySQL client options file the database scripts read: server, hub user and password. Secret. */
 export function mysqlClientOptions(p: { host: string; port: number; user: string; password: string }): string {
@@ -225,8 +109,6 @@ const MOUNT = { backups: "/backups", scripts: "/scripts", credentials: "/credent
 const BACKUP_GROUP = 2000;
 /** The users the images run their tools as: mysql (999) and the directory image's 1001. */
 const UID = { mysql: 999, openldap: 1001 } as const;
-
-const toEnv = (env: Record<string, string>) => Object.entries(env).map(([name, value]) => ({ name, value }));
 
 /** DNS, which the backup pods need to find their server. */
 const DNS_EGRESS = {
@@ -318,7 +200,7 @@ export interface BackupArgs {
  * component, so it is updated (and migrates its schema) only after that dump. Passwords come from
  * Secrets as files; the pods run unprivileged with a read-only root and limits; NetworkPolicies
  * admit exactly these pods to MySQL and LDAP and let them reach nothing else. The scripts are the
- * pure functions above, mounted from the ConfigMap `backup-scripts` with the restore scripts.
+ * files SCRIPTS names, mounted from the ConfigMap `backup-scripts`, restore scripts included.
  * Depends on the database and the directory: pass them as dependsOn.
  */
 export class Backup extends pulumi.ComponentResource {
@@ -346,11 +228,8 @@ export class Backup extends pulumi.ComponentResource {
             },
             { ...parent, ...args.keep },
         );
-        const scripts: Record<string, string> = { [SCRIPTS.dumpHubDb]: dumpHubDbScript(), [SCRIPTS.restoreHubDb]: restoreHubDbScript() };
-        if (args.directory) {
-            scripts[SCRIPTS.dumpDirectory] = dumpDirectoryScript();
-            scripts[SCRIPTS.restoreDirectory] = restoreDirectoryScript();
-        }
+        const names = args.directory ? Object.values(SCRIPTS) : [SCRIPTS.dumpHubDb, SCRIPTS.restoreHubDb];
+        const scripts = Object.fromEntries(names.map((n) => [n, readScript(n)]));
         const scriptMap = new k8s.core.v1.ConfigMap(
             `${name}-scripts`,
             { metadata: { name: "backup-scripts", namespace: ns, labels: labels("backup") }, data: scripts },

@@ -73,6 +73,11 @@ export const skipAwaitTransform: pulumi.ResourceTransform = (args) => {
     return { props: { ...args.props, metadata: { ...metadata, annotations } }, opts: transformOpts(args.opts) };
 };
 
+/** A container's `env` from names and values: how the scripts that run in pods get their settings. */
+export function toEnv(env: Record<string, string>): { name: string; value: string }[] {
+    return Object.entries(env).map(([name, value]) => ({ name, value }));
+}
+
 /** Pod security for images that run unprivileged: the Kubernetes "restricted" profile. */
 export function restrictedPod(uid: number): {
     runAsNonRoot: boolean;

@@ -3,19 +3,14 @@
 import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
-import {
-    DIRECTORY_SECRETS,
-    dumpDirectoryScript,
-    dumpHubDbScript,
-    mysqlClientOptions,
-    preUpgradeJobName,
-    restoreDirectoryScript,
-    restoreHubDbScript,
-} from "../../components/backup";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import { DIRECTORY_SECRETS, mysqlClientOptions, preUpgradeJobName } from "../../components/backup";
 import { LDAPS_PORT } from "../../components/openldap";
 import { parseConfig } from "../../config";
 import { selectorMatches } from "../../policy/rules";
-import { at, get, inMode, rawStackConfig } from "../support/helpers";
+import { at, get, inMode, rawStackConfig, ROOT } from "../support/helpers";
 import { isSecretWrapped, ProgramRun, Registered, reveal, runProgram } from "../support/program";
 
 type Obj = Record<string, unknown>;
@@ -68,12 +63,13 @@ describe("program (dev stack): backups", () => {
             assert.ok(job.dependsOn.includes(d), `${d}: ${job.dependsOn.join(",")}`);
     });
 
-    it("the scripts the pods run are the tested pure functions, shipped with the restore scripts", () => {
+    it("the scripts the pods run are the tested files of components/scripts/, shipped with the restore scripts", () => {
+        const file = (name: string) => fs.readFileSync(path.join(ROOT, "components", "scripts", name), "utf8");
         assert.deepEqual(get(k8sObject("ConfigMap", "backup-scripts"), "data"), {
-            "dump-hub-db.sh": dumpHubDbScript(),
-            "restore-hub-db.sh": restoreHubDbScript(),
-            "dump-directory.sh": dumpDirectoryScript(),
-            "restore-directory.sh": restoreDirectoryScript(),
+            "dump-hub-db.sh": file("dump-hub-db.sh"),
+            "restore-hub-db.sh": file("restore-hub-db.sh"),
+            "dump-directory.sh": file("dump-directory.sh"),
+            "restore-directory.sh": file("restore-directory.sh"),
         });
         assert.deepEqual(container(k8sObject("CronJob", "backup-hub-db")).command, ["sh", "/scripts/dump-hub-db.sh"]);
         assert.deepEqual(container(k8sObject("Job", JOB)).command, ["sh", "/scripts/dump-hub-db.sh"]);

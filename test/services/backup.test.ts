@@ -3,12 +3,12 @@
 // directory on slapd, used by JupyterHub, in two test beds (test/support/services-harness.ts,
 // which says what stands in for what): the source, and the fresh servers restored into.
 //
-// The dumps are made by the very scripts the CronJobs run (dumpHubDbScript, dumpDirectoryScript:
-// mysqldump --single-transaction as the hub user through the options file mysqlClientOptions
-// makes, ldapsearch as the directory's admin over LDAPS), with the environment the component sets
-// (hubDbEnv, directoryEnv) pointing at local paths; the hub-db script under bash (the MySQL
-// image's sh), the directory's under dash (the directory image's). They are restored with the
-// scripts of the restore steps (restoreHubDbScript, restoreDirectoryScript) into fresh servers,
+// The dumps are made by the very files the CronJobs run (components/scripts/dump-hub-db.sh,
+// dump-directory.sh: mysqldump --single-transaction as the hub user through the options file
+// mysqlClientOptions makes, ldapsearch as the directory's admin over LDAPS), with the environment
+// the component sets (hubDbEnv, directoryEnv) pointing at local paths; the hub-db script under bash
+// (the MySQL image's sh), the directory's under dash (the directory image's). They are restored
+// with the files of the restore steps (restore-hub-db.sh, restore-directory.sh) into fresh servers,
 // started as a new volume of the same stack starts them in the cluster (the same Secrets):
 // MariaDB with only the init SQL, slapd with the stack's bootstrap tree, and a hub that has
 // already made its tables, stopped for the restore as the steps say. Then a hub on the fresh servers must have the same users, read
@@ -23,18 +23,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe } from "node:test";
 
-import {
-    directoryEnv,
-    DUMP_DIRS,
-    dumpDirectoryScript,
-    dumpHubDbScript,
-    hubDbEnv,
-    mysqlClientOptions,
-    preUpgradeLabel,
-    restoreDirectoryScript,
-    restoreHubDbScript,
-} from "../../components/backup";
+import { directoryEnv, DUMP_DIRS, hubDbEnv, mysqlClientOptions, preUpgradeLabel, SCRIPTS } from "../../components/backup";
 import { sshaHash } from "../../components/openldap";
+import { readScript, scriptPath } from "../../components/scripts";
 import { parseConfig, PlatformConfig } from "../../config";
 import { inMode, rawStackConfig } from "../support/helpers";
 import { TestBed } from "../support/services-harness";
@@ -63,7 +54,7 @@ const OUTSIDER = directoryConfig.users.map((u) => u.uid).find((uid) => !director
 const changedPassword = alnum(20);
 const timings: Record<string, number> = {};
 
-/** The backup volume, the scripts and the credentials files. */
+/** The backup volume and the credentials files. */
 let state = "";
 const p = (...parts: string[]) => path.join(state, ...parts);
 /** What the hub's REST API said about its users before the dump. */
@@ -84,15 +75,16 @@ function test(name: string, fn: () => void | Promise<void>): void {
     });
 }
 
-/** Runs one of the backup scripts as the pods do, timed; fails with its output. */
+/** Runs one of the backup scripts (components/scripts/<script>) as the pods do, timed; fails with its output. */
 function runScript(shell: string, script: string, env: Record<string, string>, args: string[] = [], label?: string): string {
-    const file = p("scripts", `${crypto.randomUUID()}.sh`);
-    fs.writeFileSync(file, script);
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(shell, [file, ...args], { env: { ...process.env, ...env }, encoding: "utf8" });
+    const r = spawnSync(shell, [scriptPath(script), ...args], { env: { ...process.env, ...env }, encoding: "utf8" });
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     if (label) timings[label] = seconds;
-    assert.equal(r.status, 0, `${shell} ${script.split("\n").find((l) => /mysqldump|ldap/.test(l)) ?? ""}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+    const command = readScript(script)
+        .split("\n")
+        .find((l) => /^(mysqldump|ldap)/.test(l));
+    assert.equal(r.status, 0, `${shell} ${script}: ${command ?? ""}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
     return r.stdout;
 }
 
@@ -169,7 +161,7 @@ describe(`backup and restore with real MariaDB, slapd and JupyterHub, configured
         const missing = missingTools();
         if (missing.length > 0) throw new Error(`missing: ${missing.join(", ")}; run .ci/services-setup.sh`);
         state = fs.mkdtempSync(path.join(os.tmpdir(), "jhub-backup-"));
-        for (const d of ["scripts", "credentials", "backups"]) fs.mkdirSync(p(d));
+        for (const d of ["credentials", "backups"]) fs.mkdirSync(p(d));
 
         // Life after the bootstrap, which only the backups know: the administrator logs in, then
         // changes password; the outsider joins the allowed group and logs in too.
@@ -198,7 +190,7 @@ describe(`backup and restore with real MariaDB, slapd and JupyterHub, configured
     test("dump for restore: the CronJob's dump-hub-db.sh writes a complete, timestamped mysqldump of the live hub database as the hub user, keeping the last 2", async () => {
         for (let i = 0; i < 3; i++) {
             if (i > 0) await sleep(1100); // a new second, a new name
-            runScript("bash", dumpHubDbScript(), hubDb(source, p("backups")), [], "dump hub-db");
+            runScript("bash", SCRIPTS.dumpHubDb, hubDb(source, p("backups")), [], "dump hub-db");
         }
         const files = dumps(DUMP_DIRS.hubDb);
         assert.equal(files.length, KEEP, files.join(", "));
@@ -211,7 +203,7 @@ describe(`backup and restore with real MariaDB, slapd and JupyterHub, configured
     });
 
     test("dump for restore: the Job before an upgrade writes its dump apart, named after the versions", () => {
-        runScript("bash", dumpHubDbScript(), hubDb(source, p("backups"), preUpgradeLabel(cfg.hub.chartVersion, mysql.image)));
+        runScript("bash", SCRIPTS.dumpHubDb, hubDb(source, p("backups"), preUpgradeLabel(cfg.hub.chartVersion, mysql.image)));
         const [file] = dumps(DUMP_DIRS.preUpgrade);
         assert.match(file, /^hub-db-\d{8}T\d{6}Z-before-chart-4\.4\.0-mysql-8\.4\.7\.sql$/);
         assert.match(read(DUMP_DIRS.preUpgrade, file), /-- Dump completed on /);
@@ -220,7 +212,7 @@ describe(`backup and restore with real MariaDB, slapd and JupyterHub, configured
     test("dump for restore: the CronJob's dump-directory.sh exports the whole tree as the admin over LDAPS, password hashes included, keeping the last 2", async () => {
         for (let i = 0; i < 3; i++) {
             if (i > 0) await sleep(1100);
-            runScript("dash", dumpDirectoryScript(), directory(source, p("backups")), [], "dump directory");
+            runScript("dash", SCRIPTS.dumpDirectory, directory(source, p("backups")), [], "dump directory");
         }
         const files = dumps(DUMP_DIRS.directory);
         assert.equal(files.length, KEEP, files.join(", "));
@@ -238,10 +230,10 @@ describe(`backup and restore with real MariaDB, slapd and JupyterHub, configured
     test("restore: restore-hub-db.sh loads the newest dump into a fresh MariaDB (initialised as a new volume is, the hub's tables made, the hub stopped), which then dumps to the same SQL", async () => {
         await fresh.stopHub();
         const file = `${DUMP_DIRS.hubDb}/${newest(DUMP_DIRS.hubDb)}`;
-        const out = runScript("bash", restoreHubDbScript(), hubDb(fresh, p("backups")), [file], "restore hub-db");
+        const out = runScript("bash", SCRIPTS.restoreHubDb, hubDb(fresh, p("backups")), [file], "restore hub-db");
         assert.match(out, new RegExp(`restored ${cfg.mysql.database} from .*${newest(DUMP_DIRS.hubDb)}: \\d+ tables`));
         // Dumped again with the same script: the same SQL but for the time it was made.
-        runScript("bash", dumpHubDbScript(), hubDb(fresh, p("check")));
+        runScript("bash", SCRIPTS.dumpHubDb, hubDb(fresh, p("check")));
         const body = (sql: string) => sql.replace(/^-- Dump completed on .*$/m, "");
         assert.equal(body(read(DUMP_DIRS.hubDb, newest(DUMP_DIRS.hubDb, p("check")), p("check"))), body(read(DUMP_DIRS.hubDb, newest(DUMP_DIRS.hubDb))));
         console.log(`# hub-db restore: ${timings["restore hub-db"].toFixed(2)} s`);
@@ -250,12 +242,12 @@ describe(`backup and restore with real MariaDB, slapd and JupyterHub, configured
     test("restore: restore-directory.sh replaces the tree of a fresh slapd (bootstrapped as a new volume is) with the export: passwords and groups as at the dump", () => {
         assert.ok(binds(fresh, ADMIN, source.passwords[ADMIN]) && !binds(fresh, ADMIN, changedPassword), "before: the bootstrap password");
         const file = `${DUMP_DIRS.directory}/${newest(DUMP_DIRS.directory)}`;
-        const out = runScript("dash", restoreDirectoryScript(), directory(fresh, p("backups")), [file], "restore directory");
+        const out = runScript("dash", SCRIPTS.restoreDirectory, directory(fresh, p("backups")), [file], "restore directory");
         assert.match(out, /restored \d+ entries under /);
         assert.ok(binds(fresh, ADMIN, changedPassword), `${ADMIN} binds with the password changed after the bootstrap`);
         assert.ok(!binds(fresh, ADMIN, source.passwords[ADMIN]), "and no longer with the bootstrap one");
         // Exported again with the same script: the same entries, in the same order.
-        runScript("dash", dumpDirectoryScript(), directory(fresh, p("check")));
+        runScript("dash", SCRIPTS.dumpDirectory, directory(fresh, p("check")));
         assert.equal(read(DUMP_DIRS.directory, newest(DUMP_DIRS.directory, p("check")), p("check")), read(DUMP_DIRS.directory, newest(DUMP_DIRS.directory)));
         console.log(`# directory restore: ${timings["restore directory"].toFixed(2)} s`);
     });

@@ -1,5 +1,6 @@
-// The backup scripts and helpers of components/backup.ts. The scripts are run for real, by dash
-// (the directory image's sh) and bash (the MySQL image's sh), with stand-ins for mysqldump, mysql,
+// The backup scripts (components/scripts/dump-*.sh, restore-*.sh) and the helpers of
+// components/backup.ts. The very files the pods run are run for real, by dash (the directory
+// image's sh) and bash (the MySQL image's sh), with the environment the component sets and stand-ins for mysqldump, mysql,
 // ldapsearch, ldapdelete, ldapadd and date on PATH that record how they were called: what is
 // checked is the scripts' own logic (file names, keeping the last N, refusing cut-short dumps,
 // no password on a command line). The real tools run them in test/services/backup.test.ts.
@@ -10,19 +11,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 
-import {
-    directoryEnv,
-    DUMP_DIRS,
-    dumpDirectoryScript,
-    dumpHubDbScript,
-    hubDbEnv,
-    mysqlClientOptions,
-    preUpgradeJobName,
-    preUpgradeLabel,
-    restoreDirectoryScript,
-    restoreHubDbScript,
-} from "../../components/backup";
+import { directoryEnv, DUMP_DIRS, hubDbEnv, mysqlClientOptions, preUpgradeJobName, preUpgradeLabel, SCRIPTS } from "../../components/backup";
 import { ldapTree } from "../../components/openldap";
+import { readScript, scriptPath } from "../../components/scripts";
 
 const SHELLS = ["dash", "bash"];
 const PASSWORD = "s3cret-Pa55";
@@ -62,10 +53,9 @@ function stub(bin: string, name: string, body: string): void {
     );
 }
 
+/** Runs components/scripts/<script> as the pods do (`sh <file> [args]`), with only `env` and the stand-ins first on PATH. */
 function runScript(shell: string, script: string, env: Record<string, string>, bin: string, args: string[] = [], input?: string) {
-    const file = path.join(bin, "..", "script.sh");
-    fs.writeFileSync(file, script);
-    const r = spawnSync(shell, [file, ...args], { env: { PATH: `${bin}:/usr/bin:/bin`, ...env }, encoding: "utf8", input });
+    const r = spawnSync(shell, [scriptPath(script), ...args], { env: { PATH: `${bin}:/usr/bin:/bin`, ...env }, encoding: "utf8", input });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -84,8 +74,8 @@ function hubDb(s: ReturnType<typeof scratch>, keep: number, preUpgrade?: string)
 describe("backup scripts: the shell is valid in dash and bash", () => {
     for (const shell of SHELLS) {
         it(`${shell} -n accepts all four scripts`, () => {
-            for (const script of [dumpHubDbScript(), restoreHubDbScript(), dumpDirectoryScript(), restoreDirectoryScript()]) {
-                const r = spawnSync(shell, ["-n"], { input: script, encoding: "utf8" });
+            for (const script of Object.values(SCRIPTS)) {
+                const r = spawnSync(shell, ["-n", scriptPath(script)], { encoding: "utf8" });
                 assert.equal(r.status, 0, r.stderr);
             }
         });
@@ -100,7 +90,7 @@ for (const shell of SHELLS) {
             fs.mkdirSync(path.join(s.root, DUMP_DIRS.hubDb));
             fs.writeFileSync(path.join(s.root, DUMP_DIRS.hubDb, "notes.txt"), "an operator's file");
             for (let i = 0; i < 4; i++) {
-                const r = runScript(shell, dumpHubDbScript(), hubDb(s, 2), s.bin);
+                const r = runScript(shell, SCRIPTS.dumpHubDb, hubDb(s, 2), s.bin);
                 assert.equal(r.status, 0, r.stderr);
                 assert.match(r.stdout, /dumped jupyterhub to .*hub-db-20260101T0000\d\dZ\.sql: \d+ bytes in \d+ s/);
             }
@@ -127,7 +117,7 @@ for (const shell of SHELLS) {
             const s = scratch();
             stub(s.bin, "mysqldump", `env > "${s.dir}/env"; ${MYSQLDUMP}`);
             const env = hubDb(s, 3);
-            assert.equal(runScript(shell, dumpHubDbScript(), env, s.bin).status, 0);
+            assert.equal(runScript(shell, SCRIPTS.dumpHubDb, env, s.bin).status, 0);
             const [call] = calls(s.log).filter((c) => c.startsWith("mysqldump"));
             assert.equal(call, `mysqldump [--defaults-extra-file=${env.DEFAULTS_FILE}] [--single-transaction] [--no-tablespaces] [jupyterhub]`);
             assert.ok(!fs.readFileSync(`${s.dir}/env`, "utf8").includes(PASSWORD));
@@ -137,9 +127,9 @@ for (const shell of SHELLS) {
         it("refuses a dump cut short (no closing line): exits non-zero, leaves no file and keeps the older dumps", () => {
             const s = scratch();
             stub(s.bin, "mysqldump", MYSQLDUMP);
-            assert.equal(runScript(shell, dumpHubDbScript(), hubDb(s, 1), s.bin).status, 0);
+            assert.equal(runScript(shell, SCRIPTS.dumpHubDb, hubDb(s, 1), s.bin).status, 0);
             const before = list(path.join(s.root, DUMP_DIRS.hubDb));
-            const r = runScript(shell, dumpHubDbScript(), { ...hubDb(s, 1), CUT: "1" }, s.bin);
+            const r = runScript(shell, SCRIPTS.dumpHubDb, { ...hubDb(s, 1), CUT: "1" }, s.bin);
             assert.notEqual(r.status, 0);
             assert.match(r.stderr, /mysqldump stopped before the end of jupyterhub/);
             assert.deepEqual(list(path.join(s.root, DUMP_DIRS.hubDb)), before, "no partial file, nothing pruned");
@@ -148,7 +138,7 @@ for (const shell of SHELLS) {
         it("fails when mysqldump fails, without a file", () => {
             const s = scratch();
             stub(s.bin, "mysqldump", `echo "mysqldump: Got error: 1045: Access denied" >&2; exit 2`);
-            const r = runScript(shell, dumpHubDbScript(), hubDb(s, 3), s.bin);
+            const r = runScript(shell, SCRIPTS.dumpHubDb, hubDb(s, 3), s.bin);
             assert.equal(r.status, 2);
             assert.match(r.stderr, /Access denied/);
             assert.deepEqual(list(path.join(s.root, DUMP_DIRS.hubDb)), []);
@@ -157,9 +147,9 @@ for (const shell of SHELLS) {
         it("before an upgrade: hub-db-pre-upgrade/hub-db-<time>-before-chart-<v>-mysql-<tag>.sql, kept apart from the daily dumps", () => {
             const s = scratch();
             stub(s.bin, "mysqldump", MYSQLDUMP);
-            assert.equal(runScript(shell, dumpHubDbScript(), hubDb(s, 1), s.bin).status, 0);
+            assert.equal(runScript(shell, SCRIPTS.dumpHubDb, hubDb(s, 1), s.bin).status, 0);
             const label = preUpgradeLabel("4.4.0", "mysql:8.4.7");
-            for (let i = 0; i < 3; i++) assert.equal(runScript(shell, dumpHubDbScript(), hubDb(s, 2, label), s.bin).status, 0);
+            for (let i = 0; i < 3; i++) assert.equal(runScript(shell, SCRIPTS.dumpHubDb, hubDb(s, 2, label), s.bin).status, 0);
             const upgrades = list(path.join(s.root, DUMP_DIRS.preUpgrade));
             assert.equal(upgrades.length, 2, upgrades.join(", "));
             for (const f of upgrades) assert.match(f, /^hub-db-\d{8}T\d{6}Z-before-chart-4\.4\.0-mysql-8\.4\.7\.sql$/);
@@ -175,7 +165,7 @@ for (const shell of SHELLS) {
             fs.mkdirSync(path.join(s.root, DUMP_DIRS.hubDb));
             const dump = "-- MySQL dump\nINSERT INTO users VALUES (1);\n-- Dump completed on 2026-01-01\n";
             fs.writeFileSync(path.join(s.root, DUMP_DIRS.hubDb, "hub-db-20260101T000001Z.sql"), dump);
-            const r = runScript(shell, restoreHubDbScript(), env, s.bin, ["hub-db/hub-db-20260101T000001Z.sql"]);
+            const r = runScript(shell, SCRIPTS.restoreHubDb, env, s.bin, ["hub-db/hub-db-20260101T000001Z.sql"]);
             assert.equal(r.status, 0, r.stderr);
             assert.match(r.stdout, /restored jupyterhub from .*hub-db-20260101T000001Z\.sql: 9 tables/);
             const mysqlCalls = calls(s.log).filter((c) => c.startsWith("mysql"));
@@ -193,12 +183,12 @@ for (const shell of SHELLS) {
             stub(s.bin, "mysql", "");
             const cut = path.join(s.dir, "cut.sql");
             fs.writeFileSync(cut, "-- MySQL dump\nINSERT INTO users VALUES (1);\n");
-            let r = runScript(shell, restoreHubDbScript(), hubDb(s, 3), s.bin, [cut]);
+            let r = runScript(shell, SCRIPTS.restoreHubDb, hubDb(s, 3), s.bin, [cut]);
             assert.notEqual(r.status, 0);
             assert.match(r.stderr, /is not a complete mysqldump/);
-            r = runScript(shell, restoreHubDbScript(), hubDb(s, 3), s.bin, ["hub-db/nothing.sql"]);
+            r = runScript(shell, SCRIPTS.restoreHubDb, hubDb(s, 3), s.bin, ["hub-db/nothing.sql"]);
             assert.match(r.stderr, /no dump at .*hub-db\/nothing\.sql/);
-            r = runScript(shell, restoreHubDbScript(), hubDb(s, 3), s.bin);
+            r = runScript(shell, SCRIPTS.restoreHubDb, hubDb(s, 3), s.bin);
             assert.match(r.stderr, /usage: restore-hub-db\.sh hub-db\/hub-db-<time>\.sql/);
             assert.deepEqual(calls(s.log), []);
         });
@@ -217,7 +207,7 @@ for (const shell of SHELLS) {
             stub(s.bin, "ldapsearch", `printf '${ldif.replace(/\n/g, "\\n")}'`);
             const env = dirEnv(s, 2);
             for (let i = 0; i < 3; i++) {
-                const r = runScript(shell, dumpDirectoryScript(), env, s.bin);
+                const r = runScript(shell, SCRIPTS.dumpDirectory, env, s.bin);
                 assert.equal(r.status, 0, r.stderr);
                 assert.match(r.stdout, /exported 2 entries under dc=example,dc=org to .*directory-\d{8}T\d{6}Z\.ldif/);
             }
@@ -236,7 +226,7 @@ for (const shell of SHELLS) {
         it("refuses an empty export (a wrong base DN answers with nothing)", () => {
             const s = scratch();
             stub(s.bin, "ldapsearch", "exit 0");
-            const r = runScript(shell, dumpDirectoryScript(), dirEnv(s, 2), s.bin);
+            const r = runScript(shell, SCRIPTS.dumpDirectory, dirEnv(s, 2), s.bin);
             assert.notEqual(r.status, 0);
             assert.match(r.stderr, /returned no entries/);
             assert.deepEqual(list(path.join(s.root, DUMP_DIRS.directory)), []);
@@ -250,7 +240,7 @@ for (const shell of SHELLS) {
                 const file = path.join(s.dir, "directory.ldif");
                 fs.writeFileSync(file, ldif);
                 const env = dirEnv(s, 2);
-                const r = runScript(shell, restoreDirectoryScript(), env, s.bin, [file]);
+                const r = runScript(shell, SCRIPTS.restoreDirectory, env, s.bin, [file]);
                 assert.equal(r.status, 0, r.stderr);
                 assert.match(r.stdout, /restored 2 entries under dc=example,dc=org/);
                 const bind = `[-H] [ldaps://openldap.test.svc:636] [-x] [-D] [${tree.adminDn}] [-y] [${env.DIRECTORY_PASSWORD_FILE}]`;
@@ -264,7 +254,7 @@ for (const shell of SHELLS) {
             stub(s.bin, "ldapadd", "");
             const file = path.join(s.dir, "directory.ldif");
             fs.writeFileSync(file, ldif);
-            const r = runScript(shell, restoreDirectoryScript(), dirEnv(s, 2), s.bin, [file]);
+            const r = runScript(shell, SCRIPTS.restoreDirectory, dirEnv(s, 2), s.bin, [file]);
             assert.equal(r.status, 49);
             assert.match(r.stderr, /could not clear dc=example,dc=org \(ldapdelete exit 49\)/);
             assert.ok(!calls(s.log).some((c) => c.startsWith("ldapadd")));
@@ -314,10 +304,10 @@ describe("backup helpers", () => {
             DEFAULTS_FILE: "/credentials/client.cnf",
             HUB_DATABASE: "jupyterhub",
         });
-        for (const name of Object.keys(db)) assert.ok(dumpHubDbScript().includes(name) || restoreHubDbScript().includes(name), name);
+        for (const name of Object.keys(db)) assert.ok(readScript(SCRIPTS.dumpHubDb).includes(name) || readScript(SCRIPTS.restoreHubDb).includes(name), name);
         const dir = directoryEnv({ root: "/backups", keep: 7, uri: "ldaps://x:636", tree, passwordFile: "/credentials/admin-password", caFile: "/tls/ca.crt" });
         assert.equal(dir.DIRECTORY_PASSWORD_FILE, "/credentials/admin-password");
         assert.equal(dir.LDAPTLS_CACERT, "/tls/ca.crt", "libldap reads the CA from the environment");
-        for (const name of Object.keys(dir).filter((n) => n !== "LDAPTLS_CACERT")) assert.ok(dumpDirectoryScript().includes(name), name);
+        for (const name of Object.keys(dir).filter((n) => n !== "LDAPTLS_CACERT")) assert.ok(readScript(SCRIPTS.dumpDirectory).includes(name), name);
     });
 });
