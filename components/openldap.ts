@@ -8,7 +8,7 @@ import * as tls from "@pulumi/tls";
 import { type ExternalLdap, type GroupMemberAttribute, type InClusterLdap, type TlsStrategy } from "../config";
 import { ConfigError } from "../lib/problems";
 import { NS } from "../lib/schema";
-import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
+import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod, toEnv } from "./common";
 import { readScript } from "./scripts";
 import { dataBoundKey, derivedUserPassword, derivedUserSalt, masterFingerprint, USER_SALT_BYTES } from "./secrets";
 
@@ -378,89 +378,24 @@ export interface SyncSetup {
     caFile: string;
 }
 
-/** Text the sync Job keeps in the users OU's description: which master key the passwords come from. */
-export const PASSWORD_MARKER = "jupyterhub-platform user passwords";
+/** The sync Job's script, in components/scripts/ and in the ConfigMap `openldap-sync`. */
+export const SYNC_SCRIPT = "ldap-sync.sh";
 
 /**
- * Script of the sync Job, which brings a running directory in line with the config:
- * 1. adds the entries of the tree it lacks (new users and groups), with their derived passwords;
- * 2. when the master key differs from the one recorded in the users OU (a rotation, an upgrade
- *    from per-user random passwords, or a directory that has never been synced), sets every
- *    configured user's password and records the key's fingerprint; otherwise leaves passwords
- *    alone, so that one set by hand lasts until the next rotation;
- * 3. resets group membership to the config;
- * 4. deletes the people (inetOrgPerson entries directly under the users OU) that the config no
- *    longer lists: the users OU belongs to the stack.
- * POSIX sh and awk only (the image's dash and mawk); the admin binds with the password file.
+ * Environment of the sync Job's script (components/scripts/ldap-sync.sh), which brings a running
+ * directory in line with the config: adds the entries it lacks, sets users' passwords when the
+ * master key changed, resets group membership and deletes the people the config no longer lists.
  */
-export function syncScript(tree: LdapTree, where: SyncSetup): string {
-    const file = (name: string) => shellQuote(`${where.bootstrapDir}/${name}`);
-    // String.raw: the backslashes are the shell's and awk's. Every configured value is quoted.
-    return String.raw`set -eu
-export PATH=/opt/symas/bin:/opt/symas/sbin:$PATH
-export LDAPTLS_CACERT=${shellQuote(where.caFile)}
-uri=${shellQuote(where.uri)}
-base=${shellQuote(tree.baseDn)}
-people=${shellQuote(tree.usersDn)}
-as_admin() { cmd=$1; shift; "$cmd" -H "$uri" -x -D ${shellQuote(tree.adminDn)} -y ${file("admin-password")} "$@"; }
-ok=0
-for i in $(seq 1 60); do
-  if as_admin ldapwhoami >/dev/null 2>&1; then ok=1; break; fi
-  sleep 5
-done
-[ "$ok" = 1 ] || { echo "directory not reachable at $uri" >&2; exit 1; }
-
-# 1. Entries of the tree the directory lacks (compared by DN, case-insensitively).
-missing=$(as_admin ldapsearch -LLL -o ldif-wrap=no -b "$base" -s sub '(objectClass=*)' 1.1 | sed -n 's/^dn: //p' |
-  awk 'BEGIN { while ((getline dn < "/dev/stdin") > 0) have[tolower(dn)] = 1; RS = "" }
-       { split($0, line, "\n"); if (!(tolower(substr(line[1], 5)) in have)) printf "%s\n\n", $0 }' ${file("tree.ldif")})
-if [ -n "$missing" ]; then
-  # -c: an entry that exists after all (68: its DN written differently) is left as it is.
-  rc=0; printf '%s\n' "$missing" | as_admin ldapadd -c || rc=$?
-  [ "$rc" = 0 ] || [ "$rc" = 68 ] || exit "$rc"
-fi
-
-# 2. Passwords, only when the master key is not the one recorded in the users OU.
-marker="${PASSWORD_MARKER} $(cat ${file("fingerprint")})"
-recorded=$(as_admin ldapsearch -LLL -o ldif-wrap=no -b "$people" -s base '(objectClass=*)' description | sed -n 's/^description: //p')
-if [ "$recorded" != "$marker" ]; then
-  # A stack with a data key resets passwords set from another key only when told which (ldap.resetPasswordsFrom).
-  allowed=$(printenv RESET_FROM_KEY || echo any)
-  old=$(printf '%s' "$recorded" | sed 's/^${PASSWORD_MARKER} //')
-  if [ -n "$recorded" ] && [ "$allowed" != any ] && [ "$old" != "$allowed" ]; then
-    echo "the directory's passwords were set from key $old; this stack's data key (jupyterhub:dataKey) is $(cat ${file("fingerprint")})." >&2
-    echo "If this stack was re-created without its config file, put Pulumi.<stack>.yaml back. To give every user a new password" >&2
-    echo "from this key on purpose: pulumi config set --path ldap.resetPasswordsFrom $old, then pulumi up" >&2
-    exit 3
-  fi
-  # Each user's entry in the tree, as a modification of its userPassword.
-  awk 'BEGIN { RS = "" }
-       /\nuserPassword:/ { n = split($0, line, "\n"); printf "%s\nchangetype: modify\nreplace: userPassword\n", line[1]
-                            for (i = 2; i <= n; i++) if (line[i] ~ /^userPassword:/) print line[i]
-                            printf "-\n\n" }' ${file("tree.ldif")} | as_admin ldapmodify >/dev/null
-  printf 'dn: %s\nchangetype: modify\nreplace: description\ndescription: %s\n-\n' "$people" "$marker" | as_admin ldapmodify >/dev/null
-  echo "passwords of $(grep -c . ${file("uids")}) users set from the master key $(cat ${file("fingerprint")})"
-fi
-
-# 3. Group membership as configured.
-as_admin ldapmodify -f ${file("groups.ldif")} >/dev/null
-
-# 4. People the config no longer lists.
-stale=$(as_admin ldapsearch -LLL -o ldif-wrap=no -b "$people" -s one '(objectClass=inetOrgPerson)' uid |
-  awk -v keep=${file("uids")} 'BEGIN { while ((getline u < keep) > 0) wanted[u] = 1; RS = "" }
-       { n = split($0, line, "\n"); dn = ""; listed = 0
-         for (i = 1; i <= n; i++) {
-           if (line[i] ~ /^dn: /) dn = substr(line[i], 5)
-           else if (line[i] ~ /^dn:: /) print "left alone (encoded DN): " line[i] > "/dev/stderr"
-           else if (line[i] ~ /^uid: / && (tolower(substr(line[i], 6)) in wanted)) listed = 1
-         }
-         if (dn != "" && !listed) print dn }')
-if [ -n "$stale" ]; then
-  printf '%s\n' "$stale" | as_admin ldapdelete
-  printf '%s\n' "$stale" | sed 's/^/deleted /'
-fi
-echo "directory in sync"
-`;
+export function syncEnv(tree: LdapTree, where: SyncSetup, resetPasswordsFrom?: string): Record<string, string> {
+    return {
+        DIRECTORY_URI: where.uri,
+        DIRECTORY_BASE_DN: tree.baseDn,
+        DIRECTORY_PEOPLE_DN: tree.usersDn,
+        DIRECTORY_ADMIN_DN: tree.adminDn,
+        BOOTSTRAP_DIR: where.bootstrapDir,
+        LDAPTLS_CACERT: where.caFile,
+        ...(resetPasswordsFrom === undefined ? {} : { RESET_FROM_KEY: resetPasswordsFrom }),
+    };
 }
 
 /**
@@ -478,11 +413,6 @@ export function syncJobName(cfg: InClusterLdap): string {
 
 /** Annotation of the sync Job: the fingerprint of the master key its passwords come from. */
 export const SYNC_KEY_ANNOTATION = "platform.jupyterhub.org/user-password-key";
-
-/** A word for sh: single-quoted, with single quotes inside escaped. */
-export function shellQuote(s: string): string {
-    return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 export interface OpenLdapArgs {
     /** Namespace to deploy into. */
@@ -746,16 +676,13 @@ export class OpenLdap extends pulumi.ComponentResource {
         );
         // Users and groups added to or removed from the config after the first start, and a new
         // master key, reach the directory here: the Job is replaced, and so re-run, whenever one
-        // changes (its name, or the key's fingerprint in its annotation).
+        // changes (its name, or the key's fingerprint in its annotation). Its script is the file
+        // components/scripts/ldap-sync.sh as it is; where things are comes in its environment.
         const script = new k8s.core.v1.ConfigMap(
             `${name}-sync`,
             {
                 metadata: { name: "openldap-sync", namespace: ns, labels: syncLabels },
-                data: {
-                    "sync.sh": ns.apply((n) =>
-                        syncScript(this.tree, { uri: `ldaps://openldap.${n}.svc.cluster.local:636`, bootstrapDir: "/bootstrap", caFile: "/tls/ca.crt" }),
-                    ),
-                },
+                data: { [SYNC_SCRIPT]: readScript(SYNC_SCRIPT) },
             },
             parent,
         );
@@ -774,10 +701,18 @@ export class OpenLdap extends pulumi.ComponentResource {
                                 {
                                     name: "sync",
                                     image: cfg.image,
-                                    command: ["sh", "/script/sync.sh"],
+                                    command: ["sh", `/script/${SYNC_SCRIPT}`],
                                     // Without a data key any new key resets the passwords (a rotation by --replace);
                                     // with one, only the key named by ldap.resetPasswordsFrom may be overridden.
-                                    env: [{ name: "RESET_FROM_KEY", value: args.dataKey ? (cfg.resetPasswordsFrom ?? "") : "any" }],
+                                    env: ns.apply((n) =>
+                                        toEnv(
+                                            syncEnv(
+                                                this.tree,
+                                                { uri: `ldaps://openldap.${n}.svc.cluster.local:636`, bootstrapDir: "/bootstrap", caFile: "/tls/ca.crt" },
+                                                args.dataKey ? (cfg.resetPasswordsFrom ?? "") : "any",
+                                            ),
+                                        ),
+                                    ),
                                     securityContext: RESTRICTED_CONTAINER,
                                     volumeMounts: [
                                         { name: "script", mountPath: "/script", readOnly: true },

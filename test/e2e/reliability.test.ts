@@ -165,11 +165,11 @@ describe("reliability through the real engine", () => {
     }
 
     it("drift: an object edited by hand and one deleted are restored by refresh and up", () => {
-        kubectl(["-n", NS, "patch", "configmap", "openldap-sync", "--type=merge", "-p", '{"data":{"sync.sh":"echo edited by hand"}}']);
+        kubectl(["-n", NS, "patch", "configmap", "openldap-sync", "--type=merge", "-p", '{"data":{"ldap-sync.sh":"echo edited by hand"}}']);
         kubectl(["-n", NS, "delete", "service", "mysql"]);
         pulumi(["refresh", "--yes", "--skip-preview"], "refresh after drift");
         pulumi(["up", "--yes", "--skip-preview"], "up after drift");
-        assert.match(kubectl(["-n", NS, "get", "configmap", "openldap-sync", "-o", "jsonpath={.data.sync\\.sh}"]), /ldapwhoami/);
+        assert.match(kubectl(["-n", NS, "get", "configmap", "openldap-sync", "-o", "jsonpath={.data.ldap-sync\\.sh}"]), /ldapwhoami/);
         assert.ok(exists("service", "mysql", NS));
         for (let i = 1; i <= 3; i++) pulumi(["preview", "--expect-no-changes"], `no-op preview ${i}`);
     });

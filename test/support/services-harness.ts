@@ -10,9 +10,10 @@
 //   - the stack config: parseConfig(Pulumi.dev.yaml);
 //   - the directory: ldapTree, users' passwords derived from a master key (userCredentials, as the
 //     component derives them), bootstrapLdif (loaded with slapadd before start, as the image loads
-//     LDAP_CUSTOM_LDIF_DIR), the sync Job's script (syncScript with bootstrapFiles, run with dash
-//     and mawk as in the Debian 12 image, over LDAPS as the admin: `sync`), ldapCertDnsNames (the
-//     server certificate's SANs);
+//     LDAP_CUSTOM_LDIF_DIR), the sync Job's script (the file components/scripts/ldap-sync.sh with
+//     the environment syncEnv gives and the files bootstrapFiles makes, run with dash and mawk as in
+//     the Debian 12 image, over LDAPS as the admin: `sync`), ldapCertDnsNames (the server
+//     certificate's SANs);
 //   - the database: hubDatabaseSql as the server's --init-file at every start, as the StatefulSet runs it
 //     and hubDbUrl;
 //   - the hub: inClusterAuthSettings, hubValues (and so ldapAuthenticatorConfig and the Python of
@@ -86,10 +87,11 @@ import {
     slapdConf,
     SlapdPaths,
     slapdUrls,
-    syncScript,
+    SYNC_SCRIPT,
+    syncEnv,
     userCredentials,
 } from "../../components/openldap";
-import { readScript } from "../../components/scripts";
+import { readScript, scriptPath } from "../../components/scripts";
 import { masterFingerprint } from "../../components/secrets";
 import { chartDataDir, helmMerge, inMode, ROOT } from "./helpers";
 import { alnum, findTools, freePort, portOpen, run, Service, tail, Tools, waitFor } from "./services-env";
@@ -456,7 +458,8 @@ export class TestBed {
     /**
      * Runs the sync Job's script against slapd as the Job runs it: the bootstrap Secret's files
      * (bootstrapFiles for this directory and master key, and the admin password) in a directory of
-     * their own, the script from syncScript, with dash and mawk (the image is Debian 12).
+     * their own, the file components/scripts/ldap-sync.sh with the environment syncEnv gives (the
+     * Job's, but for local addresses and paths), with dash and mawk (the image is Debian 12).
      */
     sync(directory: InClusterLdap, key: Buffer, resetPasswordsFrom?: string): { output: string; seconds: number } {
         const dir = this.p("sync", `run-${++this.syncRuns}`);
@@ -468,19 +471,18 @@ export class TestBed {
         const files = { "admin-password": this.secrets.ldapAdmin, ...bootstrapFiles(directory, hashes, masterFingerprint(key)) };
         for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text, { mode: 0o600 });
         const where = { uri: `ldaps://127.0.0.1:${this.ports.ldaps}`, bootstrapDir: dir, caFile: this.p("tls", "ca", "ca.crt") };
-        fs.writeFileSync(path.join(dir, "sync.sh"), syncScript(ldapTree(directory), where));
         // `awk` is mawk here, as in the image.
         const bin = this.p("sync", "bin");
         fs.mkdirSync(bin, { recursive: true });
         if (!fs.existsSync(path.join(bin, "awk"))) fs.symlinkSync(this.tools.mawk, path.join(bin, "awk"));
         const t0 = Date.now();
-        const output = run(this.tools.dash, [path.join(dir, "sync.sh")], {
+        const output = run(this.tools.dash, [scriptPath(SYNC_SCRIPT)], {
+            // The Job's environment; RESET_FROM_KEY when the test gives one (a stack with a data key).
             env: {
                 ...process.env,
                 PATH: `${bin}:${process.env.PATH ?? ""}`,
                 LDAPTLS_REQCERT: "demand",
-                // The Job's variable, when the test gives one (a stack with a data key).
-                ...(resetPasswordsFrom === undefined ? {} : { RESET_FROM_KEY: resetPasswordsFrom }),
+                ...syncEnv(ldapTree(directory), where, resetPasswordsFrom),
             },
         });
         return { output, seconds: (Date.now() - t0) / 1000 };

@@ -1,6 +1,10 @@
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
-import { describe, it } from "node:test";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, describe, it } from "node:test";
 
 import { parseConfig } from "../../config";
 import {
@@ -13,12 +17,13 @@ import {
     ldapCertDnsNames,
     ldapTree,
     SECRET_LIMIT_BYTES,
-    shellQuote,
     sshaHash,
+    SYNC_SCRIPT,
+    syncEnv,
     syncJobName,
-    syncScript,
     userCredentials,
 } from "../../components/openldap";
+import { readScript, scriptPath } from "../../components/scripts";
 import { ldapAuthenticatorConfig } from "../../components/jupyterhub";
 import { derivedUserPassword, derivedUserSalt } from "../../components/secrets";
 import { inMode, run } from "../support/helpers";
@@ -233,23 +238,68 @@ describe("openldap: the bootstrap Secret fits in Kubernetes", () => {
 describe("openldap: the sync Job", () => {
     const tree = ldapTree(cfg);
     const setup = { uri: "ldaps://openldap.hub.svc.cluster.local:636", bootstrapDir: "/bootstrap", caFile: "/tls/ca.crt" };
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "jhub-sync-test-"));
+    after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+    /**
+     * Runs components/scripts/ldap-sync.sh with dash, as the Job runs it: the environment syncEnv
+     * gives, the bootstrap Secret's files in a directory, and stand-ins for the ldap-utils that
+     * log their arguments and answer as an empty directory does. Returns the output and the calls.
+     */
+    function runSync(c: typeof cfg): { stdout: string; calls: string[]; bootstrap: string } {
+        const dir = fs.mkdtempSync(path.join(work, "run-"));
+        const [bootstrap, bin, log] = [path.join(dir, "bootstrap"), path.join(dir, "bin"), path.join(dir, "calls.log")];
+        fs.mkdirSync(bootstrap);
+        fs.mkdirSync(bin);
+        const hashes = Object.fromEntries(c.users.map((u) => [u.uid, `{SSHA}${u.uid}`]));
+        for (const [name, text] of Object.entries({ "admin-password": "pw", ...bootstrapFiles(c, hashes, "fp") }))
+            fs.writeFileSync(path.join(bootstrap, name), text);
+        // The searches find nothing; the changes read their LDIF from stdin (or -f) and succeed.
+        // `reboot` is first on PATH too, harmless, to show whether a value was ever run as a command.
+        const tools = { ldapwhoami: "", ldapsearch: "", ldapadd: "cat > /dev/null", ldapmodify: "cat > /dev/null", ldapdelete: "", reboot: "" };
+        for (const [tool, answer] of Object.entries(tools)) {
+            const logCall = `printf '%s' ${tool} >> "${log}"; for a in "$@"; do printf ' [%s]' "$a" >> "${log}"; done; echo >> "${log}"`;
+            fs.writeFileSync(path.join(bin, tool), `#!/bin/sh\n${logCall}\n${answer}\n`, { mode: 0o755 });
+        }
+        const env = syncEnv(ldapTree(c), { ...setup, bootstrapDir: bootstrap });
+        const r = spawnSync("dash", [scriptPath(SYNC_SCRIPT)], { env: { PATH: `${bin}:/usr/bin:/bin`, ...env }, encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
+        return { stdout: r.stdout, calls: fs.readFileSync(log, "utf8").split("\n").filter(Boolean), bootstrap };
+    }
 
     it("its script is valid POSIX sh and reads only the bootstrap Secret's files", () => {
-        const script = syncScript(tree, setup);
-        run("sh", ["-n"], { input: script });
-        const read = [...script.matchAll(/'\/bootstrap\/([^']+)'/g)].map((m) => m[1]);
+        run("sh", ["-n", scriptPath(SYNC_SCRIPT)]);
+        const read = [...readScript(SYNC_SCRIPT).matchAll(/"\$BOOTSTRAP_DIR\/([^"]+)"/g)].map((m) => m[1]);
         const files = [...Object.keys(bootstrapFiles(cfg, { alice: "{SSHA}a", bob: "{SSHA}b" }, "fp")), "admin-password"];
         assert.deepEqual([...new Set(read)].sort(), [...files].sort());
-        assert.ok(script.includes("-D 'cn=admin,dc=example,dc=org'"));
-        assert.ok(script.includes("people='ou=people,dc=example,dc=org'"));
+        const env = syncEnv(tree, setup);
+        assert.equal(env.DIRECTORY_ADMIN_DN, "cn=admin,dc=example,dc=org");
+        assert.equal(env.DIRECTORY_PEOPLE_DN, "ou=people,dc=example,dc=org");
+        assert.equal(env.BOOTSTRAP_DIR, "/bootstrap");
+        assert.equal(env.LDAPTLS_CACERT, "/tls/ca.crt", "libldap reads the CA from the environment");
+        const { stdout, calls, bootstrap } = runSync(cfg);
+        assert.equal(stdout, "passwords of 2 users set from the master key fp\ndirectory in sync\n");
+        const bind = `[-H] [${setup.uri}] [-x] [-D] [cn=admin,dc=example,dc=org] [-y] [${bootstrap}/admin-password]`;
+        assert.ok(calls.length > 0 && calls.every((c) => c.includes(bind)), calls.join("\n"));
+        assert.ok(
+            calls.some((c) => c.startsWith("ldapsearch") && c.includes("[-b] [ou=people,dc=example,dc=org] [-s] [one]")),
+            calls.join("\n"),
+        );
     });
 
-    it("quotes every configured value for the shell", () => {
-        assert.equal(shellQuote("o=O'Reilly"), `'o=O'\\''Reilly'`);
+    it("takes every configured value as data, never as shell", () => {
         const odd = course(1, { baseDn: "o=O'Reilly $(reboot)" });
-        const script = syncScript(ldapTree(odd), setup);
-        run("sh", ["-n"], { input: script });
-        assert.ok(script.includes(`base='o=O'\\''Reilly $(reboot)'`));
+        const { stdout, calls } = runSync(odd);
+        assert.match(stdout, /directory in sync/);
+        assert.ok(
+            calls.some((c) => c.startsWith("ldapsearch") && c.includes("[-b] [o=O'Reilly $(reboot)] [-s] [sub]")),
+            calls.join("\n"),
+        );
+        assert.ok(
+            calls.every((c) => c.includes("[-D] [cn=admin,o=O'Reilly $(reboot)]")),
+            calls.join("\n"),
+        );
+        assert.ok(!calls.some((c) => c.startsWith("reboot")), "nothing in a value is run");
     });
 
     it("is named after the users and the groups, so it runs again when one changes, and only then", () => {
