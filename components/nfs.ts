@@ -2,7 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { GROUP_SHARES, type DataPolicy, type InClusterNfs, type NfsConfig } from "../config";
-import { dataClaim, dependsOnList, labels, ownerAnnotations, PRIVILEGED_REASON } from "./common";
+import { dataClaim, dependsOnList, labels, ownerAnnotations, PRIVILEGED_REASON, toEnv } from "./common";
+import { readScript } from "./scripts";
 
 /** Name of the ReadWriteMany claim mounted in every user pod. */
 export const SHARED_CLAIM = "jupyterhub-shared";
@@ -54,15 +55,17 @@ export function groupSharesPath(cfg: NfsConfig): string {
     return `${base.replace(/\/+$/, "")}/${GROUP_SHARES.dir}`;
 }
 
+/** The in-cluster server's init script, in components/scripts/ and in the ConfigMap `nfs-server-scripts`. */
+export const PREPARE_EXPORTS_SCRIPT = "prepare-exports.sh";
+
 /**
- * Shell command of the in-cluster server's init container: the shared directory and each group
- * share's directory, writable by users' pods (which all run as the same user). Names are
- * validated plain names, safe in a shell word.
+ * Environment of the in-cluster server's init script (components/scripts/prepare-exports.sh): the
+ * shared directory and each group share's directory, made writable by users' pods (which all run
+ * as the same user). Names are validated plain names, so a space separates them.
  */
-export function prepareExportsCommand(cfg: NfsConfig, root = "/exports"): string {
+export function prepareExportsEnv(cfg: NfsConfig, root = "/exports"): Record<string, string> {
     const groupDirs = cfg.groupShares.length > 0 ? [GROUP_SHARES.dir, ...cfg.groupShares.map((g) => `${GROUP_SHARES.dir}/${g}`)] : [];
-    const dirs = [cfg.shared.subPath, ...groupDirs].map((d) => `${root}/${d}`).join(" ");
-    return `mkdir -p ${dirs} && chmod 0777 ${dirs}`;
+    return { EXPORT_ROOT: root, EXPORT_DIRS: [cfg.shared.subPath, ...groupDirs].join(" ") };
 }
 
 export interface NfsStorageArgs {
@@ -214,6 +217,11 @@ export class NfsStorage extends pulumi.ComponentResource {
             this,
             keep,
         );
+        const scripts = new k8s.core.v1.ConfigMap(
+            `${name}-server-scripts`,
+            { metadata: { name: "nfs-server-scripts", namespace: ns, labels: lbl }, data: { [PREPARE_EXPORTS_SCRIPT]: readScript(PREPARE_EXPORTS_SCRIPT) } },
+            parent,
+        );
         const ports = [
             { name: "nfs", port: 2049 },
             { name: "mountd", port: 20048 },
@@ -235,8 +243,12 @@ export class NfsStorage extends pulumi.ComponentResource {
                                 {
                                     name: "prepare-shared",
                                     image: cfg.serverImage,
-                                    command: ["sh", "-c", prepareExportsCommand(cfg)],
-                                    volumeMounts: [{ name: "data", mountPath: "/exports" }],
+                                    command: ["sh", `/scripts/${PREPARE_EXPORTS_SCRIPT}`],
+                                    env: toEnv(prepareExportsEnv(cfg)),
+                                    volumeMounts: [
+                                        { name: "data", mountPath: "/exports" },
+                                        { name: "scripts", mountPath: "/scripts", readOnly: true },
+                                    ],
                                     resources: { limits: { cpu: "100m", memory: "64Mi" }, requests: { cpu: "10m", memory: "16Mi" } },
                                 },
                             ],
@@ -253,7 +265,10 @@ export class NfsStorage extends pulumi.ComponentResource {
                                     resources: { limits: { cpu: "1", memory: "512Mi" }, requests: { cpu: "100m", memory: "128Mi" } },
                                 },
                             ],
-                            volumes: [{ name: "data", persistentVolumeClaim: { claimName: data.metadata.name } }],
+                            volumes: [
+                                { name: "data", persistentVolumeClaim: { claimName: data.metadata.name } },
+                                { name: "scripts", configMap: { name: scripts.metadata.name, defaultMode: 0o444 } },
+                            ],
                         },
                     },
                 },

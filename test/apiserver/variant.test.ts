@@ -16,6 +16,7 @@ apiServerSuite({
     expected: [
         ...backupObjects({ inClusterDirectory: true, inClusterMysql: true }),
         "ConfigMap/jupyterhub-ldap-ca",
+        "ConfigMap/nfs-server-scripts",
         "ConfigMap/openldap-config",
         "ConfigMap/openldap-sync",
         "Deployment/nfs-server",

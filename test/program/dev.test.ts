@@ -117,7 +117,12 @@ describe("program (dev stack): wiring between components", () => {
         const data = JSON.parse(JSON.parse(/^_SPAWN_HOOKS = _json\.loads\((".*")\)$/m.exec(hook)![1]) as string) as unknown;
         assert.equal(get(data, "groupShares.claimName"), get(pvc, "metadata.name"));
         const server = run.byName("nfs-server", "Deployment").inputs;
-        assert.match(String(get(server, "spec.template.spec.initContainers.0.command.2")), /mkdir -p .*\/exports\/groups\/course-101/);
+        const init = get(server, "spec.template.spec.initContainers.0") as { command: string[]; env: { name: string; value: string }[] };
+        assert.deepEqual(init.command, ["sh", "/scripts/prepare-exports.sh"]);
+        assert.deepEqual(init.env, [
+            { name: "EXPORT_ROOT", value: "/exports" },
+            { name: "EXPORT_DIRS", value: "shared groups groups/course-101" },
+        ]);
     });
 
     it("every group the hub reads is a group of the bootstrapped directory", () => {

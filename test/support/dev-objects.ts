@@ -30,6 +30,7 @@ export function devStackObjects(ns: string): string[] {
         `ClusterRole/${ns}-nfs-external-provisioner`,
         `ClusterRoleBinding/${ns}-nfs-csi-provisioner-binding`,
         "ConfigMap/jupyterhub-ldap-ca",
+        "ConfigMap/nfs-server-scripts",
         "ConfigMap/openldap-config",
         "ConfigMap/openldap-sync",
         "DaemonSet/csi-nfs-node",

@@ -4,6 +4,9 @@
 // services suite (test/services/groups.test.ts).
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 
 import { parseConfig, PlatformConfig } from "../../config";
@@ -18,7 +21,8 @@ import {
     spawnHooksPy,
 } from "../../components/groups";
 import { hubValues, HubWiring, ldapAuthenticatorConfig } from "../../components/jupyterhub";
-import { groupSharesPath, prepareExportsCommand } from "../../components/nfs";
+import { groupSharesPath, PREPARE_EXPORTS_SCRIPT, prepareExportsEnv } from "../../components/nfs";
+import { scriptPath } from "../../components/scripts";
 import { externalAuthSettings, ldapAuthSettings } from "../../components/openldap";
 import { get, inMode, rawStackConfig } from "../support/helpers";
 
@@ -297,12 +301,20 @@ describe("groups: spawn hooks", () => {
 describe("groups: the NFS side of group shares", () => {
     it("one directory of the export holds the groups' directories, prepared on the in-cluster server", () => {
         assert.equal(groupSharesPath(dev.nfs), "/groups");
-        assert.equal(
-            prepareExportsCommand(dev.nfs),
-            "mkdir -p /exports/shared /exports/groups /exports/groups/course-101 && chmod 0777 /exports/shared /exports/groups /exports/groups/course-101",
-        );
+        assert.deepEqual(prepareExportsEnv(dev.nfs), { EXPORT_ROOT: "/exports", EXPORT_DIRS: "shared groups groups/course-101" });
         const none = parseConfig({ ldap: { mode: "none" }, hub: { authenticatorClass: "dummy" } }, "dev");
-        assert.equal(prepareExportsCommand(none.nfs), "mkdir -p /exports/shared && chmod 0777 /exports/shared");
+        assert.deepEqual(prepareExportsEnv(none.nfs), { EXPORT_ROOT: "/exports", EXPORT_DIRS: "shared" });
+        // The init container's script, run on an export that has the shared directory already (as
+        // made by an earlier start, without the mode): every directory is there and writable by all.
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "jhub-exports-"));
+        try {
+            fs.mkdirSync(path.join(root, "shared"), { mode: 0o755 });
+            execFileSync("dash", [scriptPath(PREPARE_EXPORTS_SCRIPT)], { env: { PATH: "/usr/bin:/bin", ...prepareExportsEnv(dev.nfs, root) } });
+            for (const d of ["shared", "groups", "groups/course-101"]) assert.equal(fs.statSync(path.join(root, d)).mode & 0o7777, 0o777, d);
+            assert.deepEqual(fs.readdirSync(root).sort(), ["groups", "shared"]);
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
         const prod = parseConfig({ ...rawStackConfig("prod"), mysqlPassword: "<secret>", ldapBindPassword: "<secret>" }, "prod");
         assert.equal(groupSharesPath(prod.nfs), "/exports/jupyterhub/groups");
     });
