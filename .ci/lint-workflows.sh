@@ -21,13 +21,9 @@ fi
 shopt -s nullglob
 files=(.github/workflows/*.yml .github/workflows/*.yaml)
 [ "${#files[@]}" -gt 0 ] || die "no workflows in .github/workflows"
-# actionlint checks run: scripts only when shellcheck is on PATH: install it rather than skip.
-if ! command -v shellcheck >/dev/null; then
-  log "installing shellcheck (Debian) so that run: scripts are checked too"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends shellcheck >/dev/null
-fi
-command -v shellcheck >/dev/null || die "shellcheck could not be installed; run: scripts would go unchecked"
+# actionlint checks run: scripts only when shellcheck is on PATH: install it (the pinned version)
+# rather than skip.
+ensure_shellcheck
 
 "$ACTIONLINT" -no-color "${files[@]}"
 

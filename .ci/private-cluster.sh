@@ -10,7 +10,7 @@
 # shellcheck source=.ci/node-env.sh
 . .ci/node-env.sh
 bash .ci/toolchain.sh k8s helm
-# shellcheck disable=SC1091
+# shellcheck disable=SC1091  # written by .ci/toolchain.sh into the tool cache, not in the repository
 . "$JHUB_TOOLCHAIN_DIR/env.sh"
 export JHUB_CLUSTER_DIR="${JHUB_CLUSTER_DIR:-$(mktemp -d "/tmp/jhub-cluster-${SUITE:?}.XXXXXX")}"
 base=${CLUSTER_PORT_BASE:?}
