@@ -44,6 +44,7 @@ describe("program: the scripts that run in pods are the files of components/scri
         assert.deepEqual(files.sort(), [
             "dump-directory.sh",
             "dump-hub-db.sh",
+            "ldap-init.sh",
             "ldap-sync.sh",
             "prepare-exports.sh",
             "restore-directory.sh",
@@ -85,7 +86,7 @@ describe("program: the scripts that run in pods are the files of components/scri
             }
             const expected =
                 stack === "dev"
-                    ? ["dump-directory.sh", "dump-hub-db.sh", "dump-hub-db.sh", "ldap-sync.sh", "prepare-exports.sh"]
+                    ? ["dump-directory.sh", "dump-hub-db.sh", "dump-hub-db.sh", "ldap-init.sh", "ldap-sync.sh", "prepare-exports.sh"]
                     : ["dump-hub-db.sh", "dump-hub-db.sh"];
             assert.deepEqual(ran.sort(), expected);
         });
