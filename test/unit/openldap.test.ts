@@ -246,7 +246,10 @@ describe("openldap: the sync Job", () => {
      * gives, the bootstrap Secret's files in a directory, and stand-ins for the ldap-utils that
      * log their arguments and answer as an empty directory does. Returns the output and the calls.
      */
-    function runSync(c: typeof cfg): { stdout: string; calls: string[]; bootstrap: string } {
+    function runSync(
+        c: typeof cfg,
+        o: { recordedKey?: string; resetPasswordsFrom?: string; status?: number } = {},
+    ): { stdout: string; stderr: string; calls: string[]; bootstrap: string } {
         const dir = fs.mkdtempSync(path.join(work, "run-"));
         const [bootstrap, bin, log] = [path.join(dir, "bootstrap"), path.join(dir, "bin"), path.join(dir, "calls.log")];
         fs.mkdirSync(bootstrap);
@@ -254,17 +257,20 @@ describe("openldap: the sync Job", () => {
         const hashes = Object.fromEntries(c.users.map((u) => [u.uid, `{SSHA}${u.uid}`]));
         for (const [name, text] of Object.entries({ "admin-password": "pw", ...bootstrapFiles(c, hashes, "fp") }))
             fs.writeFileSync(path.join(bootstrap, name), text);
-        // The searches find nothing; the changes read their LDIF from stdin (or -f) and succeed.
-        // `reboot` is first on PATH too, harmless, to show whether a value was ever run as a command.
-        const tools = { ldapwhoami: "", ldapsearch: "", ldapadd: "cat > /dev/null", ldapmodify: "cat > /dev/null", ldapdelete: "", reboot: "" };
+        // The searches find nothing (but the users OU's record of a key, when given); the changes
+        // read their LDIF from stdin (or -f) and succeed. `reboot` is first on PATH too, harmless,
+        // to show whether a value was ever run as a command.
+        const recorded = o.recordedKey === undefined ? "" : `printf 'dn: x\\ndescription: jupyterhub-platform user passwords ${o.recordedKey}\\n'`;
+        const search = `case " $* " in *" description "*) ${recorded || ":"} ;; esac`;
+        const tools = { ldapwhoami: "", ldapsearch: search, ldapadd: "cat > /dev/null", ldapmodify: "cat > /dev/null", ldapdelete: "", reboot: "" };
         for (const [tool, answer] of Object.entries(tools)) {
             const logCall = `printf '%s' ${tool} >> "${log}"; for a in "$@"; do printf ' [%s]' "$a" >> "${log}"; done; echo >> "${log}"`;
             fs.writeFileSync(path.join(bin, tool), `#!/bin/sh\n${logCall}\n${answer}\n`, { mode: 0o755 });
         }
-        const env = syncEnv(ldapTree(c), { ...setup, bootstrapDir: bootstrap });
+        const env = syncEnv(ldapTree(c), { ...setup, bootstrapDir: bootstrap }, o.resetPasswordsFrom);
         const r = spawnSync("dash", [scriptPath(SYNC_SCRIPT)], { env: { PATH: `${bin}:/usr/bin:/bin`, ...env }, encoding: "utf8" });
-        assert.equal(r.status, 0, r.stderr);
-        return { stdout: r.stdout, calls: fs.readFileSync(log, "utf8").split("\n").filter(Boolean), bootstrap };
+        assert.equal(r.status, o.status ?? 0, r.stderr);
+        return { stdout: r.stdout, stderr: r.stderr, calls: fs.readFileSync(log, "utf8").split("\n").filter(Boolean), bootstrap };
     }
 
     it("its script is valid POSIX sh and reads only the bootstrap Secret's files", () => {
@@ -300,6 +306,27 @@ describe("openldap: the sync Job", () => {
             calls.join("\n"),
         );
         assert.ok(!calls.some((c) => c.startsWith("reboot")), "nothing in a value is run");
+    });
+
+    it("passwords set from another key are replaced only as RESET_FROM_KEY allows", () => {
+        const setPasswords = (calls: string[]) => calls.filter((c) => c.startsWith("ldapmodify") && !c.includes("[-f]")).length;
+        // The key recorded is this one: passwords are left alone, whatever the variable says.
+        assert.equal(setPasswords(runSync(cfg, { recordedKey: "fp", resetPasswordsFrom: "" }).calls), 0);
+        // Another key: replaced without the variable or with "any" (no data key), or when it names that key.
+        for (const resetPasswordsFrom of [undefined, "any", "old"]) {
+            const { stdout, calls } = runSync(cfg, { recordedKey: "old", resetPasswordsFrom });
+            assert.match(stdout, /passwords of 2 users set from the master key fp/, String(resetPasswordsFrom));
+            assert.equal(setPasswords(calls), 2, "the users' passwords, then the record of the key");
+        }
+        // Refused when it names no key (a data key) or another one: exit 3, the fix named, nothing set.
+        for (const resetPasswordsFrom of ["", "other"]) {
+            const { stderr, calls } = runSync(cfg, { recordedKey: "old", resetPasswordsFrom, status: 3 });
+            assert.match(stderr, /the directory's passwords were set from key old; this stack's data key \(jupyterhub:dataKey\) is fp\./);
+            assert.match(stderr, /pulumi config set --path ldap\.resetPasswordsFrom old, then pulumi up/);
+            assert.equal(setPasswords(calls), 0);
+        }
+        // A directory that has never been synced (no record) gets its passwords whatever the variable says.
+        assert.equal(setPasswords(runSync(cfg, { resetPasswordsFrom: "" }).calls), 2);
     });
 
     it("is named after the users and the groups, so it runs again when one changes, and only then", () => {
