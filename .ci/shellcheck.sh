@@ -3,7 +3,7 @@
 # that run in pods (components/scripts/*.sh, POSIX sh by their shebang, for images that have only
 # dash) and the CI and developer scripts (bash). Fails on any finding. Nothing is disabled
 # wholesale: no .shellcheckrc turns a check off, the pods' scripts disable none, and any other
-# `# shellcheck disable=` names its checks and says why on the same line.
+# `# shellcheck disable=` names its checks and says why (on its line or the comment line above).
 # Run by `npm run lint:sh` (part of `npm run lint`) and as a step of .ci/run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,8 +24,14 @@ for f in "${files[@]}"; do case "$f" in components/scripts/*) pods=$((pods + 1))
 if [ -e .shellcheckrc ] && grep -q 'disable' .shellcheckrc; then die ".shellcheckrc turns checks off for every script"; fi
 problems=$(grep -nE '^[[:space:]]*#[[:space:]]*shellcheck[[:space:]]+disable' components/scripts/*.sh || true)
 [ -z "$problems" ] || die "the scripts that run in pods disable checks:"$'\n'"$problems"
-problems=$(grep -nE '^[[:space:]]*#[[:space:]]*shellcheck[[:space:]]+disable' "${files[@]}" | grep -Ev 'disable=SC[0-9]+(,SC[0-9]+)* +# +[^ ]' || true)
-[ -z "$problems" ] || die "a disabled check without its reason on the same line:"$'\n'"$problems"
+# The reason: a comment after the directive, or the comment line just above it.
+problems=$(awk '
+  FNR == 1 { prev = "" }
+  /^[[:space:]]*#[[:space:]]*shellcheck[[:space:]]+disable/ {
+    if ($0 !~ /disable=SC[0-9]+(,SC[0-9]+)* +# +[^ ]/ && !(prev ~ /^[[:space:]]*# +[^ ]/ && prev !~ /shellcheck/)) print FILENAME ":" FNR ": " $0
+  }
+  { prev = $0 }' "${files[@]}")
+[ -z "$problems" ] || die "a disabled check without its reason (on its line or the comment line above):"$'\n'"$problems"
 
 shellcheck --external-sources "${files[@]}"
 log "shellcheck $(shellcheck --version | sed -n 's/^version: *//p'): ${#files[@]} scripts ($pods run in pods), no findings"

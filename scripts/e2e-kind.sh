@@ -286,7 +286,7 @@ destroy_keeping_data() {
   kubectl -n "$ns" get pvc
 }
 
-# shellcheck disable=SC2016
+# shellcheck disable=SC2016  # as in write_files: $1 is the pod's sh's, given as an argument
 read_files() {
   local home shared
   home=$(in_pod 'cat "$1"' sh "$home_file")
