@@ -91,7 +91,7 @@ import {
     syncEnv,
     userCredentials,
 } from "../../components/openldap";
-import { readScript, scriptPath } from "../../components/scripts";
+import { scriptPath } from "../../components/scripts";
 import { masterFingerprint } from "../../components/secrets";
 import { chartDataDir, helmMerge, inMode, ROOT } from "./helpers";
 import { alnum, findTools, freePort, portOpen, run, Service, tail, Tools, waitFor } from "./services-env";
@@ -416,8 +416,8 @@ export class TestBed {
         fs.writeFileSync(this.p("ldap", "config", "slapd.conf"), slapdConf(this.tree, paths, { maxSize: mdbMaxSize(this.directory.storageSize) }));
         fs.writeFileSync(paths.rootPwFile, rootPwLine(adminPassword), { mode: 0o600 });
         fs.writeFileSync(this.p("ldap", "bootstrap", "tree.ldif"), tree, { mode: 0o600 });
-        fs.writeFileSync(this.p("ldap", "ldap-init.sh"), readScript("ldap-init.sh"));
-        return run(this.tools.dash, [this.p("ldap", "ldap-init.sh")], {
+        // The repository's file itself, as the ConfigMap carries it.
+        return run(this.tools.dash, [scriptPath("ldap-init.sh")], {
             env: {
                 ...process.env,
                 SLAPD_CONF: this.p("ldap", "config", "slapd.conf"),
