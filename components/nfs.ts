@@ -256,8 +256,10 @@ export class NfsStorage extends pulumi.ComponentResource {
                                 {
                                     name: "nfs-server",
                                     image: cfg.serverImage,
-                                    // Kernel NFS server: needs privileges to start nfsd. Exports /exports as NFSv4 root.
-                                    args: ["-G", "777", "/exports"],
+                                    // Kernel NFS server: needs privileges to start nfsd. run_nfs.sh exports each path
+                                    // argument rw,fsid=0,insecure,no_root_squash (NFSv4 root). No -G: it would chgrp the
+                                    // export to that gid and chmod it 070; the init container sets the modes pods need.
+                                    args: ["/exports"],
                                     securityContext: { privileged: true },
                                     ports: ports.map((p) => ({ name: p.name, containerPort: p.port })),
                                     volumeMounts: [{ name: "data", mountPath: "/exports" }],
