@@ -14,9 +14,10 @@ export const GROUP_SHARES_CLAIM = "jupyterhub-group-shares";
 /** The CSI driver name registered by csi-driver-nfs. */
 export const CSI_DRIVER = "nfs.csi.k8s.io";
 
-/** Sidecar images that ship with csi-driver-nfs v4.12.x (from its chart's values). */
+/** Sidecar images that ship with csi-driver-nfs v4.12.1 (its deploy/v4.12.1 manifests and chart values; docs/images.md). */
 export const CSI_SIDECARS = {
     provisioner: "registry.k8s.io/sig-storage/csi-provisioner:v5.3.0",
+    resizer: "registry.k8s.io/sig-storage/csi-resizer:v1.14.0",
     registrar: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.15.0",
     liveness: "registry.k8s.io/sig-storage/livenessprobe:v2.17.0",
 } as const;
@@ -294,7 +295,7 @@ export class NfsStorage extends pulumi.ComponentResource {
         return svc.spec.clusterIP;
     }
 
-    /** csi-driver-nfs: controller (provisioner) and node plugin, with the RBAC they need. */
+    /** csi-driver-nfs: controller (provisioner, resizer) and node plugin, with the RBAC they need. */
     private csiDriver(name: string, ns: pulumi.Input<string>, cfg: NfsConfig): pulumi.Resource[] {
         const parent = { parent: this };
         const image = `registry.k8s.io/sig-storage/nfsplugin:${cfg.csiDriverVersion}`;
@@ -319,7 +320,6 @@ export class NfsStorage extends pulumi.ComponentResource {
                 rules: [
                     { apiGroups: [""], resources: ["persistentvolumes"], verbs: ["get", "list", "watch", "create", "delete", "patch"] },
                     { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "list", "watch", "update"] },
-                    { apiGroups: [""], resources: ["persistentvolumeclaims/status"], verbs: ["patch"] },
                     { apiGroups: ["storage.k8s.io"], resources: ["storageclasses", "csinodes"], verbs: ["get", "list", "watch"] },
                     { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch", "create", "update", "patch"] },
                     { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
@@ -335,6 +335,31 @@ export class NfsStorage extends pulumi.ComponentResource {
                 metadata: { name: pulumi.interpolate`${ns}-nfs-csi-provisioner-binding` },
                 subjects: [{ kind: "ServiceAccount", name: ctrlSa.metadata.name, namespace: ns }],
                 roleRef: { kind: "ClusterRole", name: role.metadata.name, apiGroup: "rbac.authorization.k8s.io" },
+            },
+            parent,
+        );
+        // The home class allows expansion: csi-resizer calls ControllerExpandVolume, which csi-driver-nfs
+        // answers by recording the new size (an NFS directory has no quota). Upstream's resizer role.
+        const resizerRole = new k8s.rbac.v1.ClusterRole(
+            `${name}-csi-resizer`,
+            {
+                metadata: { name: pulumi.interpolate`${ns}-nfs-external-resizer`, labels: labels("csi-nfs-controller") },
+                rules: [
+                    { apiGroups: [""], resources: ["persistentvolumes"], verbs: ["get", "list", "watch", "update", "patch"] },
+                    { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "list", "watch"] },
+                    { apiGroups: [""], resources: ["persistentvolumeclaims/status"], verbs: ["update", "patch"] },
+                    { apiGroups: [""], resources: ["events"], verbs: ["list", "watch", "create", "update", "patch"] },
+                    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "list", "watch", "create", "update", "patch"] },
+                ],
+            },
+            parent,
+        );
+        const resizerBinding = new k8s.rbac.v1.ClusterRoleBinding(
+            `${name}-csi-resizer`,
+            {
+                metadata: { name: pulumi.interpolate`${ns}-nfs-csi-resizer-binding` },
+                subjects: [{ kind: "ServiceAccount", name: ctrlSa.metadata.name, namespace: ns }],
+                roleRef: { kind: "ClusterRole", name: resizerRole.metadata.name, apiGroup: "rbac.authorization.k8s.io" },
             },
             parent,
         );
@@ -367,6 +392,20 @@ export class NfsStorage extends pulumi.ComponentResource {
                                         pulumi.interpolate`--leader-election-namespace=${ns}`,
                                         "--extra-create-metadata=true",
                                         "--timeout=1200s",
+                                    ],
+                                    env: [{ name: "ADDRESS", value: "/csi/csi.sock" }],
+                                    volumeMounts: [socketDir],
+                                    resources: small,
+                                },
+                                {
+                                    name: "csi-resizer",
+                                    image: CSI_SIDECARS.resizer,
+                                    args: [
+                                        "-csi-address=$(ADDRESS)",
+                                        "-v=2",
+                                        "-leader-election",
+                                        pulumi.interpolate`--leader-election-namespace=${ns}`,
+                                        "-handle-volume-inuse-error=false",
                                     ],
                                     env: [{ name: "ADDRESS", value: "/csi/csi.sock" }],
                                     volumeMounts: [socketDir],
@@ -418,7 +457,7 @@ export class NfsStorage extends pulumi.ComponentResource {
                     },
                 },
             },
-            { ...parent, dependsOn: [binding, csiDriver] },
+            { ...parent, dependsOn: [binding, resizerBinding, csiDriver] },
         );
         const node = new k8s.apps.v1.DaemonSet(
             `${name}-csi-node`,
