@@ -94,6 +94,23 @@ function mountedFile(pod: Obj, c: Obj, file: string): boolean {
     return items.some((i) => i.path === rel);
 }
 
+/**
+ * Why the container's user cannot read a file of a Secret or ConfigMap mount, or undefined when it
+ * can. The kubelet writes such files as root, group fsGroup, mode items[].mode, else defaultMode,
+ * else 0644.
+ */
+export function cannotRead(pod: Obj, c: Obj, file: string): string | undefined {
+    const m = mountFor(pod, c, file);
+    const source = obj(m?.volume.secret ?? m?.volume.configMap);
+    if (!m || !mountedFile(pod, c, file)) return `${who(c)}: ${file} is not a file of a Secret or ConfigMap mount`;
+    const rel = path.posix.relative(String(m.mount.mountPath), file);
+    const item = list(source.items).find((i) => i.path === rel);
+    const mode = typeof item?.mode === "number" ? item.mode : typeof source.defaultMode === "number" ? source.defaultMode : 0o644;
+    const { uid, fsGroup } = runsAs(pod, c);
+    if (uid === 0 || (mode & 0o004) !== 0 || ((mode & 0o040) !== 0 && fsGroup !== undefined)) return undefined;
+    return `${who(c)}: ${file} is mode ${mode.toString(8)}, root's${fsGroup === undefined ? " (no fsGroup)" : `, group ${fsGroup}`}: uid ${String(uid)} cannot read it`;
+}
+
 // --- MySQL ------------------------------------------------------------------------------------
 
 /** The in-cluster MySQL server's container against the mysql image's entrypoint and layout. */
@@ -105,6 +122,11 @@ export function mysqlServerProblems(pod: Obj, name = "mysql"): string[] {
     for (const a of strings(c.args)) {
         if (!a.startsWith("--"))
             problems.push(`${who(c)}: argument "${a}" is not a mysqld option: only arguments starting with "-" go to mysqld (and to --initialize)`);
+    }
+    for (const a of strings(c.args).filter((x) => x.startsWith("--init-file="))) {
+        // Read by mysqld as the container's user at --initialize, in the temporary server and at every start.
+        const p = cannotRead(pod, c, a.slice("--init-file=".length));
+        if (p) problems.push(`${p} (--init-file, read at ${MYSQL.initFileRuns.join(", ")})`);
     }
     const { uid, gid } = runsAs(pod, c);
     if (uid !== MYSQL.user.uid || gid !== MYSQL.user.gid) {
@@ -123,8 +145,12 @@ export function mysqlServerProblems(pod: Obj, name = "mysql"): string[] {
     for (const e of env) {
         const n = String(e.name);
         if (n.startsWith("MYSQL_") && !known.has(n)) problems.push(`${who(c)}: ${n} is not read by docker-entrypoint.sh`);
-        if (n.endsWith("_FILE") && typeof e.value === "string" && !mountedFile(pod, c, e.value)) {
-            problems.push(`${who(c)}: ${n} names ${e.value}, which no Secret or ConfigMap mount provides`);
+        if (n.endsWith("_FILE") && typeof e.value === "string") {
+            if (!mountedFile(pod, c, e.value)) problems.push(`${who(c)}: ${n} names ${e.value}, which no Secret or ConfigMap mount provides`);
+            else {
+                const p = cannotRead(pod, c, e.value);
+                if (p) problems.push(p);
+            }
         }
     }
     const names = env.map((e) => String(e.name));

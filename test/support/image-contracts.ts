@@ -102,6 +102,13 @@ export const MYSQL = {
      * initialisation and in the temporary server too.
      */
     argsReachInitAndTempServer: true,
+    /**
+     * An --init-file named in those options therefore reaches --initialize-insecure, the temporary
+     * server and every start, read by mysqld as the container's uid: the file must be readable by
+     * it and its statements must bear running more than once. (That --initialize runs the file is
+     * mysqld's own behaviour, not established from the 8.4.7 source: docs/images.md.)
+     */
+    initFileRuns: ["--initialize-insecure", "temporary server", "every start"],
     /** No setcap in Dockerfile.oracle; the spec's %files set modes only (%attr), no %caps. */
     fileCapabilities: [] as string[],
     binaries: {

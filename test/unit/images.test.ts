@@ -45,7 +45,7 @@ function goodMysqlPod(): Obj {
             {
                 name: "mysql",
                 image: "mysql:8.4.7",
-                args: ["--disable-log-bin"],
+                args: ["--disable-log-bin", "--init-file=/credentials/init.sql"],
                 env: [{ name: "MYSQL_ROOT_PASSWORD_FILE", value: "/credentials/root-password" }],
                 securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
                 volumeMounts: [
@@ -58,7 +58,17 @@ function goodMysqlPod(): Obj {
         ],
         volumes: [
             { name: "data", persistentVolumeClaim: { claimName: "mysql-data" } },
-            { name: "credentials", secret: { secretName: "s", items: [{ key: "root-password", path: "root-password" }] } },
+            {
+                name: "credentials",
+                secret: {
+                    secretName: "s",
+                    defaultMode: 0o440,
+                    items: [
+                        { key: "root-password", path: "root-password" },
+                        { key: "init.sql", path: "init.sql" },
+                    ],
+                },
+            },
             { name: "init", secret: { secretName: "s", items: [{ key: "init.sql", path: "10-hub.sql" }] } },
         ],
     };
@@ -93,6 +103,21 @@ describe("image checks: each finds the break it is for", () => {
             /MYSQL_ROOT_PASSWORD_FILE names \/run\/secrets\/pw, which no Secret or ConfigMap mount provides/,
         ],
         ["sets no root password", (p) => (mysqlContainer(p).env = []), /the entrypoint refuses to initialise/],
+        [
+            "gives the init file to root alone",
+            (p) => ((((p.volumes as Obj[])[1].secret as Obj).items as Obj[])[1].mode = 0o400),
+            /\/credentials\/init\.sql is mode 400, root's, group 999: uid 999 cannot read it \(--init-file, read at --initialize-insecure, temporary server, every start\)/,
+        ],
+        [
+            "names an init file nothing mounts",
+            (p) => (mysqlContainer(p).args = ["--init-file=/etc/mysql/init.sql"]),
+            /\/etc\/mysql\/init\.sql is not a file of a Secret or ConfigMap mount/,
+        ],
+        [
+            "mounts the root password where the pod's group cannot read it",
+            (p) => delete (p.securityContext as Obj).fsGroup,
+            /\/credentials\/root-password is mode 440, root's \(no fsGroup\): uid 999 cannot read it/,
+        ],
         [
             "mounts an init file the entrypoint ignores",
             (p) => (((p.volumes as Obj[])[2].secret as Obj).items = [{ key: "init.sql", path: "hub.txt" }]),
