@@ -18,7 +18,8 @@ export interface OwnedChartValue {
 
 const use = (key: string, why?: string) => `use ${NS}:${key} instead${why ? ` (${why})` : ""}`;
 const SECRETS_FIX = "remove it: the program generates the hub's secrets and keeps them in its own Secret (hub.existingSecret), never in chart values";
-const PROXY_TOKEN_FIX = "remove it: the chart generates the proxy's token and keeps it in its own Secret";
+const PROXY_TOKEN_FIX =
+    "remove it: the program generates the proxy's token and keeps it in its own Secret (hub.existingSecret), where the hub and the proxy read it";
 const SERVICE_TOKEN_FIX = "remove it: a token in plain config; the chart generates one per service and keeps it in its Secret";
 const DB_FIX = use("mysql", "the hub database; its URL with the password is in the program's Secret");
 const CA_FIX = "remove it: the program mounts the directory's CA (jupyterhub:ldap.caCert) there, and a list given here would replace it";

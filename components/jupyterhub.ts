@@ -12,14 +12,27 @@ import { ConfigError } from "../lib/problems";
 import { dependsOnList, labels, PRIVILEGED_REASON, transformOpts } from "./common";
 import { type DirectoryGroups, directoryGroupsPy, groupSearchConfig, type GroupSharesMount, needsGroupAuthenticator, spawnHooks, spawnHooksPy } from "./groups";
 import { LDAP_CA_MOUNT, LdapAuthSettings } from "./openldap";
+import { proxyTokenFingerprint } from "./secrets";
 
 /**
  * The program's Secret that the chart mounts as `hub.existingSecret`. z2jh reads the hub's
  * secrets from it before its own Secret, and merges its `values.yaml` over the chart values, so
  * no secret is ever a chart value: the values are known at preview, and the first preview of a
- * new stack shows every object of the chart.
+ * new stack shows every object of the chart. It also holds the proxy's token, which the hub and
+ * the proxy read from here through proxyTokenFromHubSecret.
  */
 export const HUB_SECRET = "hub-secrets";
+
+/**
+ * The proxy's token: the environment variable both of its readers take it in, and the key of
+ * the Secret they take it from (z2jh 4.4.0: jupyterhub/templates/hub/deployment.yaml and
+ * proxy/deployment.yaml, each `CONFIGPROXY_AUTH_TOKEN` from `secretKeyRef` of the chart's Secret
+ * `hub`, key `hub.config.ConfigurableHTTPProxy.auth_token`). The key is kept in HUB_SECRET, so
+ * that z2jh's get_secret_value, which looks in the existing Secret first, would find the same
+ * token there.
+ */
+export const PROXY_TOKEN_ENV = "CONFIGPROXY_AUTH_TOKEN";
+export const PROXY_TOKEN_KEY = "hub.config.ConfigurableHTTPProxy.auth_token";
 
 /** The config sections the hub reads: the chart and login, users' servers, culling, ingress, other chart values. */
 export type HubSections = Pick<PlatformConfig, "hub" | "singleuser" | "profiles" | "culling" | "ingress" | "chartValues">;
@@ -60,6 +73,8 @@ export interface HubSecretValues {
     cookieSecret: string;
     /** hub.config.CryptKeeper.keys: 64 hex characters. */
     cryptKeeperKey: string;
+    /** The proxy's token (PROXY_TOKEN_KEY): 64 hex characters. */
+    proxyToken: string;
     /** SQLAlchemy URL of the hub database, password included. */
     dbUrl: string;
     /** Password of the external directory's search user (lookup_dn). */
@@ -67,9 +82,10 @@ export interface HubSecretValues {
 }
 
 /**
- * Data of the hub.existingSecret Secret: the keys z2jh's get_secret_value reads, and a values.yaml
- * (JSON is YAML) that z2jh merges over the chart values at the hub's start. Pure; the caller keeps
- * the result secret.
+ * Data of the hub.existingSecret Secret: the keys z2jh's get_secret_value reads, the proxy's token
+ * that the hub and proxy Deployments read (proxyTokenFromHubSecret), and a values.yaml (JSON is
+ * YAML) that z2jh merges over the chart values at the hub's start. Pure; the caller keeps the
+ * result secret.
  */
 export function hubSecretData(s: HubSecretValues): Record<string, string> {
     const hub: Values = { db: { url: s.dbUrl } };
@@ -77,6 +93,7 @@ export function hubSecretData(s: HubSecretValues): Record<string, string> {
     return {
         "hub.config.JupyterHub.cookie_secret": s.cookieSecret,
         "hub.config.CryptKeeper.keys": s.cryptKeeperKey,
+        [PROXY_TOKEN_KEY]: s.proxyToken,
         "values.yaml": JSON.stringify({ hub }),
     };
 }
@@ -206,9 +223,8 @@ export const CORE_RESOURCES = {
 } as const;
 
 /**
- * The z2jh chart values for a stack. Pure, and free of secrets: those reach the hub through
- * HUB_SECRET. The proxy's token is the one value z2jh reads only from its own Secret: the chart
- * generates it and keeps it through `lookup`, which helm.v4.Chart runs against the live cluster.
+ * The z2jh chart values for a stack. Pure, and free of secrets: those reach the hub, and the
+ * proxy's token the hub and the proxy, through HUB_SECRET.
  */
 export function hubValues(cfg: HubSections, w: HubWiring): Values {
     const su = cfg.singleuser;
@@ -356,28 +372,105 @@ export function localChartProblems(where: string, chartYaml: string | undefined,
     return problems;
 }
 
+/** The parts of a Deployment that the chart's transforms read and write. */
+interface EnvVar {
+    name?: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name?: string; key?: string } };
+}
+interface PodTemplate {
+    metadata?: { annotations?: Record<string, pulumi.Input<string>> };
+    spec?: { containers?: Array<{ name?: string; env?: EnvVar[] }> };
+}
+interface DeploymentProps {
+    metadata?: { name?: string };
+    spec?: { template?: PodTemplate };
+}
+
+/** The chart's Deployments that read the proxy's token (z2jh 4.4.0, see PROXY_TOKEN_ENV). */
+export const PROXY_TOKEN_READERS = ["hub", "proxy"];
+
 /**
- * z2jh's pod checksums, made deterministic. The chart evaluates its generate-or-lookup secrets
- * (proxy token, and its own cookie secret and CryptKeeper key, unused beside HUB_SECRET) once per
- * use: in the first render the Secret and the checksums of the hub and proxy pods get different
- * random values, so the next preview would roll both for nothing. The hub's checksum/secret
- * becomes a digest of the values (what the chart's Secret carries besides those secrets, which
- * `lookup` then keeps); the proxy's checksum/auth-token a constant, since the token changes only
- * with a new Secret, which comes only with a new release.
+ * Points CONFIGPROXY_AUTH_TOKEN of the hub and the proxy at HUB_SECRET, where the program keeps
+ * the token it generates (HubSecrets), instead of at the chart's Secret `hub`.
+ *
+ * Why the reference moves, rather than the chart's Secret getting the program's token: z2jh reads
+ * this one secret only from its own Secret "to avoid using the lookup function on the user managed
+ * k8s Secret" (hub/deployment.yaml), a reason that does not hold where the program owns the
+ * existing Secret. That Secret is the program's resource, made from the token's Output and secret
+ * from end to end like every other generated hub secret. The chart's Secret is rendered by the
+ * provider: the token would have to be written, inside a transform, into data that the provider
+ * marks secret as a whole (pulumi-kubernetes v4.32.0 provider/pkg/provider/yaml/v2/yaml.go) and
+ * that also carries the values.yaml the policy pack reads. The chart's Secret keeps a token z2jh
+ * generates for itself (as it keeps a cookie secret and a CryptKeeper key); nothing reads it.
+ *
+ * A reader found taking the token some other way (a later chart) stops the run, naming the
+ * Deployment, rather than reading a token the other side does not know.
  */
-export function stableChecksums(values: Values, chartVersion: string): pulumi.ResourceTransform {
+export function proxyTokenFromHubSecret(): pulumi.ResourceTransform {
+    return (args) => {
+        if (args.type !== "kubernetes:apps/v1:Deployment") return undefined;
+        const props = args.props as DeploymentProps;
+        const name = props.metadata?.name ?? "";
+        const template = props.spec?.template ?? {};
+        const problems: string[] = [];
+        let pointed = 0;
+        const containers = (template.spec?.containers ?? []).map((c) => {
+            if (!c.env?.some((e) => e.name === PROXY_TOKEN_ENV)) return c;
+            const env = c.env.map((e) => {
+                const ref = e.valueFrom?.secretKeyRef;
+                if (e.name !== PROXY_TOKEN_ENV) return e;
+                if (ref?.key !== PROXY_TOKEN_KEY) {
+                    problems.push(`container ${c.name ?? "?"} sets ${PROXY_TOKEN_ENV} otherwise than from the key ${PROXY_TOKEN_KEY} of a Secret`);
+                    return e;
+                }
+                pointed++;
+                return { ...e, valueFrom: { ...e.valueFrom, secretKeyRef: { ...ref, name: HUB_SECRET } } };
+            });
+            return { ...c, env };
+        });
+        if (pointed === 0 && problems.length === 0) {
+            if (!PROXY_TOKEN_READERS.includes(name)) return undefined;
+            problems.push(`no container reads ${PROXY_TOKEN_ENV} from the key ${PROXY_TOKEN_KEY} of a Secret`);
+        }
+        if (problems.length > 0) {
+            throw new Error(
+                `the chart's Deployment "${name}" does not read the proxy's token as z2jh 4.4.0 does (${problems.join("; ")}): ` +
+                    "components/jupyterhub.ts proxyTokenFromHubSecret must learn this chart version's way",
+            );
+        }
+        const spec = { ...props.spec, template: { ...template, spec: { ...template.spec, containers } } };
+        return { props: { ...args.props, spec }, opts: transformOpts(args.opts) };
+    };
+}
+
+/**
+ * z2jh's pod checksums, made deterministic, and the proxy token's made the program's. The chart
+ * evaluates its generate-or-lookup secrets (its own proxy token, cookie secret and CryptKeeper
+ * key, all unused beside HUB_SECRET) once per use: in the first render the Secret and the
+ * checksums of the hub and proxy pods get different random values, so the next preview would roll
+ * both for nothing. The hub's checksum/secret becomes a digest of the values (what the chart's
+ * Secret carries besides those secrets, which `lookup` then keeps). The proxy's
+ * checksum/auth-token, and the same annotation on the hub, become `tokenFingerprint`, the
+ * fingerprint of the program's token (proxyTokenFingerprint): a new token rolls both, and only
+ * them; the same token changes nothing.
+ */
+export function stableChecksums(values: Values, chartVersion: string, tokenFingerprint: pulumi.Input<string>): pulumi.ResourceTransform {
     const digest = crypto
         .createHash("sha256")
         .update(JSON.stringify([chartVersion, values]))
         .digest("hex");
-    const fixed: Record<string, [string, string]> = { hub: ["checksum/secret", digest], proxy: ["checksum/auth-token", "kept-by-lookup"] };
+    const fixed: Record<string, Record<string, pulumi.Input<string>>> = {
+        hub: { "checksum/secret": digest, "checksum/auth-token": tokenFingerprint },
+        proxy: { "checksum/auth-token": tokenFingerprint },
+    };
     return (args) => {
         if (args.type !== "kubernetes:apps/v1:Deployment") return undefined;
-        const props = args.props as { metadata?: { name?: string }; spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } };
+        const props = args.props as DeploymentProps;
         const change = fixed[props.metadata?.name ?? ""];
-        const template = props.spec?.template;
-        if (!change || !template) return undefined;
-        const annotations = { ...(template.metadata?.annotations ?? {}), [change[0]]: change[1] };
+        if (!change || !props.spec?.template) return undefined;
+        const template = props.spec.template;
+        const annotations = { ...template.metadata?.annotations, ...change };
         const spec = { ...props.spec, template: { ...template, metadata: { ...template.metadata, annotations } } };
         return { props: { ...args.props, spec }, opts: transformOpts(args.opts) };
     };
@@ -411,7 +504,7 @@ export interface JupyterHubArgs extends Pick<HubWiring, "dbPoolRecycle" | "homeS
     /** Create the chart's objects without waiting for readiness (config skipAwait). */
     skipAwait: boolean;
     /** Generated hub secrets. */
-    secrets: { cookieSecret: pulumi.Output<string>; cryptKeeperKey: pulumi.Output<string> };
+    secrets: { cookieSecret: pulumi.Output<string>; cryptKeeperKey: pulumi.Output<string>; proxyToken: pulumi.Output<string> };
     /** SQLAlchemy URL of the hub database, password included. Secret. */
     dbUrl: pulumi.Output<string>;
     /** The same URL without its password, for the chart values. */
@@ -522,9 +615,12 @@ export class JupyterHub extends pulumi.ComponentResource {
             );
         }
 
+        const { cookieSecret, cryptKeeperKey, proxyToken } = args.secrets;
         const secretData = pulumi
-            .all([args.secrets.cookieSecret, args.secrets.cryptKeeperKey, args.dbUrl, args.ldapSearchPassword])
-            .apply(([cookieSecret, cryptKeeperKey, dbUrl, ldapSearchPassword]) => hubSecretData({ cookieSecret, cryptKeeperKey, dbUrl, ldapSearchPassword }));
+            .all([cookieSecret, cryptKeeperKey, proxyToken, args.dbUrl, args.ldapSearchPassword])
+            .apply(([cookieSecret, cryptKeeperKey, proxyToken, dbUrl, ldapSearchPassword]) =>
+                hubSecretData({ cookieSecret, cryptKeeperKey, proxyToken, dbUrl, ldapSearchPassword }),
+            );
         before.push(
             new k8s.core.v1.Secret(
                 `${name}-secrets`,
@@ -554,7 +650,15 @@ export class JupyterHub extends pulumi.ComponentResource {
                 values: this.values,
                 skipAwait: args.skipAwait,
             },
-            { ...parent, dependsOn: before, transforms: [stableChecksums(this.values, cfg.hub.chartVersion)] },
+            {
+                ...parent,
+                dependsOn: before,
+                // The token's fingerprint is no secret (proxyTokenFingerprint); the token reaches the pods through HUB_SECRET only.
+                transforms: [
+                    proxyTokenFromHubSecret(),
+                    stableChecksums(this.values, cfg.hub.chartVersion, pulumi.unsecret(proxyToken.apply(proxyTokenFingerprint))),
+                ],
+            },
         );
 
         this.url = hubUrl(cfg.ingress, ns);

@@ -51,27 +51,46 @@ export interface HubSecretsArgs {
 }
 
 /**
- * The hub's own secrets, generated once and kept in the state, encrypted; they reach the hub
- * through its existing Secret (components/jupyterhub.ts HUB_SECRET). The proxy's token is not
- * here: z2jh reads it only from the chart's own Secret, and generates and keeps it there.
+ * The hub's own secrets and the proxy's token, generated once and kept in the state, encrypted;
+ * they reach the hub and the proxy through the program's Secret (components/jupyterhub.ts
+ * HUB_SECRET), never through chart values.
  */
 export class HubSecrets extends pulumi.ComponentResource {
     /** hub.cookieSecret: signs login cookies; rotating it logs everybody out. 64 hex characters. Secret. */
     public readonly cookieSecret: pulumi.Output<string>;
     /** CryptKeeper key: encrypts auth_state in the hub database. 64 hex characters. Secret. */
     public readonly cryptKeeperKey: pulumi.Output<string>;
+    /**
+     * The proxy's token (CONFIGPROXY_AUTH_TOKEN): the hub authenticates to the proxy's API with it,
+     * so hub and proxy must read the same one. 64 hex characters. Secret.
+     */
+    public readonly proxyToken: pulumi.Output<string>;
 
     constructor(name: string, args: HubSecretsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub:index:HubSecrets", name, {}, opts);
         const parent = { parent: this };
-        // RandomBytes marks both encodings secret; 32 bytes is what JupyterHub expects of each.
+        // RandomBytes marks both encodings secret; 32 bytes is what JupyterHub expects of the
+        // cookie secret and the CryptKeeper key, and 256 bits are as many for the token.
         const hex = (role: string) => new random.RandomBytes(`${name}-${role}`, { length: 32 }, parent).hex;
         this.cookieSecret = hex("cookie");
         // auth_state in the kept database is readable only with the key it was written with.
         const cryptKeeper = dataBoundKey(`${name}-crypt-keeper`, "crypt-keeper", args.dataKey, this);
         this.cryptKeeperKey = pulumi.secret(cryptKeeper.apply((b) => Buffer.from(b, "base64").toString("hex")));
+        // Nothing kept depends on the token: after a destroy a new one comes with new pods.
+        this.proxyToken = hex("proxy-token");
         this.registerOutputs({});
     }
+}
+
+/**
+ * Names the proxy token without revealing it (an HMAC keyed with the token, of a label, 16 hex
+ * digits): not secret, so it may stand in the hub's and the proxy's pod annotations, where a new
+ * token changes it and rolls both pods. The token is 32 random bytes: the fingerprint gives no
+ * way to it.
+ */
+export function proxyTokenFingerprint(token: string): string {
+    if (token.length < 32) throw new Error(`the proxy token must be at least 32 characters (got ${token.length})`);
+    return crypto.createHmac("sha256", token).update("jupyterhub-platform/proxy-token/fingerprint", "utf8").digest().subarray(0, 8).toString("hex");
 }
 
 /**

@@ -4,8 +4,10 @@ import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 
 import { sshaHash } from "../../components/openldap";
-import { derivedUserPassword, derivedUserSalt } from "../../components/secrets";
-import { at, get } from "../support/helpers";
+import { HUB_SECRET, PROXY_TOKEN_KEY, PROXY_TOKEN_READERS } from "../../components/jupyterhub";
+import { derivedUserPassword, derivedUserSalt, proxyTokenFingerprint } from "../../components/secrets";
+import { applyTransforms, ChartDeployment, z2jhDeployment } from "../support/chart-deployments";
+import { at, get, promiseOf } from "../support/helpers";
 import { exportedOutputs, isSecretWrapped, plainStrings, ProgramRun, reveal, runProgram } from "../support/program";
 
 let run: ProgramRun;
@@ -79,6 +81,27 @@ describe("program (dev stack): wiring between components", () => {
         const chartUrl = String(get(run.byName("jupyterhub").inputs, "values.hub.db.url"));
         parsed.password = "";
         assert.equal(chartUrl, parsed.toString().replace(/^mysql:/, "mysql+pymysql:"));
+    });
+
+    it("the proxy's token: HubSecrets generates it, the hub's Secret holds it, the chart's hub and proxy are pointed there and carry its fingerprint", async () => {
+        const generated = run.byName("hub-secrets-proxy-token", "RandomBytes");
+        assert.equal(generated.inputs.length, 32);
+        const token = at(reveal(run.byName("jupyterhub-secrets", "Secret").inputs), "stringData", PROXY_TOKEN_KEY);
+        assert.equal(token, generated.outputs.hex);
+        assert.ok(!JSON.stringify(run.byName("jupyterhub").inputs).includes(String(token)), "not a chart value");
+        const transforms = run.byName("jupyterhub").transforms;
+        for (const name of PROXY_TOKEN_READERS) {
+            const deployment = applyTransforms(transforms, z2jhDeployment(name as ChartDeployment));
+            const env = get(deployment, "spec.template.spec.containers.0.env") as Array<{ name: string; valueFrom?: unknown }>;
+            assert.deepEqual(
+                env.find((e) => e.name === "CONFIGPROXY_AUTH_TOKEN")?.valueFrom,
+                { secretKeyRef: { name: HUB_SECRET, key: PROXY_TOKEN_KEY } },
+                name,
+            );
+            const fingerprint = get(deployment, "spec.template.metadata.annotations.checksum/auth-token") as pulumi.Output<string>;
+            assert.equal(await promiseOf(fingerprint), proxyTokenFingerprint(String(token)), name);
+            assert.equal(await pulumi.isSecret(fingerprint), false, `${name}: the fingerprint is no secret, so the annotation stays readable in previews`);
+        }
     });
 
     it("the LDAP bind template and allowed group match the bootstrapped tree", () => {

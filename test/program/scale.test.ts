@@ -39,6 +39,7 @@ describe(`program (dev stack with ${total} directory users, under mocks)`, () =>
         assert.deepEqual(random.sort(), [
             "hub-secrets-cookie",
             "hub-secrets-crypt-keeper",
+            "hub-secrets-proxy-token",
             "mysql-hub",
             "mysql-root",
             "openldap-admin",

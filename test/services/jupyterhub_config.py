@@ -7,13 +7,15 @@
 # dict is merged into c[ClassName], except the secrets z2jh takes out of it; hub.db.url (hub.db.type
 # mysql) becomes JupyterHub.db_url; cookie_secret and CryptKeeper.keys (";"-joined) come from the
 # existing Secret's keys (get_secret_value reads existing-secret/ first). JUPYTERHUB_CRYPT_KEY is
-# not set for the hub (the test removes it). The singleuser values become KubeSpawner config as
-# z2jh maps them (the settings the program gives; see below).
+# not set for the hub (the test removes it). The proxy token is the existing Secret's key
+# hub.config.ConfigurableHTTPProxy.auth_token, which the hub's and the proxy's pods get as
+# CONFIGPROXY_AUTH_TOKEN (components/jupyterhub.ts proxyTokenFromHubSecret); here the hub gets the
+# same variable and hands it to the proxy it starts. The singleuser values become KubeSpawner
+# config as z2jh maps them (the settings the program gives; see below).
 #
 # Part 2 is what the chart's templates and the cluster provide and this test replaces: addresses
-# and ports on 127.0.0.1, the proxy token (chart: generated and kept in its own Secret), the
-# spawner (chart: KubeSpawner; here KubeSpawner that records the pod manifest instead of creating
-# the pod), and an API token for the test itself.
+# and ports on 127.0.0.1, the spawner (chart: KubeSpawner; here KubeSpawner that records the pod
+# manifest instead of creating the pod), and an API token for the test itself.
 #
 # Part 3 runs hub.extraConfig, in the order of its keys, last: where z2jh runs it.
 import json
@@ -50,9 +52,14 @@ def merge(base, update):
 hub = merge(hub, yaml.safe_load(secret["values.yaml"])["hub"])
 c.JupyterHub.cookie_secret = secret["hub.config.JupyterHub.cookie_secret"]
 c.CryptKeeper.keys = secret["hub.config.CryptKeeper.keys"].split(";")
+# As the pods' secretKeyRef gives it; ConfigurableHTTPProxy's default reads this variable.
+os.environ["CONFIGPROXY_AUTH_TOKEN"] = secret["hub.config.ConfigurableHTTPProxy.auth_token"]
 for app, cfg in hub["config"].items():
     if app == "JupyterHub":
+        cfg.pop("proxy_auth_token", None)
         cfg.pop("cookie_secret", None)
+    elif app == "ConfigurableHTTPProxy":
+        cfg.pop("auth_token", None)
     elif app == "CryptKeeper":
         cfg.pop("keys", None)
     c[app].update(cfg)
@@ -125,7 +132,6 @@ c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.hub_port = t["hubPort"]
 c.JupyterHub.pid_file = os.path.join(here, "jupyterhub.pid")
 c.ConfigurableHTTPProxy.command = [t["chp"]]
-c.ConfigurableHTTPProxy.auth_token = t["proxySecretToken"]
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{t['proxyApiPort']}"
 c.ConfigurableHTTPProxy.pid_file = os.path.join(here, "proxy.pid")
 c.JupyterHub.services = [{"name": "login-test", "api_token": t["apiToken"]}]

@@ -23,6 +23,8 @@ export interface Registered {
     /** The replaceOnChanges and deleteBeforeReplace options. */
     replaceOnChanges: string[];
     deleteBeforeReplace: boolean;
+    /** The transforms option: for a chart, what the program does to each object the provider renders. */
+    transforms: pulumi.ResourceTransform[];
 }
 
 export function isSecretWrapped(v: unknown): v is { value: unknown } {
@@ -95,12 +97,15 @@ async function runAfresh(stack: string, overrides: Record<string, unknown>, secr
     const deps = new Map<string, string[]>();
     const retained = new Set<string>();
     const replacing = new Map<string, { replaceOnChanges: string[]; deleteBeforeReplace: boolean }>();
+    const transforms = new Map<string, pulumi.ResourceTransform[]>();
 
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 const inputs = args.inputs as Record<string, unknown>;
                 const state: Record<string, unknown> = { ...inputs };
+                /** What the program is given, when it differs from the recorded state. */
+                let answer: Record<string, unknown> | undefined;
                 switch (args.type) {
                     case "random:index/randomPassword:RandomPassword":
                         state.result = `Pw${fake(args.name, "pw", 30)}`;
@@ -111,6 +116,8 @@ async function runAfresh(stack: string, overrides: Record<string, unknown>, secr
                         state.hex = bytes.toString("hex");
                         state.base64 = bytes.toString("base64");
                         generatedSecrets.push(state.hex as string, state.base64 as string);
+                        // The program gets them secret, as the provider's schema marks them (the SDK's additionalSecretOutputs, which mocks do not apply).
+                        answer = { ...state, hex: { [SIG]: SECRET_SIG, value: state.hex }, base64: { [SIG]: SECRET_SIG, value: state.base64 } };
                         break;
                     }
                     case "tls:index/privateKey:PrivateKey":
@@ -142,8 +149,9 @@ async function runAfresh(stack: string, overrides: Record<string, unknown>, secr
                     retainOnDelete: retained.has(`${args.type}::${args.name}`),
                     replaceOnChanges: replacing.get(`${args.type}::${args.name}`)?.replaceOnChanges ?? [],
                     deleteBeforeReplace: replacing.get(`${args.type}::${args.name}`)?.deleteBeforeReplace ?? false,
+                    transforms: transforms.get(`${args.type}::${args.name}`) ?? [],
                 });
-                return { id: `${args.name}-id`, state };
+                return { id: `${args.name}-id`, state: answer ?? state };
             },
             call(args: pulumi.runtime.MockCallArgs) {
                 throw new Error(`unexpected invoke ${args.token}: the program must not call out at preview`);
@@ -167,8 +175,8 @@ async function runAfresh(stack: string, overrides: Record<string, unknown>, secr
     delete process.env.JUPYTERHUB_CHART_DIR;
     let mod: Record<string, unknown> = {};
     await pulumi.runtime.runInPulumiStack(() => {
-        // Records dependsOn, retainOnDelete, replaceOnChanges and deleteBeforeReplace as the program
-        // states them (mocks see none of them).
+        // Records dependsOn, retainOnDelete, replaceOnChanges, deleteBeforeReplace and transforms as
+        // the program states them (mocks see none of them).
         pulumi.runtime.registerStackTransformation((a) => {
             const d = a.opts.dependsOn;
             const list = (Array.isArray(d) ? d : d ? [d] : []) as pulumi.Resource[];
@@ -178,6 +186,7 @@ async function runAfresh(stack: string, overrides: Record<string, unknown>, secr
                 list.map((r) => (r as unknown as { __name?: string }).__name ?? "?"),
             );
             if (a.opts.retainOnDelete) retained.add(key);
+            transforms.set(key, a.opts.transforms ?? []);
             replacing.set(key, {
                 replaceOnChanges: a.opts.replaceOnChanges ?? [],
                 deleteBeforeReplace: (a.opts as pulumi.CustomResourceOptions).deleteBeforeReplace ?? false,

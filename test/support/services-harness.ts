@@ -211,9 +211,8 @@ export class TestBed {
         // The shape of HubSecrets' values: 32 random bytes in hex.
         cookieSecret: crypto.randomBytes(32).toString("hex"),
         cryptKeeperKey: crypto.randomBytes(32).toString("hex"),
+        proxyToken: crypto.randomBytes(32).toString("hex"),
     };
-    /** The chart's own token, which z2jh generates (randAlphaNum 64) and keeps in its Secret. */
-    readonly proxyToken = alnum(64);
     hub: Service | undefined;
     private hubRuns = 0;
     /** The chart values hubValues made. */
@@ -231,7 +230,8 @@ export class TestBed {
         private readonly name: string,
         given: {
             secrets?: Partial<TestBed["secrets"]>;
-            hubSecrets?: TestBed["hubSecrets"];
+            /** The hub's secrets a test fixes (a life's data key gives them); the others are generated per bed. */
+            hubSecrets?: Partial<TestBed["hubSecrets"]>;
             master?: TestBed["master"];
             /** The folder of a torn-down bed (keepData): its claims (database, directory) are this bed's, as kept volumes are a new stack's. */
             claimsOf?: string;
@@ -289,7 +289,6 @@ export class TestBed {
             fs.writeFileSync(
                 this.p("hub", "test-settings.json"),
                 JSON.stringify({
-                    proxySecretToken: this.proxyToken,
                     apiToken: this.secrets.apiToken,
                     chp: this.tools.chp,
                     hubPort: this.ports.hub,

@@ -14,10 +14,13 @@ import { chartDataDir } from "./helpers";
 /**
  * Minimal template: what the hub would receive, plus the Services users reach. Like the real
  * chart, the proxy token is taken from the live Secret through `lookup` (else generated), the
- * hub Deployment rolls on a checksum of its Secret, and hub.existingSecret is mounted.
+ * hub and the proxy read it as CONFIGPROXY_AUTH_TOKEN from that Secret (which the program's
+ * transform points at its own), the proxy's pods carry a checksum of it, the hub Deployment rolls
+ * on a checksum of its Secret, and hub.existingSecret is mounted.
  */
 const TEMPLATE = `{{- /* Stand-in for z2jh's templates: not the real chart. */ -}}
 {{- $live := lookup "v1" "Secret" .Release.Namespace "hub" | default (dict "data" (dict)) }}
+{{- $token := index $live.data "hub.config.ConfigurableHTTPProxy.auth_token" | default (randAlphaNum 64 | b64enc) }}
 apiVersion: v1
 kind: Secret
 metadata:
@@ -26,7 +29,7 @@ metadata:
 type: Opaque
 data:
   values.yaml: {{ toYaml .Values | b64enc | quote }}
-  hub.config.ConfigurableHTTPProxy.auth_token: {{ index $live.data "hub.config.ConfigurableHTTPProxy.auth_token" | default (randAlphaNum 64 | b64enc) | quote }}
+  hub.config.ConfigurableHTTPProxy.auth_token: {{ $token | quote }}
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -52,6 +55,10 @@ spec:
             {{- toYaml .Values.hub.containerSecurityContext | nindent 12 }}
           resources:
             {{- toYaml .Values.hub.resources | nindent 12 }}
+          env:
+            - name: CONFIGPROXY_AUTH_TOKEN
+              valueFrom:
+                secretKeyRef: {name: hub, key: hub.config.ConfigurableHTTPProxy.auth_token}
           volumeMounts:
             - {name: config, mountPath: /usr/local/etc/jupyterhub/secret/}
             - {name: existing, mountPath: /usr/local/etc/jupyterhub/existing-secret/}
@@ -60,6 +67,33 @@ spec:
           secret: {secretName: hub}
         - name: existing
           secret: {secretName: {{ required "hub.existingSecret must be set" .Values.hub.existingSecret }}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: proxy
+  labels: {app: jupyterhub, component: proxy}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: jupyterhub, component: proxy}
+  template:
+    metadata:
+      labels: {app: jupyterhub, component: proxy}
+      annotations:
+        checksum/auth-token: {{ $token | b64dec | sha256sum | trunc 4 | quote }}
+    spec:
+      containers:
+        - name: chp
+          image: "{{ .Values.proxy.chp.image.name }}:{{ .Values.proxy.chp.image.tag }}"
+          securityContext:
+            {{- toYaml .Values.proxy.chp.containerSecurityContext | nindent 12 }}
+          resources:
+            {{- toYaml .Values.proxy.chp.resources | nindent 12 }}
+          env:
+            - name: CONFIGPROXY_AUTH_TOKEN
+              valueFrom:
+                secretKeyRef: {name: hub, key: hub.config.ConfigurableHTTPProxy.auth_token}
 ---
 apiVersion: v1
 kind: Service
@@ -78,7 +112,7 @@ metadata:
   labels: {app: jupyterhub, component: proxy-public}
 spec:
   type: {{ .Values.proxy.service.type }}
-  selector: {app: jupyterhub, component: hub}
+  selector: {app: jupyterhub, component: proxy}
   ports: [{name: http, port: 80, targetPort: 8000}]
 `;
 
@@ -94,4 +128,4 @@ export function assembleStandInChart(dir: string): string {
 }
 
 /** Objects the stand-in renders, as kind/name. */
-export const STANDIN_OBJECTS = ["Secret/hub", "Deployment/hub", "Service/hub", "Service/proxy-public"];
+export const STANDIN_OBJECTS = ["Secret/hub", "Deployment/hub", "Deployment/proxy", "Service/hub", "Service/proxy-public"];

@@ -3,14 +3,28 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 
+import * as pulumi from "@pulumi/pulumi";
 import Ajv from "ajv";
 import * as YAML from "yaml";
 
 import { parseConfig, PlatformConfig } from "../../config";
 import { directoryGroups } from "../../components/groups";
-import { chartSource, HUB_SECRET, hubSecretData, HubWiring, hubValues, localChartProblems, splitImage } from "../../components/jupyterhub";
+import {
+    chartSource,
+    HUB_SECRET,
+    hubSecretData,
+    HubWiring,
+    hubValues,
+    localChartProblems,
+    PROXY_TOKEN_KEY,
+    proxyTokenFromHubSecret,
+    splitImage,
+    stableChecksums,
+} from "../../components/jupyterhub";
+import { proxyTokenFingerprint } from "../../components/secrets";
 import { ldapAuthSettings } from "../../components/openldap";
-import { chartDataDir, get, helmMerge, rawStackConfig } from "../support/helpers";
+import { applyTransform, z2jhDeployment as chartDeployment } from "../support/chart-deployments";
+import { chartDataDir, get, helmMerge, promiseOf, rawStackConfig } from "../support/helpers";
 
 const dir = chartDataDir();
 const chartDefaults = YAML.parse(fs.readFileSync(path.join(dir, "values.yaml"), "utf8")) as Record<string, unknown>;
@@ -83,13 +97,25 @@ describe("jupyterhub: what the chart receives", () => {
     });
 
     it("the existing Secret carries what z2jh reads from it: the keys of get_secret_value and values merged over the chart's", () => {
-        const data = hubSecretData({ cookieSecret: "b".repeat(64), cryptKeeperKey: "c".repeat(64), dbUrl: "mysql+pymysql://u:p%40ss@h:3306/d" });
-        assert.deepEqual(Object.keys(data).sort(), ["hub.config.CryptKeeper.keys", "hub.config.JupyterHub.cookie_secret", "values.yaml"]);
+        const data = hubSecretData({
+            cookieSecret: "b".repeat(64),
+            cryptKeeperKey: "c".repeat(64),
+            proxyToken: "d".repeat(64),
+            dbUrl: "mysql+pymysql://u:p%40ss@h:3306/d",
+        });
+        assert.deepEqual(Object.keys(data).sort(), [
+            "hub.config.ConfigurableHTTPProxy.auth_token",
+            "hub.config.CryptKeeper.keys",
+            "hub.config.JupyterHub.cookie_secret",
+            "values.yaml",
+        ]);
         assert.equal(data["hub.config.JupyterHub.cookie_secret"], "b".repeat(64));
         assert.equal(data["hub.config.CryptKeeper.keys"], "c".repeat(64));
+        // The key the chart's Deployments read the token from (PROXY_TOKEN_KEY), now in this Secret.
+        assert.equal(data[PROXY_TOKEN_KEY], "d".repeat(64));
         // JSON is YAML: z2jh's yaml.safe_load reads it.
         assert.deepEqual(YAML.parse(data["values.yaml"]), { hub: { db: { url: "mysql+pymysql://u:p%40ss@h:3306/d" } } });
-        const withSearch = hubSecretData({ cookieSecret: "b", cryptKeeperKey: "c", dbUrl: "x", ldapSearchPassword: "search: pw" });
+        const withSearch = hubSecretData({ cookieSecret: "b", cryptKeeperKey: "c", proxyToken: "d", dbUrl: "x", ldapSearchPassword: "search: pw" });
         assert.deepEqual(YAML.parse(withSearch["values.yaml"]), {
             hub: { db: { url: "x" }, config: { LDAPAuthenticator: { lookup_dn_search_password: "search: pw" } } },
         });
@@ -180,5 +206,91 @@ describe("jupyterhub: what the chart receives", () => {
         assert.deepEqual(splitImage("quay.io/a/b:1.2"), { name: "quay.io/a/b", tag: "1.2" });
         assert.deepEqual(splitImage("localhost:5000/img:2"), { name: "localhost:5000/img", tag: "2" });
         assert.deepEqual(splitImage("img@sha256:abc"), { name: "img", tag: "sha256:abc" });
+    });
+});
+
+const TOKEN = "0123456789abcdef".repeat(4);
+const envOf = (props: Record<string, unknown> | undefined) => get(props, "spec.template.spec.containers.0.env") as Array<Record<string, unknown>>;
+
+describe("jupyterhub: the proxy's token is the program's", () => {
+    it("the hub and the proxy read CONFIGPROXY_AUTH_TOKEN from the program's Secret, same key; nothing else of theirs changes", () => {
+        for (const name of ["hub", "proxy"] as const) {
+            const before = chartDeployment(name);
+            const out = applyTransform(proxyTokenFromHubSecret(), before);
+            const token = envOf(out?.props).find((e) => e.name === "CONFIGPROXY_AUTH_TOKEN");
+            assert.deepEqual(token?.valueFrom, { secretKeyRef: { name: HUB_SECRET, key: PROXY_TOKEN_KEY } }, name);
+            // Everything else as rendered: put the reference back and the objects are equal.
+            const restored = structuredClone(out!.props);
+            (get(restored, "spec.template.spec.containers.0.env") as Array<{ name: string; valueFrom: { secretKeyRef: { name: string } } }>).find(
+                (e) => e.name === "CONFIGPROXY_AUTH_TOKEN",
+            )!.valueFrom.secretKeyRef.name = "hub";
+            assert.deepEqual(restored, before, name);
+        }
+    });
+
+    it("leaves the chart's other objects alone", () => {
+        assert.equal(applyTransform(proxyTokenFromHubSecret(), chartDeployment("user-scheduler")), undefined);
+        assert.equal(applyTransform(proxyTokenFromHubSecret(), { metadata: { name: "hub" }, data: {} }, "kubernetes:core/v1:Secret"), undefined);
+    });
+
+    it("a chart whose hub or proxy reads the token otherwise stops the run, naming the Deployment", () => {
+        assert.throws(
+            () => applyTransform(proxyTokenFromHubSecret(), chartDeployment("proxy", [{ name: "OTHER", value: "x" }])),
+            /Deployment "proxy" does not read the proxy's token as z2jh 4\.4\.0 does \(no container reads CONFIGPROXY_AUTH_TOKEN/,
+        );
+        assert.throws(
+            () => applyTransform(proxyTokenFromHubSecret(), chartDeployment("hub", [{ name: "CONFIGPROXY_AUTH_TOKEN", value: "plain" }])),
+            /Deployment "hub" .*container hub sets CONFIGPROXY_AUTH_TOKEN otherwise than from the key hub\.config\.ConfigurableHTTPProxy\.auth_token/,
+        );
+    });
+
+    it("the proxy's checksum/auth-token, and the hub's, are the token's fingerprint; the hub's checksum/secret a digest of the values", () => {
+        const t = stableChecksums(devValues, "4.4.0", proxyTokenFingerprint(TOKEN));
+        const proxy = get(applyTransform(t, chartDeployment("proxy"))?.props, "spec.template.metadata.annotations") as Record<string, string>;
+        const hub = get(applyTransform(t, chartDeployment("hub"))?.props, "spec.template.metadata.annotations") as Record<string, string>;
+        assert.equal(proxy["checksum/auth-token"], proxyTokenFingerprint(TOKEN));
+        assert.equal(proxy["checksum/proxy-secret"], "e".repeat(64), "the chart's other checksum stays");
+        assert.equal(hub["checksum/auth-token"], proxyTokenFingerprint(TOKEN));
+        assert.match(hub["checksum/secret"], /^[0-9a-f]{64}$/);
+        assert.notEqual(
+            hub["checksum/secret"],
+            get(chartDeployment("hub"), "spec.template.metadata.annotations.checksum/secret"),
+            "the chart's own is replaced",
+        );
+        assert.equal(hub["checksum/config-map"], "c".repeat(64));
+        assert.equal(applyTransform(t, chartDeployment("user-scheduler")), undefined);
+    });
+
+    it("a new token changes the hub's and the proxy's pods and nothing else; the same token and values change nothing", () => {
+        const other = "fedcba9876543210".repeat(4);
+        const render = (token: string) => {
+            const t = stableChecksums(devValues, "4.4.0", proxyTokenFingerprint(token));
+            return Object.fromEntries(
+                (["hub", "proxy", "user-scheduler"] as const).map((n) => [n, applyTransform(t, chartDeployment(n))?.props ?? chartDeployment(n)]),
+            );
+        };
+        assert.deepEqual(render(TOKEN), render(TOKEN));
+        const [a, b] = [render(TOKEN), render(other)];
+        assert.notDeepEqual(a.hub, b.hub);
+        assert.notDeepEqual(a.proxy, b.proxy);
+        assert.deepEqual(a["user-scheduler"], b["user-scheduler"]);
+        // The hub's values digest does not move with the token: its other annotations are equal.
+        assert.equal(get(a.hub, "spec.template.metadata.annotations.checksum/secret"), get(b.hub, "spec.template.metadata.annotations.checksum/secret"));
+    });
+
+    it("the fingerprint may be an Output (the token's, unknown at a new stack's first preview): the annotation carries it", async () => {
+        const t = stableChecksums(devValues, "4.4.0", pulumi.output(TOKEN).apply(proxyTokenFingerprint));
+        const annotations = get(applyTransform(t, chartDeployment("proxy"))?.props, "spec.template.metadata.annotations") as Record<string, unknown>;
+        assert.ok(pulumi.Output.isInstance(annotations["checksum/auth-token"]));
+        assert.equal(await promiseOf(annotations["checksum/auth-token"] as pulumi.Output<string>), proxyTokenFingerprint(TOKEN));
+    });
+
+    it("no annotation the transforms set is a constant, and none holds the token", () => {
+        const both = (token: string) => {
+            const props = applyTransform(proxyTokenFromHubSecret(), chartDeployment("proxy"))!.props;
+            return JSON.stringify(applyTransform(stableChecksums(devValues, "4.4.0", proxyTokenFingerprint(token)), props)?.props);
+        };
+        assert.notEqual(both(TOKEN), both("a".repeat(64)));
+        assert.ok(!both(TOKEN).includes(TOKEN));
     });
 });

@@ -8,6 +8,7 @@ import {
     derivedUserPassword,
     derivedUserSalt,
     masterFingerprint,
+    proxyTokenFingerprint,
     USER_PASSWORD_LENGTH,
     USER_SALT_BYTES,
 } from "../../components/secrets";
@@ -102,5 +103,27 @@ describe("secrets: the stack's data key (jupyterhub:dataKey) and what it derives
                 },
             );
         }
+    });
+});
+
+describe("secrets: the proxy token's fingerprint", () => {
+    const token = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+    it("is an HMAC-SHA256 keyed with the token, of a label, cut to 16 hex digits: the same token, the same fingerprint", () => {
+        const mac = crypto.createHmac("sha256", token).update("jupyterhub-platform/proxy-token/fingerprint").digest().subarray(0, 8).toString("hex");
+        assert.equal(proxyTokenFingerprint(token), mac);
+        assert.match(proxyTokenFingerprint(token), /^[0-9a-f]{16}$/);
+        assert.equal(proxyTokenFingerprint(token), proxyTokenFingerprint(`${token}`));
+        assert.notEqual(proxyTokenFingerprint(token), crypto.createHash("sha256").update(token).digest("hex").slice(0, 16), "not a plain hash");
+    });
+
+    it("differs for different tokens and shows no part of the token", () => {
+        const tokens = Array.from({ length: 200 }, () => crypto.randomBytes(32).toString("hex"));
+        assert.equal(new Set(tokens.map(proxyTokenFingerprint)).size, tokens.length);
+        for (const t of tokens.slice(0, 20)) assert.ok(!t.includes(proxyTokenFingerprint(t).slice(0, 8)));
+    });
+
+    it("refuses a token shorter than 32 characters (the generated one has 64)", () => {
+        assert.throws(() => proxyTokenFingerprint("short"), /at least 32 characters \(got 5\)/);
     });
 });
