@@ -1,7 +1,8 @@
 // The real Pulumi engine against a real Kubernetes API server, as a user drives it: the first
-// preview of a new stack, up, no-op previews, a chart value changed and applied, secrets in the
-// state, destroy keeping the data, up again over the kept data, a second hub beside the first,
-// names taken by somebody else refused, and destroy with the data deleted.
+// preview of a new stack, up, no-op previews, the proxy's token as the hub and the proxy read it
+// and its rotation, a chart value changed and applied, secrets in the state, destroy keeping the
+// data, up again over the kept data, a second hub beside the first, names taken by somebody else
+// refused, and destroy with the data deleted.
 //
 // Run by .ci/e2e.sh, which finds `pulumi` on PATH (else prints one SKIPPED line and runs
 // nothing), starts the local control plane (.ci/cluster.sh) and sets KUBECONFIG. The chart is
@@ -14,9 +15,12 @@ import * as crypto from "node:crypto";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
+import { HUB_SECRET, PROXY_TOKEN_KEY } from "../../components/jupyterhub";
+import { proxyTokenFingerprint } from "../../components/secrets";
 import { CLUSTER_SCOPED_KINDS, devStackObjects } from "../support/dev-objects";
 import { ROOT } from "../support/helpers";
 import { EngineProject, waitFor } from "../support/engine-project";
+import { assertOneToken, deployment } from "../support/proxy-token";
 import { STANDIN_OBJECTS } from "../support/standin-chart";
 
 const NS = "jhub-e2e";
@@ -26,7 +30,7 @@ const realChart = project.realChart;
 
 /**
  * The chart's objects for the dev stack's values. The real z2jh 4.4.0 chart renders 23 (no
- * ingress, no pre-puller hook, no image-pull secret, no priority classes); the stand-in four.
+ * ingress, no pre-puller hook, no image-pull secret, no priority classes); the stand-in five.
  */
 const REAL_CHART_OBJECTS = [
     // Cluster-wide, named after the release, which the program names after the namespace.
@@ -187,6 +191,13 @@ describe("real engine: the dev stack against a real API server", () => {
         assert.ok(exists1(PRE_UPGRADE_JOB), PRE_UPGRADE_JOB);
     });
 
+    it("2b. the proxy and the hub read one proxy token, the program's: through their secretKeyRefs, in the hub's existing Secret and in the state", () => {
+        const one = assertOneToken(project, NS, HUB_SECRET, proxyTokenFingerprint);
+        console.log(`e2e: proxy token after up: ${one.line}`);
+        // The chart still generates a token of its own into its Secret; nothing reads it.
+        assert.notEqual(decodeSecret("hub")[PROXY_TOKEN_KEY], one.token);
+    });
+
     it("3. three previews in a row and an up right after find nothing to change", () => {
         for (let i = 1; i <= 3; i++) pulumi(["preview", "--expect-no-changes"], `no-op preview ${i}`);
         pulumi(["up", "--yes", "--expect-no-changes", "--skip-preview"], "no-op up");
@@ -200,8 +211,9 @@ describe("real engine: the dev stack against a real API server", () => {
         assert.match(out, /✅ jupyterhub-platform@v/);
     });
 
-    it("4. a chart value changed is an in-place update of the hub Secret, rolled out by up; the proxy token stays", () => {
-        const token = decodeSecret("hub")["hub.config.ConfigurableHTTPProxy.auth_token"];
+    it("4. a chart value changed is an in-place update of the hub Secret, rolled out by up; the proxy token stays, the proxy stays", () => {
+        const token = decodeSecret(HUB_SECRET)[PROXY_TOKEN_KEY];
+        const proxyGeneration = deployment(project, NS, "proxy").metadata.generation;
         const checksum = jsonpath("deployment", "hub", "{.spec.template.metadata.annotations}");
         pulumi(["config", "set", "--path", "singleuser.memoryLimit", "2G"]);
         const changed = preview(["--diff"], "value-change preview").steps.filter((s) => s.op !== "same" && isKubernetesObject(s));
@@ -214,7 +226,8 @@ describe("real engine: the dev stack against a real API server", () => {
         pulumi(["up", "--yes", "--skip-preview"], "value-change up");
         assert.match(decodeSecret("hub")["values.yaml"], /limit: 2G/);
         assert.notEqual(jsonpath("deployment", "hub", "{.spec.template.metadata.annotations}"), checksum, "the hub rolls through its checksum");
-        assert.equal(decodeSecret("hub")["hub.config.ConfigurableHTTPProxy.auth_token"], token, "lookup keeps the proxy token");
+        assert.equal(decodeSecret(HUB_SECRET)[PROXY_TOKEN_KEY], token, "the proxy token stays");
+        assert.equal(deployment(project, NS, "proxy").metadata.generation, proxyGeneration, "the proxy does not roll");
         pulumi(["preview", "--expect-no-changes"], "preview after change");
     });
 
@@ -248,6 +261,36 @@ describe("real engine: the dev stack against a real API server", () => {
         pulumi(["preview", "--expect-no-changes"], "preview after MySQL image change");
     });
 
+    it("4c. rotating the proxy token (up --replace its URN) changes the token, the hub's Secret and the hub and proxy Deployments, nothing else; then nothing", () => {
+        const before = assertOneToken(project, NS, HUB_SECRET, proxyTokenFingerprint);
+        const generation = (name: string) => deployment(project, NS, name).metadata.generation;
+        const others = realChart ? ["user-scheduler"] : [];
+        const generations = Object.fromEntries(["hub", "proxy", ...others].map((d) => [d, generation(d)]));
+        const steps = preview(["--replace", before.urn], "rotation preview").steps.filter((s) => s.op !== "same");
+        console.log(`e2e: rotation preview steps: ${steps.map((s) => `${s.op} ${stepObject(s)}`).join(", ")}`);
+        assert.deepEqual([...new Set(steps.map(stepObject))].sort(), [
+            "Deployment/hub",
+            "Deployment/proxy",
+            "RandomBytes/hub-secrets-proxy-token",
+            `Secret/${HUB_SECRET}`,
+        ]);
+        for (const s of steps) {
+            if (stepObject(s).startsWith("RandomBytes/")) assert.match(s.op, /replace/, `${s.op} ${stepObject(s)}`);
+            else assert.equal(s.op, "update", `${s.op} ${stepObject(s)}: in place`);
+        }
+        pulumi(["up", "--yes", "--skip-preview", "--replace", before.urn], "rotation up");
+        const after = assertOneToken(project, NS, HUB_SECRET, proxyTokenFingerprint);
+        console.log(`e2e: proxy token after rotation: ${after.line}`);
+        assert.notEqual(after.token, before.token);
+        assert.equal(after.urn, before.urn, "the same resource, a new value");
+        // One roll each of the hub and the proxy (one new pod template), none of the others.
+        assert.deepEqual(
+            Object.fromEntries(Object.keys(generations).map((d) => [d, generation(d) - generations[d]])),
+            Object.fromEntries(Object.keys(generations).map((d) => [d, d === "hub" || d === "proxy" ? 1 : 0])),
+        );
+        pulumi(["preview", "--expect-no-changes"], "preview after rotation");
+    });
+
     it("5. the state and the stack outputs hold no secret in plain text", () => {
         const secrets: Record<string, string> = {};
         const mysql = decodeSecret("mysql-credentials");
@@ -259,7 +302,8 @@ describe("real engine: the dev stack against a real API server", () => {
         secrets["hub cookie secret"] = hub["hub.config.JupyterHub.cookie_secret"];
         secrets["CryptKeeper key"] = hub["hub.config.CryptKeeper.keys"];
         secrets["hub database URL"] = (JSON.parse(hub["values.yaml"]) as { hub: { db: { url: string } } }).hub.db.url;
-        secrets["proxy token"] = decodeSecret("hub")["hub.config.ConfigurableHTTPProxy.auth_token"];
+        secrets["proxy token"] = decodeSecret(HUB_SECRET)[PROXY_TOKEN_KEY];
+        secrets["the chart's own proxy token, which nothing reads"] = decodeSecret("hub")[PROXY_TOKEN_KEY];
         const passwords = JSON.parse(pulumi(["stack", "output", "ldapUserPasswords", "--show-secrets", "--json"])) as Record<string, string>;
         for (const [uid, pw] of Object.entries(passwords)) secrets[`ldap user ${uid}`] = pw;
 
