@@ -11,6 +11,7 @@ import {
     directoryGroups,
     GROUP_SHARES_CLAIM,
     HubSecrets,
+    hubPodSecurity,
     JupyterHub,
     ldapAuthSettings,
     MySql,
@@ -18,6 +19,7 @@ import {
     OpenLdap,
     SHARED_CLAIM,
     skipAwaitTransform,
+    storageNamespaceOf,
 } from "./components";
 
 const cfg = loadConfig(pulumi.runtime.allConfig(), pulumi.getStack());
@@ -29,12 +31,25 @@ const { namespace: ns, nfs, ldap, mysql } = cfg;
 const dataKey = cfg.secretsPresent.dataKey ? secret("dataKey") : undefined;
 if (!dataKey && cfg.dataPolicy === "retain") void pulumi.log.warn(DATA_KEY_MISSING);
 
-// The namespace and the providers; every object below waits for them.
-const cluster = new ClusterAccess("cluster", { namespace: ns, dataPolicy: cfg.dataPolicy, nfs });
+// The namespaces (the hub's at the Pod Security level its users' pods allow, the privileged
+// storage parts' beside it) and the providers; every object below waits for them.
+const cluster = new ClusterAccess("cluster", { namespace: ns, dataPolicy: cfg.dataPolicy, nfs, podSecurity: hubPodSecurity(cfg) });
 const inCluster = { providers: [cluster.provider] };
 const keep = cluster.keep(cfg.dataPolicy);
+const storageKeep = cluster.keepStorage(cfg.dataPolicy);
+const storageNs = storageNamespaceOf({ namespace: ns, nfs });
 
-const storage = new NfsStorage("nfs", { namespace: ns, config: nfs, dataPolicy: cfg.dataPolicy, keep }, inCluster);
+const storage = new NfsStorage(
+    "nfs",
+    {
+        namespace: ns,
+        storage: storageNs && storageKeep ? { name: storageNs, keep: storageKeep } : undefined,
+        config: nfs,
+        dataPolicy: cfg.dataPolicy,
+        keep,
+    },
+    inCluster,
+);
 
 const directory = ldap.mode === "in-cluster" ? new OpenLdap("openldap", { namespace: ns, config: ldap, keep, dataKey }, inCluster) : undefined;
 
@@ -93,6 +108,10 @@ export const hubPortForward = cfg.ingress.enabled
     ? undefined
     : `kubectl -n ${ns} port-forward service/proxy-public 8080:80  # then open http://localhost:8080/`;
 export const namespaceName = cluster.namespace.metadata.name;
+/** The namespace of the in-cluster NFS server and csi-driver-nfs (privileged pods), if the stack runs them. */
+export const storageNamespaceName = cluster.storageNamespace?.metadata.name;
+/** The Pod Security level the hub's namespace enforces. */
+export const hubPodSecurityLevel = hubPodSecurity(cfg).enforce;
 export const homeStorageClass = storage.homeStorageClass;
 export const sharedVolumeClaim = storage.sharedClaimName;
 export const nfsServer = storage.server;

@@ -26,6 +26,10 @@ const CA_FIX = "remove it: the program mounts the directory's CA (jupyterhub:lda
 const STORAGE_FIX = use("nfs", "homes are volumes of the StorageClass jupyterhub:nfs.homeStorageClass");
 const SUDO_FIX = use("singleuser.grantSudo", "a root start only with docker-stacks' drop to the user");
 const SPAWN_HOOKS_FIX = `use ${NS}:nfs.shared.readOnlyForUsers, ${NS}:nfs.groupShares and ${NS}:profiles[].groups instead (the program's spawn hooks)`;
+const POD_SECURITY_FIX = `remove it: the program fits users' pods to the hub namespace's Pod Security level (restricted, or baseline with ${NS}:singleuser.grantSudo)`;
+const METADATA_FIX =
+    "remove it: blocking with iptables adds a privileged init container to every user pod, which the hub namespace's Pod Security refuses; " +
+    "the chart's NetworkPolicy for user pods already blocks the cloud metadata server (singleuser.networkPolicy.egressAllowRules.cloudMetadataServer false)";
 
 /** KubeSpawner traits a typed key sets, readable in hub.config under KubeSpawner or Spawner. */
 const SPAWNER_TRAITS: Array<[string, string]> = [
@@ -51,6 +55,9 @@ const SPAWNER_TRAITS: Array<[string, string]> = [
     ["lifecycle_hooks", use("singleuser.postStart")],
     ["profile_list", use("profiles")],
     ["pre_spawn_hook", SPAWN_HOOKS_FIX],
+    ["pod_security_context", POD_SECURITY_FIX],
+    ["container_security_context", POD_SECURITY_FIX],
+    ["privileged", POD_SECURITY_FIX],
 ];
 
 const owned = (path: string | string[], fix: string): OwnedChartValue => ({ path: typeof path === "string" ? path.split(".") : path, fix });
@@ -119,6 +126,7 @@ export const OWNED_CHART_VALUES: OwnedChartValue[] = [
     owned("singleuser.uid", SUDO_FIX),
     owned("singleuser.allowPrivilegeEscalation", SUDO_FIX),
     owned(["singleuser", "extraAnnotations", PRIVILEGED_REASON], SUDO_FIX),
+    owned("singleuser.cloudMetadata.blockWithIptables", METADATA_FIX),
     // Culling.
     ...["enabled", "timeout", "every", "maxAge", "users"].map((k) => owned(`cull.${k}`, use(`culling.${k}`))),
     // Helm hooks.

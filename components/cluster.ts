@@ -2,14 +2,25 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { DataPolicy, NfsConfig } from "../config";
-import { labels, OWNER_ANNOTATION, ownerAnnotations, stackOwner } from "./common";
+import { labels, OWNER_ANNOTATION, ownerAnnotations, PRIVILEGED_REASON, stackOwner } from "./common";
 import { CSI_DRIVER } from "./nfs";
+import { type HubPodSecurity, podSecurityLabels, storageNamespaceName } from "./pod-security";
 
 /** What the cluster access reads of the config: where the stack lives and which names it takes. */
 export interface ClusterArgs {
     namespace: string;
     dataPolicy: DataPolicy;
-    nfs: Pick<NfsConfig, "homeStorageClass" | "installCsiDriver">;
+    nfs: Pick<NfsConfig, "mode" | "homeStorageClass" | "installCsiDriver">;
+    /** The Pod Security level of the hub's namespace (hubPodSecurity). */
+    podSecurity: HubPodSecurity;
+}
+
+/**
+ * The namespace of the privileged storage parts (the in-cluster NFS server, csi-driver-nfs), or
+ * undefined when the stack runs none (an external server and a driver installed by somebody else).
+ */
+export function storageNamespaceOf(cfg: Pick<ClusterArgs, "namespace" | "nfs">): string | undefined {
+    return cfg.nfs.mode === "in-cluster" || cfg.nfs.installCsiDriver ? storageNamespaceName(cfg.namespace) : undefined;
 }
 
 /** A name the stack takes in the cluster, and what to do when somebody else holds it. */
@@ -34,6 +45,18 @@ export function claimedNames(cfg: ClusterArgs): ClaimedName[] {
             name: cfg.namespace,
             fix: "Give this stack a namespace of its own (jupyterhub:namespace), or delete that namespace if it is a leftover.",
         },
+        ...[storageNamespaceOf(cfg)].flatMap((name) =>
+            name === undefined
+                ? []
+                : [
+                      {
+                          apiVersion: "v1",
+                          kind: "Namespace",
+                          name,
+                          fix: `It is the storage namespace of jupyterhub:namespace "${cfg.namespace}": give this stack another namespace, or delete that one if it is a leftover.`,
+                      },
+                  ],
+        ),
         {
             apiVersion: "storage.k8s.io/v1",
             kind: "StorageClass",
@@ -79,7 +102,9 @@ export class ClusterAccess extends pulumi.ComponentResource {
     /** For every object the program and the chart create. */
     public readonly provider: k8s.Provider;
     public readonly namespace: k8s.core.v1.Namespace;
-    /** For the check, the namespace and the objects a retaining `pulumi destroy` leaves behind. */
+    /** The privileged storage parts' namespace (storageNamespaceOf), when the stack runs any. */
+    public readonly storageNamespace?: k8s.core.v1.Namespace;
+    /** For the check, the namespaces and the objects a retaining `pulumi destroy` leaves behind. */
     private readonly adoptProvider: k8s.Provider;
 
     constructor(name: string, cfg: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -97,12 +122,40 @@ export class ClusterAccess extends pulumi.ComponentResource {
         );
         // With data retained, the namespace outlives `pulumi destroy`: deleting it would take the
         // users' home claims (created by the hub, unknown to Pulumi) and the database volume with it.
+        const kept = { parent: this, provider: this.adoptProvider, dependsOn: [preflight], retainOnDelete: cfg.dataPolicy === "retain" };
+        // The hub's ServiceAccount creates pods here: Pod Security admission refuses privileged
+        // and host-path pods (pod-security.ts decides the level from the config).
         this.namespace = new k8s.core.v1.Namespace(
             "namespace",
-            { metadata: { name: cfg.namespace, labels: labels("namespace"), annotations: ownerAnnotations() } },
-            { parent: this, provider: this.adoptProvider, dependsOn: [preflight], retainOnDelete: cfg.dataPolicy === "retain" },
+            {
+                metadata: {
+                    name: cfg.namespace,
+                    labels: { ...labels("namespace"), ...podSecurityLabels(cfg.podSecurity) },
+                    annotations: ownerAnnotations(),
+                },
+            },
+            kept,
         );
-        this.provider = new k8s.Provider(`${name}`, settings, { parent: this, dependsOn: [this.namespace] });
+        const storage = storageNamespaceOf(cfg);
+        if (storage !== undefined) {
+            // Kept with the hub's: it holds the NFS server's disk and the address home volumes name.
+            this.storageNamespace = new k8s.core.v1.Namespace(
+                "storage-namespace",
+                {
+                    metadata: {
+                        name: storage,
+                        labels: { ...labels("storage-namespace"), ...podSecurityLabels({ enforce: "privileged" }) },
+                        annotations: {
+                            ...ownerAnnotations(),
+                            [PRIVILEGED_REASON]: "the kernel NFS server and csi-driver-nfs run privileged, with host paths and the host's network",
+                        },
+                    },
+                },
+                kept,
+            );
+        }
+        const namespaces = [this.namespace, ...(this.storageNamespace ? [this.storageNamespace] : [])];
+        this.provider = new k8s.Provider(`${name}`, settings, { parent: this, dependsOn: namespaces });
         this.registerOutputs({});
     }
 
@@ -112,5 +165,11 @@ export class ClusterAccess extends pulumi.ComponentResource {
      */
     public keep(policy: DataPolicy): pulumi.CustomResourceOptions {
         return { provider: this.adoptProvider, dependsOn: [this.namespace], retainOnDelete: policy === "retain" };
+    }
+
+    /** The same for the objects of the storage namespace (undefined without one). */
+    public keepStorage(policy: DataPolicy): pulumi.CustomResourceOptions | undefined {
+        if (!this.storageNamespace) return undefined;
+        return { provider: this.adoptProvider, dependsOn: [this.storageNamespace], retainOnDelete: policy === "retain" };
     }
 }

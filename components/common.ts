@@ -29,7 +29,15 @@ export function labels(component: string): Record<string, string> {
  */
 export function dataClaim(
     resourceName: string,
-    args: { name: string; namespace: pulumi.Input<string>; labels: Record<string, string>; storageClass?: string; size: string },
+    args: {
+        name: string;
+        namespace: pulumi.Input<string>;
+        labels: Record<string, string>;
+        storageClass?: pulumi.Input<string | undefined>;
+        size: string;
+        /** A volume that exists, to bind instead of a new one. */
+        volumeName?: pulumi.Input<string | undefined>;
+    },
     parent: pulumi.Resource,
     keep: pulumi.CustomResourceOptions,
 ): k8s.core.v1.PersistentVolumeClaim {
@@ -37,7 +45,12 @@ export function dataClaim(
         resourceName,
         {
             metadata: { name: args.name, namespace: args.namespace, labels: args.labels },
-            spec: { accessModes: ["ReadWriteOnce"], storageClassName: args.storageClass, resources: { requests: { storage: args.size } } },
+            spec: {
+                accessModes: ["ReadWriteOnce"],
+                storageClassName: args.storageClass as pulumi.Input<string>,
+                volumeName: args.volumeName as pulumi.Input<string>,
+                resources: { requests: { storage: args.size } },
+            },
         },
         { parent, ...keep },
     );

@@ -7,3 +7,5 @@ export * from "./mysql";
 export * from "./nfs";
 export * from "./openldap";
 export * from "./secrets";
+export * from "./pod-security";
+export * from "./storage-move";

@@ -12,6 +12,7 @@ import { ConfigError } from "../lib/problems";
 import { dependsOnList, labels, PRIVILEGED_REASON, transformOpts } from "./common";
 import { type DirectoryGroups, directoryGroupsPy, groupSearchConfig, type GroupSharesMount, needsGroupAuthenticator, spawnHooks, spawnHooksPy } from "./groups";
 import { LDAP_CA_MOUNT, LdapAuthSettings } from "./openldap";
+import { restrictedUserPod } from "./pod-security";
 import { proxyTokenFingerprint } from "./secrets";
 
 /**
@@ -296,6 +297,8 @@ export function hubValues(cfg: HubSections, w: HubWiring): Values {
     if (su.postStart.length > 0) singleuser.lifecycleHooks = { postStart: { exec: { command: su.postStart } } };
     if (cfg.profiles.length > 0) singleuser.profileList = cfg.profiles.map(profileEntry);
     const sudo = su.grantSudo ? grantSudo(su.homeMountPath) : undefined;
+    // Without the root start, users' pods fit the restricted Pod Security level (pod-security.ts).
+    if (!sudo) Object.assign(hubConfig.KubeSpawner as Values, restrictedUserPod());
     const extraEnv = { ...su.extraEnv, ...sudo?.env };
     if (Object.keys(extraEnv).length > 0) singleuser.extraEnv = extraEnv;
     if (sudo) Object.assign(singleuser, sudo.values);
@@ -314,7 +317,13 @@ export function hubValues(cfg: HubSections, w: HubWiring): Values {
             service: { type: cfg.hub.proxyServiceType },
             chp: { resources: CORE_RESOURCES.proxy },
         },
-        singleuser: { ...singleuser, networkTools: { resources: CORE_RESOURCES.networkTools } },
+        singleuser: {
+            ...singleuser,
+            networkTools: { resources: CORE_RESOURCES.networkTools },
+            // z2jh's default adds a privileged init container (iptables) to every user pod, which
+            // the hub namespace refuses; its NetworkPolicy for user pods blocks the metadata server.
+            cloudMetadata: { blockWithIptables: false },
+        },
         scheduling: {
             userScheduler: { resources: CORE_RESOURCES.userScheduler },
             // Placeholders reserve room for real users: the same size as a user's server.

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GROUP_SHARES, type DataPolicy, type InClusterNfs, type NfsConfig } from "../config";
 import { dataClaim, dependsOnList, labels, ownerAnnotations, PRIVILEGED_REASON, toEnv } from "./common";
 import { readScript } from "./scripts";
+import { StorageMove } from "./storage-move";
 
 /** Name of the ReadWriteMany claim mounted in every user pod. */
 export const SHARED_CLAIM = "jupyterhub-shared";
@@ -69,9 +70,20 @@ export function prepareExportsEnv(cfg: NfsConfig, root = "/exports"): Record<str
     return { EXPORT_ROOT: root, EXPORT_DIRS: [cfg.shared.subPath, ...groupDirs].join(" ") };
 }
 
+/** The privileged parts' namespace, and the options of the objects kept there with the data. */
+export interface StorageNamespace {
+    name: string;
+    /** Options of the objects `pulumi destroy` keeps with the data (ClusterAccess.keepStorage). */
+    keep: pulumi.CustomResourceOptions;
+}
+
+type MovedStorage = StorageNamespace & { move: StorageMove };
+
 export interface NfsStorageArgs {
-    /** Namespace for the NFS server, the driver and the shared claim. */
-    namespace: pulumi.Input<string>;
+    /** The hub's namespace: the shared claims, which users' pods mount. */
+    namespace: string;
+    /** The namespace of the in-cluster NFS server and the driver (privileged pods); required with either. */
+    storage?: StorageNamespace;
     /** Validated `nfs` config. */
     config: NfsConfig;
     /** "retain" keeps the server's disk and users' directories on `pulumi destroy`. */
@@ -100,14 +112,22 @@ export class NfsStorage extends pulumi.ComponentResource {
         const cfg = args.config;
         const ns = args.namespace;
         const parent = { parent: this };
+        const privileged = cfg.mode === "in-cluster" || cfg.installCsiDriver;
+        if (privileged !== (args.storage !== undefined)) throw new Error("NfsStorage: a storage namespace exactly when the in-cluster server or the driver runs");
 
-        if (cfg.mode === "in-cluster") {
-            this.server = this.inClusterServer(name, ns, cfg, args.keep);
-        } else {
-            this.server = pulumi.output(cfg.server);
-        }
+        // Release 0.1.0 ran the server and the driver in the hub's namespace: moved first (storage-move.ts).
+        const storage = args.storage && {
+            ...args.storage,
+            move: new StorageMove(
+                `${name}-move`,
+                { from: ns, to: args.storage.name, storageClass: cfg.homeStorageClass, inClusterServer: cfg.mode === "in-cluster", dataPolicy: args.dataPolicy },
+                { ...parent, dependsOn: dependsOnList(args.storage.keep) },
+            ),
+        };
 
-        const driver = cfg.installCsiDriver ? this.csiDriver(name, ns, cfg) : [];
+        this.server = cfg.mode === "external" ? pulumi.output(cfg.server) : storage ? this.inClusterServer(name, storage, cfg) : pulumi.output("");
+
+        const driver = cfg.installCsiDriver && storage ? this.csiDriver(name, ns, storage, cfg) : [];
 
         const sc = new k8s.storage.v1.StorageClass(
             `${name}-home`,
@@ -208,13 +228,24 @@ export class NfsStorage extends pulumi.ComponentResource {
      * data: home volumes name the server by that address (immutably), so it must survive a
      * retaining `pulumi destroy` for the next `pulumi up` to mount them again.
      */
-    private inClusterServer(name: string, ns: pulumi.Input<string>, cfg: InClusterNfs, keep: pulumi.CustomResourceOptions): pulumi.Output<string> {
-        const parent = { parent: this };
+    private inClusterServer(name: string, storage: MovedStorage, cfg: InClusterNfs): pulumi.Output<string> {
+        const move = storage.move;
+        const parent = { parent: this, dependsOn: [move] };
+        const ns = storage.name;
+        const keep = { ...storage.keep, dependsOn: [...dependsOnList(storage.keep), move] };
         const lbl = labels("nfs-server");
-        // The server's disk holds every home directory and the shared data.
+        // The server's disk holds every home directory and the shared data. A stack moved from
+        // 0.1.0 binds the volume it had (and its class); a new one is given a volume.
         const data = dataClaim(
             `${name}-server-data`,
-            { name: "nfs-server-data", namespace: ns, labels: lbl, storageClass: cfg.serverStorageClass, size: cfg.serverStorageSize },
+            {
+                name: "nfs-server-data",
+                namespace: ns,
+                labels: lbl,
+                storageClass: move.storageClassName.apply((c) => c ?? cfg.serverStorageClass),
+                size: cfg.serverStorageSize,
+                volumeName: move.volumeName,
+            },
             this,
             keep,
         );
@@ -284,6 +315,8 @@ export class NfsStorage extends pulumi.ComponentResource {
                 metadata: { name: "nfs-server", namespace: ns, labels: lbl },
                 spec: {
                     type: "ClusterIP",
+                    // The address home volumes name (immutably), kept when the server moved here.
+                    clusterIP: move.address,
                     selector: lbl,
                     ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.port, protocol: "TCP" })),
                 },
@@ -296,8 +329,11 @@ export class NfsStorage extends pulumi.ComponentResource {
     }
 
     /** csi-driver-nfs: controller (provisioner, resizer) and node plugin, with the RBAC they need. */
-    private csiDriver(name: string, ns: pulumi.Input<string>, cfg: NfsConfig): pulumi.Resource[] {
+    private csiDriver(name: string, hubNamespace: string, storage: MovedStorage, cfg: NfsConfig): pulumi.Resource[] {
+        const ns = storage.name;
+        const move = storage.move;
         const parent = { parent: this };
+        const afterMove = { parent: this, dependsOn: [move] };
         const image = `registry.k8s.io/sig-storage/nfsplugin:${cfg.csiDriverVersion}`;
         const ctrlLabels = labels("csi-nfs-controller");
         const nodeLabels = labels("csi-nfs-node");
@@ -311,12 +347,13 @@ export class NfsStorage extends pulumi.ComponentResource {
             },
             parent,
         );
-        const ctrlSa = new k8s.core.v1.ServiceAccount(`${name}-csi-controller`, { metadata: { name: "csi-nfs-controller-sa", namespace: ns } }, parent);
-        const nodeSa = new k8s.core.v1.ServiceAccount(`${name}-csi-node`, { metadata: { name: "csi-nfs-node-sa", namespace: ns } }, parent);
+        const ctrlSa = new k8s.core.v1.ServiceAccount(`${name}-csi-controller`, { metadata: { name: "csi-nfs-controller-sa", namespace: ns } }, afterMove);
+        const nodeSa = new k8s.core.v1.ServiceAccount(`${name}-csi-node`, { metadata: { name: "csi-nfs-node-sa", namespace: ns } }, afterMove);
         const role = new k8s.rbac.v1.ClusterRole(
             `${name}-csi-provisioner`,
             {
-                metadata: { name: pulumi.interpolate`${ns}-nfs-external-provisioner`, labels: labels("csi-nfs-controller") },
+                // Named after the hub's namespace, as in 0.1.0: one name per stack, kept across the move.
+                metadata: { name: `${hubNamespace}-nfs-external-provisioner`, labels: labels("csi-nfs-controller") },
                 rules: [
                     { apiGroups: [""], resources: ["persistentvolumes"], verbs: ["get", "list", "watch", "create", "delete", "patch"] },
                     { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "list", "watch", "update"] },
@@ -332,7 +369,7 @@ export class NfsStorage extends pulumi.ComponentResource {
         const binding = new k8s.rbac.v1.ClusterRoleBinding(
             `${name}-csi-provisioner`,
             {
-                metadata: { name: pulumi.interpolate`${ns}-nfs-csi-provisioner-binding` },
+                metadata: { name: `${hubNamespace}-nfs-csi-provisioner-binding` },
                 subjects: [{ kind: "ServiceAccount", name: ctrlSa.metadata.name, namespace: ns }],
                 roleRef: { kind: "ClusterRole", name: role.metadata.name, apiGroup: "rbac.authorization.k8s.io" },
             },
@@ -343,7 +380,7 @@ export class NfsStorage extends pulumi.ComponentResource {
         const resizerRole = new k8s.rbac.v1.ClusterRole(
             `${name}-csi-resizer`,
             {
-                metadata: { name: pulumi.interpolate`${ns}-nfs-external-resizer`, labels: labels("csi-nfs-controller") },
+                metadata: { name: `${hubNamespace}-nfs-external-resizer`, labels: labels("csi-nfs-controller") },
                 rules: [
                     { apiGroups: [""], resources: ["persistentvolumes"], verbs: ["get", "list", "watch", "update", "patch"] },
                     { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "list", "watch"] },
@@ -357,7 +394,7 @@ export class NfsStorage extends pulumi.ComponentResource {
         const resizerBinding = new k8s.rbac.v1.ClusterRoleBinding(
             `${name}-csi-resizer`,
             {
-                metadata: { name: pulumi.interpolate`${ns}-nfs-csi-resizer-binding` },
+                metadata: { name: `${hubNamespace}-nfs-csi-resizer-binding` },
                 subjects: [{ kind: "ServiceAccount", name: ctrlSa.metadata.name, namespace: ns }],
                 roleRef: { kind: "ClusterRole", name: resizerRole.metadata.name, apiGroup: "rbac.authorization.k8s.io" },
             },
@@ -457,7 +494,7 @@ export class NfsStorage extends pulumi.ComponentResource {
                     },
                 },
             },
-            { ...parent, dependsOn: [binding, resizerBinding, csiDriver] },
+            { ...parent, dependsOn: [binding, resizerBinding, csiDriver, move] },
         );
         const node = new k8s.apps.v1.DaemonSet(
             `${name}-csi-node`,
@@ -521,7 +558,7 @@ export class NfsStorage extends pulumi.ComponentResource {
                     },
                 },
             },
-            { ...parent, dependsOn: [csiDriver] },
+            { ...parent, dependsOn: [csiDriver, move] },
         );
         return [csiDriver, controller, node];
     }
