@@ -203,11 +203,11 @@ const storageMoveProvider: pulumi.dynamic.ResourceProvider = {
  * nothing and only records the facts), before the storage namespace's claim, Service and servers.
  */
 export class StorageMove extends pulumi.dynamic.Resource {
-    public readonly address!: pulumi.Output<string | undefined>;
-    public readonly volumeName!: pulumi.Output<string | undefined>;
-    public readonly storageClassName!: pulumi.Output<string | undefined>;
+    declare public readonly address: pulumi.Output<string | undefined>;
+    declare public readonly volumeName: pulumi.Output<string | undefined>;
+    declare public readonly storageClassName: pulumi.Output<string | undefined>;
     /** What the move did, step by step (empty for a stack that had nothing to move). */
-    public readonly moved!: pulumi.Output<string[] | undefined>;
+    declare public readonly moved: pulumi.Output<string[] | undefined>;
 
     constructor(name: string, args: MoveArgs, opts?: pulumi.CustomResourceOptions) {
         super(storageMoveProvider, name, { ...args, address: undefined, volumeName: undefined, storageClassName: undefined, moved: undefined }, opts);

@@ -293,6 +293,8 @@ describe("program (dev stack): data survives destroy", () => {
             .sort();
         assert.deepEqual(retained, [
             "Namespace/namespace",
+            // It holds the NFS server's disk and Service below.
+            "Namespace/storage-namespace",
             "PersistentVolume/nfs-group-shares",
             "PersistentVolume/nfs-shared",
             "PersistentVolumeClaim/backup-data",

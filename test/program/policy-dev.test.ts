@@ -27,9 +27,9 @@ describe("policy pack on the dev program (under mocks)", () => {
             [
                 'CronJob "jupyterhub-dev/backup-directory"',
                 'CronJob "jupyterhub-dev/backup-hub-db"',
-                'DaemonSet "jupyterhub-dev/csi-nfs-node"',
-                'Deployment "jupyterhub-dev/csi-nfs-controller"',
-                'Deployment "jupyterhub-dev/nfs-server"',
+                'DaemonSet "jupyterhub-dev-storage/csi-nfs-node"',
+                'Deployment "jupyterhub-dev-storage/csi-nfs-controller"',
+                'Deployment "jupyterhub-dev-storage/nfs-server"',
                 'Deployment "jupyterhub-dev/openldap"',
                 'Job "jupyterhub-dev/hub-db-before-chart-4-4-0-mysql-8-4-7"',
                 'StatefulSet "jupyterhub-dev/mysql"',
@@ -48,9 +48,9 @@ describe("policy pack on the dev program (under mocks)", () => {
             .filter((p) => p?.annotations[PRIVILEGED_REASON] !== undefined)
             .map((p) => p!.object);
         assert.deepEqual(exempt.sort(), [
-            'DaemonSet "jupyterhub-dev/csi-nfs-node"',
-            'Deployment "jupyterhub-dev/csi-nfs-controller"',
-            'Deployment "jupyterhub-dev/nfs-server"',
+            'DaemonSet "jupyterhub-dev-storage/csi-nfs-node"',
+            'Deployment "jupyterhub-dev-storage/csi-nfs-controller"',
+            'Deployment "jupyterhub-dev-storage/nfs-server"',
         ]);
     });
 

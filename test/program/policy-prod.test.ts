@@ -22,8 +22,8 @@ describe("policy pack on the prod program (under mocks)", () => {
         const pods = subjects.map((s) => podOf(s.type, s.props, s.name)?.object).filter((o) => o !== undefined);
         assert.deepEqual(pods.sort(), [
             'CronJob "jupyterhub/backup-hub-db"',
-            'DaemonSet "jupyterhub/csi-nfs-node"',
-            'Deployment "jupyterhub/csi-nfs-controller"',
+            'DaemonSet "jupyterhub-storage/csi-nfs-node"',
+            'Deployment "jupyterhub-storage/csi-nfs-controller"',
             'Job "jupyterhub/hub-db-before-chart-4-4-0-mysql-8-4-7"',
         ]);
         assert.ok(subjects.some((s) => s.type === "kubernetes:core/v1:ConfigMap" && (s.props.metadata as { name: string }).name === "jupyterhub-ldap-ca"));

@@ -41,6 +41,7 @@ export function devStackObjects(ns: string): string[] {
         "Deployment/openldap",
         "Job/openldap-sync-<tree hash>",
         `Namespace/${ns}`,
+        `Namespace/${ns}-storage`,
         "NetworkPolicy/mysql",
         "NetworkPolicy/openldap",
         `PersistentVolume/${ns}-group-shares`,

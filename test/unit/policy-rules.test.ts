@@ -17,6 +17,7 @@ import {
     externalServicesAllowed,
     imageProblem,
     imagesPinned,
+    namespacesPodSecurity,
     noSecretEnvLiterals,
     noSecretsInConfigMaps,
     podsNonRoot,
@@ -289,6 +290,54 @@ describe("policy: mysql-ldap-network-policies (stack)", () => {
     });
 });
 
+describe("policy: namespaces-pod-security (stack)", () => {
+    const namespace = (name: string, labels: Record<string, string>, annotations: Record<string, string> = {}): Subject => ({
+        type: "kubernetes:core/v1:Namespace",
+        name,
+        props: { metadata: { name, labels, annotations } },
+    });
+    const enforce = (level: string) => ({ "pod-security.kubernetes.io/enforce": level });
+    const reason = { [PRIVILEGED_REASON]: "the kernel NFS server" };
+    const inNs = (s: Subject, ns: string): Subject => ({ ...s, props: { ...s.props, metadata: { ...(s.props.metadata as Obj), namespace: ns } } });
+
+    it("reports a namespace without an enforce label, and one with a level that does not exist", async () => {
+        const found = await stackViolations(namespacesPodSecurity, [namespace(NS, {}), namespace("other", enforce("strict"))]);
+        assert.deepEqual(found.map((v) => v.message), [
+            `Namespace "${NS}" enforces no Pod Security level (label pod-security.kubernetes.io/enforce: null); label it restricted, or baseline where users' servers start as root, so that no pod created there may be privileged`,
+            `Namespace "other" enforces no Pod Security level (label pod-security.kubernetes.io/enforce: "strict"); label it restricted, or baseline where users' servers start as root, so that no pod created there may be privileged`,
+        ]);
+    });
+
+    it("reports a privileged namespace without a reason, and the hub's chart and unannotated pods in a privileged one", async () => {
+        const storage = `${NS}-storage`;
+        const found = await stackViolations(namespacesPodSecurity, [
+            namespace("bare", enforce("privileged")),
+            namespace(storage, enforce("privileged"), reason),
+            inNs(deployment(), storage),
+            inNs(deployment({}, reason, { app: "nfs" }, "nfs-server"), storage),
+            { ...chart({}), props: { chart: "jupyterhub", namespace: storage, values: {} } },
+        ]);
+        assert.deepEqual(found.map((v) => v.message), [
+            `Namespace "bare" enforces privileged without a reason; annotate it with ${PRIVILEGED_REASON}: "<why>", or enforce baseline or restricted`,
+            `Deployment "${storage}/app" runs in the privileged namespace "${storage}" without needing it; move it to a namespace that enforces baseline or restricted, or annotate its pod template with ${PRIVILEGED_REASON}: "<why>"`,
+            `Chart "jupyterhub" installs JupyterHub into the privileged namespace "${storage}", where its hub could start privileged pods; install it into a namespace that enforces baseline or restricted`,
+        ]);
+    });
+
+    it("passes the hub's namespace at restricted or baseline and the storage one at privileged with its annotated pods", async () => {
+        const storage = `${NS}-storage`;
+        const ok = [
+            namespace(NS, enforce("restricted")),
+            namespace("sudo", enforce("baseline")),
+            namespace(storage, enforce("privileged"), reason),
+            deployment(),
+            inNs(deployment({}, reason, { app: "nfs" }, "nfs-server"), storage),
+            chart({}),
+        ];
+        assert.deepEqual(await stackViolations(namespacesPodSecurity, ok), []);
+    });
+});
+
 describe("policy: no-secrets-in-configmaps", () => {
     it("reports PEM private keys (data and binaryData) and values of credential-like keys", async () => {
         const cm = configMap(
@@ -431,6 +480,7 @@ describe("policy pack", () => {
             "jupyterhub-rendered-network-policies",
             "mysql-ldap-cluster-ip-only",
             "mysql-ldap-network-policies",
+            "namespaces-pod-security",
             "no-secret-env-literals",
             "no-secrets-in-configmaps",
             "pods-run-as-non-root",
