@@ -113,14 +113,21 @@ export class NfsStorage extends pulumi.ComponentResource {
         const ns = args.namespace;
         const parent = { parent: this };
         const privileged = cfg.mode === "in-cluster" || cfg.installCsiDriver;
-        if (privileged !== (args.storage !== undefined)) throw new Error("NfsStorage: a storage namespace exactly when the in-cluster server or the driver runs");
+        if (privileged !== (args.storage !== undefined))
+            throw new Error("NfsStorage: a storage namespace exactly when the in-cluster server or the driver runs");
 
         // Release 0.1.0 ran the server and the driver in the hub's namespace: moved first (storage-move.ts).
         const storage = args.storage && {
             ...args.storage,
             move: new StorageMove(
                 `${name}-move`,
-                { from: ns, to: args.storage.name, storageClass: cfg.homeStorageClass, inClusterServer: cfg.mode === "in-cluster", dataPolicy: args.dataPolicy },
+                {
+                    from: ns,
+                    to: args.storage.name,
+                    storageClass: cfg.homeStorageClass,
+                    inClusterServer: cfg.mode === "in-cluster",
+                    dataPolicy: args.dataPolicy,
+                },
                 { ...parent, dependsOn: dependsOnList(args.storage.keep) },
             ),
         };

@@ -615,7 +615,10 @@ export const namespacesPodSecurity: StackValidationPolicy = {
             if (level !== "privileged") continue;
             const reason = obj(md.annotations)[PRIVILEGED_REASON];
             if (typeof reason !== "string" || reason.trim() === "") {
-                report(`Namespace "${name}" enforces privileged without a reason; annotate it with ${PRIVILEGED_REASON}: "<why>", or enforce baseline or restricted`, ns.urn);
+                report(
+                    `Namespace "${name}" enforces privileged without a reason; annotate it with ${PRIVILEGED_REASON}: "<why>", or enforce baseline or restricted`,
+                    ns.urn,
+                );
             }
             for (const r of args.resources) {
                 const inside = (str(obj(r.props.metadata).namespace) ?? str(r.props.namespace)) === name;

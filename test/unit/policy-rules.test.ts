@@ -302,10 +302,13 @@ describe("policy: namespaces-pod-security (stack)", () => {
 
     it("reports a namespace without an enforce label, and one with a level that does not exist", async () => {
         const found = await stackViolations(namespacesPodSecurity, [namespace(NS, {}), namespace("other", enforce("strict"))]);
-        assert.deepEqual(found.map((v) => v.message), [
-            `Namespace "${NS}" enforces no Pod Security level (label pod-security.kubernetes.io/enforce: null); label it restricted, or baseline where users' servers start as root, so that no pod created there may be privileged`,
-            `Namespace "other" enforces no Pod Security level (label pod-security.kubernetes.io/enforce: "strict"); label it restricted, or baseline where users' servers start as root, so that no pod created there may be privileged`,
-        ]);
+        assert.deepEqual(
+            found.map((v) => v.message),
+            [
+                `Namespace "${NS}" enforces no Pod Security level (label pod-security.kubernetes.io/enforce: null); label it restricted, or baseline where users' servers start as root, so that no pod created there may be privileged`,
+                `Namespace "other" enforces no Pod Security level (label pod-security.kubernetes.io/enforce: "strict"); label it restricted, or baseline where users' servers start as root, so that no pod created there may be privileged`,
+            ],
+        );
     });
 
     it("reports a privileged namespace without a reason, and the hub's chart and unannotated pods in a privileged one", async () => {
@@ -317,11 +320,14 @@ describe("policy: namespaces-pod-security (stack)", () => {
             inNs(deployment({}, reason, { app: "nfs" }, "nfs-server"), storage),
             { ...chart({}), props: { chart: "jupyterhub", namespace: storage, values: {} } },
         ]);
-        assert.deepEqual(found.map((v) => v.message), [
-            `Namespace "bare" enforces privileged without a reason; annotate it with ${PRIVILEGED_REASON}: "<why>", or enforce baseline or restricted`,
-            `Deployment "${storage}/app" runs in the privileged namespace "${storage}" without needing it; move it to a namespace that enforces baseline or restricted, or annotate its pod template with ${PRIVILEGED_REASON}: "<why>"`,
-            `Chart "jupyterhub" installs JupyterHub into the privileged namespace "${storage}", where its hub could start privileged pods; install it into a namespace that enforces baseline or restricted`,
-        ]);
+        assert.deepEqual(
+            found.map((v) => v.message),
+            [
+                `Namespace "bare" enforces privileged without a reason; annotate it with ${PRIVILEGED_REASON}: "<why>", or enforce baseline or restricted`,
+                `Deployment "${storage}/app" runs in the privileged namespace "${storage}" without needing it; move it to a namespace that enforces baseline or restricted, or annotate its pod template with ${PRIVILEGED_REASON}: "<why>"`,
+                `Chart "jupyterhub" installs JupyterHub into the privileged namespace "${storage}", where its hub could start privileged pods; install it into a namespace that enforces baseline or restricted`,
+            ],
+        );
     });
 
     it("passes the hub's namespace at restricted or baseline and the storage one at privileged with its annotated pods", async () => {
