@@ -9,4 +9,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SUITE=e2e CLUSTER_PORT_BASE=${CLUSTER_PORT_BASE:-20000}
 # shellcheck source=.ci/engine-cluster.sh
 . .ci/engine-cluster.sh
-node --import tsx --test --test-timeout=600000 --test-concurrency=1 test/e2e/engine.test.ts test/e2e/seed.test.ts test/e2e/token-upgrade.test.ts
+node --import tsx --test --test-timeout=600000 --test-concurrency=1 test/e2e/engine.test.ts test/e2e/seed.test.ts test/e2e/token-upgrade.test.ts test/e2e/storage-move.test.ts

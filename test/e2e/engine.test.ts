@@ -17,13 +17,15 @@ import { after, before, describe, it } from "node:test";
 
 import { HUB_SECRET, PROXY_TOKEN_KEY } from "../../components/jupyterhub";
 import { proxyTokenFingerprint } from "../../components/secrets";
-import { CLUSTER_SCOPED_KINDS, devStackObjects } from "../support/dev-objects";
+import { CLUSTER_SCOPED_KINDS, devStackObjects, namespaceOf } from "../support/dev-objects";
 import { ROOT } from "../support/helpers";
 import { EngineProject, waitFor } from "../support/engine-project";
 import { assertOneToken, deployment } from "../support/proxy-token";
 import { STANDIN_OBJECTS } from "../support/standin-chart";
 
 const NS = "jhub-e2e";
+/** The in-cluster NFS server's and csi-driver-nfs's namespace. */
+const STORAGE_NS = `${NS}-storage`;
 const STACK = "e2e";
 const project = new EngineProject(STACK);
 const realChart = project.realChart;
@@ -76,7 +78,7 @@ const exists = (kind: string, name: string, namespace: string | null = NS) => pr
 const kindOf = (o: string) => o.split("/")[0];
 const nameOf = (o: string) => o.slice(o.indexOf("/") + 1);
 const isClusterScoped = (o: string) => CLUSTER_SCOPED_KINDS.includes(kindOf(o));
-const exists1 = (o: string, ns = NS) => exists(kindOf(o), nameOf(o), isClusterScoped(o) ? null : ns);
+const exists1 = (o: string, ns = NS) => exists(kindOf(o), nameOf(o), isClusterScoped(o) ? null : namespaceOf(o, ns));
 const jsonpath = (kind: string, name: string, expr: string, ns: string | null = NS) =>
     kubectl(["get", kind, name, ...(ns ? ["-n", ns] : []), "-o", `jsonpath=${expr}`]);
 
@@ -322,19 +324,21 @@ describe("real engine: the dev stack against a real API server", () => {
     let serverIp = "";
 
     it("6. destroy removes what the program made and keeps the data, and users' homes stay bound", () => {
-        serverIp = jsonpath("service", "nfs-server", "{.spec.clusterIP}");
+        serverIp = jsonpath("service", "nfs-server", "{.spec.clusterIP}", STORAGE_NS);
         // A home as KubeSpawner asks for it and csi-driver-nfs provisions it: unknown to Pulumi.
-        project.makeHome(NS, "demo");
-        kept = Object.fromEntries([...KEPT, `Namespace/${NS}`].map((o) => [o, uidOf(o)]));
+        project.makeHome(NS, "demo", STORAGE_NS);
+        kept = Object.fromEntries([...KEPT, `Namespace/${NS}`, `Namespace/${STORAGE_NS}`].map((o) => [o, uidOf(o)]));
         lifeOne = credentials();
 
         pulumi(["destroy", "--yes", "--skip-preview"], "destroy");
 
         const keptPvs = [`PersistentVolume/${NS}-shared`, `PersistentVolume/${NS}-group-shares`];
-        const missing = [...KEPT, "PersistentVolumeClaim/claim-demo", `Namespace/${NS}`, ...keptPvs].filter((o) => !exists1(o));
+        const missing = [...KEPT, "PersistentVolumeClaim/claim-demo", `Namespace/${NS}`, `Namespace/${STORAGE_NS}`, ...keptPvs].filter((o) => !exists1(o));
         assert.deepEqual(missing, [], "kept with the data");
         assert.equal(jsonpath("pvc", "claim-demo", "{.status.phase}"), "Bound");
-        const gone = [...PROGRAM_OBJECTS, ...CHART_OBJECTS].filter((o) => !KEPT.includes(o) && o !== `Namespace/${NS}` && !keptPvs.includes(o));
+        const gone = [...PROGRAM_OBJECTS, ...CHART_OBJECTS].filter(
+            (o) => !KEPT.includes(o) && o !== `Namespace/${NS}` && o !== `Namespace/${STORAGE_NS}` && !keptPvs.includes(o),
+        );
         const left = gone.filter((o) => exists1(o));
         assert.deepEqual(left, [], `still in the cluster after destroy: ${left.join(", ")}`);
         const state = JSON.parse(pulumi(["stack", "export"])) as { deployment: { resources?: unknown[] } };
@@ -344,7 +348,7 @@ describe("real engine: the dev stack against a real API server", () => {
     it("7. up again takes back the kept objects: same objects, same NFS address, homes still bound to it", () => {
         pulumi(["up", "--yes", "--skip-preview"], "up over kept data");
         assert.deepEqual(Object.fromEntries(Object.keys(kept).map((o) => [o, uidOf(o)])), kept, "the kept objects, not new ones");
-        assert.equal(jsonpath("service", "nfs-server", "{.spec.clusterIP}"), serverIp);
+        assert.equal(jsonpath("service", "nfs-server", "{.spec.clusterIP}", STORAGE_NS), serverIp);
         assert.equal(jsonpath("pvc", "claim-demo", "{.status.phase}"), "Bound");
         assert.equal(jsonpath("pv", "pvc-demo", "{.spec.csi.volumeAttributes.server}", null), serverIp);
         assert.equal(jsonpath("storageclass", "jupyterhub-home", "{.parameters.server}", null), serverIp);
@@ -422,9 +426,10 @@ describe("real engine: the dev stack against a real API server", () => {
         for (const o of KEPT) assert.equal(exists1(o), false, `${o} should be deleted`);
         // claim-demo was never Pulumi's: it goes with the namespace.
         waitFor(() => !exists("namespace", NS, null), "the namespace deleted");
+        waitFor(() => !exists("namespace", STORAGE_NS, null), "the storage namespace deleted");
     });
 });
 
 function uidOf(o: string): string {
-    return jsonpath(kindOf(o), nameOf(o), "{.metadata.uid}", isClusterScoped(o) ? null : NS);
+    return jsonpath(kindOf(o), nameOf(o), "{.metadata.uid}", isClusterScoped(o) ? null : namespaceOf(o, NS));
 }

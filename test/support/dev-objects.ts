@@ -22,6 +22,22 @@ export function backupObjects(p: { inClusterDirectory: boolean; inClusterMysql: 
     ];
 }
 
+/** The objects of the storage namespace (`<namespace>-storage`): the in-cluster NFS server and csi-driver-nfs. */
+export const STORAGE_OBJECTS = [
+    "DaemonSet/csi-nfs-node",
+    "Deployment/csi-nfs-controller",
+    "Deployment/nfs-server",
+    "PersistentVolumeClaim/nfs-server-data",
+    "Service/nfs-server",
+    "ServiceAccount/csi-nfs-controller-sa",
+    "ServiceAccount/csi-nfs-node-sa",
+];
+
+/** The namespace a namespaced object of the dev stack lives in, given the hub's. */
+export function namespaceOf(object: string, ns: string): string {
+    return STORAGE_OBJECTS.includes(object) ? `${ns}-storage` : ns;
+}
+
 /** Kind/name of every object; the LDAP sync Job's name ends in a hash of the tree. */
 export function devStackObjects(ns: string): string[] {
     return [

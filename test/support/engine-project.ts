@@ -29,7 +29,11 @@ export class EngineProject {
     public readonly env: NodeJS.ProcessEnv;
     public readonly timings: Array<[string, number]> = [];
 
-    constructor(public readonly defaultStack: string) {
+    /** `root`: the program to copy (default: this checkout; a release's worktree for upgrades, see useProgram). */
+    constructor(
+        public readonly defaultStack: string,
+        private root = ROOT,
+    ) {
         this.chartDir = this.realChart ?? assembleStandInChart(this.work);
         this.env = {
             ...process.env,
@@ -42,9 +46,19 @@ export class EngineProject {
         };
         fs.mkdirSync(this.dir, { recursive: true });
         fs.mkdirSync(this.stateDir, { recursive: true });
-        for (const f of ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "config.ts"]) fs.copyFileSync(path.join(ROOT, f), path.join(this.dir, f));
-        for (const d of ["components", "lib"]) fs.cpSync(path.join(ROOT, d), path.join(this.dir, d), { recursive: true });
-        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(this.dir, "node_modules"));
+        this.useProgram(root);
+    }
+
+    /** Puts the program of `root` (a checkout) in the project, in place of the one there: the stacks and their state stay. */
+    useProgram(root: string): void {
+        this.root = root;
+        for (const f of ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "config.ts"]) fs.copyFileSync(path.join(root, f), path.join(this.dir, f));
+        for (const d of ["components", "lib"]) {
+            fs.rmSync(path.join(this.dir, d), { recursive: true, force: true });
+            if (fs.existsSync(path.join(root, d))) fs.cpSync(path.join(root, d), path.join(this.dir, d), { recursive: true });
+        }
+        fs.rmSync(path.join(this.dir, "node_modules"), { force: true });
+        fs.symlinkSync(path.join(root, "node_modules"), path.join(this.dir, "node_modules"));
     }
 
     /** What the suite runs on, for its first line. */
@@ -94,8 +108,8 @@ export class EngineProject {
      * A home as KubeSpawner asks for it (claim-<user>) and csi-driver-nfs provisions it (PV
      * pvc-<user> on the stack's NFS server, Retain): unknown to Pulumi. Returns when it is bound.
      */
-    makeHome(namespace: string, user: string): void {
-        const server = this.kubectl(["get", "service", "nfs-server", "-n", namespace, "-o", "jsonpath={.spec.clusterIP}"]);
+    makeHome(namespace: string, user: string, serverNamespace = `${namespace}-storage`, storageClassName = "jupyterhub-home"): void {
+        const server = this.kubectl(["get", "service", "nfs-server", "-n", serverNamespace, "-o", "jsonpath={.spec.clusterIP}"]);
         const [claim, volume, dir] = [`claim-${user}`, `pvc-${user}`, `${namespace}-claim-${user}`];
         const items = [
             {
@@ -105,7 +119,7 @@ export class EngineProject {
                 spec: {
                     accessModes: ["ReadWriteOnce"],
                     capacity: { storage: "1Gi" },
-                    storageClassName: "jupyterhub-home",
+                    storageClassName,
                     persistentVolumeReclaimPolicy: "Retain",
                     claimRef: { namespace, name: claim },
                     csi: { driver: "nfs.csi.k8s.io", volumeHandle: `${server}##${dir}##`, volumeAttributes: { server, share: "/", subDir: dir } },
@@ -115,7 +129,7 @@ export class EngineProject {
                 apiVersion: "v1",
                 kind: "PersistentVolumeClaim",
                 metadata: { name: claim, namespace, annotations: { "hub.jupyter.org/username": user }, labels: { component: "singleuser-storage" } },
-                spec: { accessModes: ["ReadWriteOnce"], storageClassName: "jupyterhub-home", volumeName: volume, resources: { requests: { storage: "1Gi" } } },
+                spec: { accessModes: ["ReadWriteOnce"], storageClassName, volumeName: volume, resources: { requests: { storage: "1Gi" } } },
             },
         ];
         this.kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
@@ -137,7 +151,7 @@ export class EngineProject {
 
     /** The dev stack's config (Pulumi.dev.yaml), keys with their namespace. */
     devConfig(): Record<string, unknown> {
-        return (YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> }).config;
+        return (YAML.parse(fs.readFileSync(path.join(this.root, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> }).config;
     }
 
     /** The stack's resources in the state. */
