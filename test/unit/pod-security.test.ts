@@ -87,7 +87,7 @@ describe("pod security: users' pods fit the level", () => {
                 /jupyterhub:chartValues\.hub\.config\.KubeSpawner\.privileged is set by the program; remove it: the program fits users' pods to the hub namespace's Pod Security level/.test(
                     e.message,
                 ) &&
-                /jupyterhub:chartValues\.hub\.config\.KubeSpawner\.container_security_context is set by the program/.test(e.message),
+                /jupyterhub:chartValues\.hub\.config\.KubeSpawner\.container_security_context\.privileged is set by the program/.test(e.message),
         );
     });
 });
