@@ -429,7 +429,10 @@ const secret = (description: string) => z.string({ error: "must be a string secr
 
 /** Every key of the `jupyterhub:` namespace, in the order of Pulumi.yaml and the README. */
 export const Sections = z.strictObject({
-    namespace: str("jupyterhub", [DNS_LABEL, "must be a DNS label (lower case letters, digits and '-')"]).describe("namespace of the whole platform"),
+    namespace: str("jupyterhub", [
+        /^(?=.{1,55}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+        "must be a DNS label of at most 55 characters (lower case letters, digits and '-'): the storage namespace beside it adds \"-storage\"",
+    ]).describe("namespace of the hub, its database and directory; the in-cluster NFS server and csi-driver-nfs run in `<namespace>-storage`"),
     dataPolicy: oneOf(["retain", "delete"], "retain").describe(
         "`retain`: `pulumi destroy` keeps the namespace and all data (homes, shared, LDAP and MySQL volumes); `delete`: destroy deletes them",
     ),
