@@ -158,7 +158,7 @@ export function moveStorage(k: Kubectl, a: MoveArgs, facts: StorageFacts): strin
 /** kubectl of this machine, with the environment's kubeconfig: the one the program's Kubernetes providers use. */
 function localKubectl(): Kubectl {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- runs in the dynamic provider's process, which loads it itself
-    const { execFileSync } = require("node:child_process") as typeof import("node:child_process");
+    const { execFileSync } = require("child_process") as typeof import("node:child_process");
     return (args, input) => execFileSync("kubectl", args, { input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
 }
 
