@@ -72,7 +72,6 @@ before(() => {
 after(() => {
     project?.printTimings("storage-move");
     try {
-        project.pulumi(["config", "set", "dataPolicy", "delete"]);
         project.pulumi(["destroy", "--yes", "--skip-preview"], { label: "cleanup destroy" });
     } catch (e) {
         console.error(String(e));
