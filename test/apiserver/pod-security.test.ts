@@ -56,31 +56,33 @@ function hubIdentity(ns: string, values: Obj, work: string): void {
             "templates/hub/rbac.yaml",
         ]);
     } else {
-        docs = [
-            { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "hub" } },
-            {
-                apiVersion: "rbac.authorization.k8s.io/v1",
-                kind: "Role",
-                metadata: { name: "hub" },
-                rules: [
-                    {
-                        apiGroups: [""],
-                        resources: ["pods", "persistentvolumeclaims", "secrets", "services"],
-                        verbs: ["get", "watch", "list", "create", "delete"],
-                    },
-                    { apiGroups: [""], resources: ["events"], verbs: ["get", "watch", "list"] },
-                ],
-            },
-            {
-                apiVersion: "rbac.authorization.k8s.io/v1",
-                kind: "RoleBinding",
-                metadata: { name: "hub" },
-                subjects: [{ kind: "ServiceAccount", name: "hub", namespace: ns }],
-                roleRef: { kind: "Role", name: "hub", apiGroup: "rbac.authorization.k8s.io" },
-            },
-        ]
-            .map((d) => JSON.stringify(d))
-            .join("\n---\n");
+        docs = JSON.stringify({
+            apiVersion: "v1",
+            kind: "List",
+            items: [
+                { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "hub" } },
+                {
+                    apiVersion: "rbac.authorization.k8s.io/v1",
+                    kind: "Role",
+                    metadata: { name: "hub" },
+                    rules: [
+                        {
+                            apiGroups: [""],
+                            resources: ["pods", "persistentvolumeclaims", "secrets", "services"],
+                            verbs: ["get", "watch", "list", "create", "delete"],
+                        },
+                        { apiGroups: [""], resources: ["events"], verbs: ["get", "watch", "list"] },
+                    ],
+                },
+                {
+                    apiVersion: "rbac.authorization.k8s.io/v1",
+                    kind: "RoleBinding",
+                    metadata: { name: "hub" },
+                    subjects: [{ kind: "ServiceAccount", name: "hub", namespace: ns }],
+                    roleRef: { kind: "Role", name: "hub", apiGroup: "rbac.authorization.k8s.io" },
+                },
+            ],
+        });
     }
     kubectl(["apply", "--server-side", "--field-manager=jhub-psa-test", "-n", ns, "-f", "-"], docs);
 }
