@@ -20,6 +20,8 @@ apiServerSuite({
         "DaemonSet/csi-nfs-node",
         "Deployment/csi-nfs-controller",
         `Namespace/${NS}`,
+        // The driver's (privileged) namespace.
+        `Namespace/${NS}-storage`,
         `PersistentVolume/${NS}-shared`,
         "PersistentVolumeClaim/jupyterhub-shared",
         "Secret/hub-secrets",

@@ -23,6 +23,8 @@ apiServerSuite({
         "Deployment/openldap",
         "Job/openldap-sync-<tree hash>",
         `Namespace/${NS}`,
+        // The in-cluster NFS server's (privileged) namespace.
+        `Namespace/${NS}-storage`,
         "NetworkPolicy/mysql",
         "NetworkPolicy/openldap",
         `PersistentVolume/${NS}-shared`,
