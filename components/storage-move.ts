@@ -159,7 +159,19 @@ export function moveStorage(k: Kubectl, a: MoveArgs, facts: StorageFacts): strin
 function localKubectl(): Kubectl {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- runs in the dynamic provider's process, which loads it itself
     const { execFileSync } = require("child_process") as typeof import("node:child_process");
-    return (args, input) => execFileSync("kubectl", args, { input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
+    return (args, input) => {
+        try {
+            return execFileSync("kubectl", args, { input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
+        } catch (e) {
+            const err = e as { code?: string; stderr?: string; message: string };
+            if (err.code === "ENOENT")
+                throw new Error(
+                    "the storage move (nfs-move) reads and moves the NFS server's objects with kubectl, which is not on PATH: install kubectl, for the kubeconfig the Kubernetes provider uses",
+                    { cause: e },
+                );
+            throw new Error(`kubectl ${args.join(" ")}: ${String(err.stderr ?? err.message).trim()}`, { cause: e });
+        }
+    };
 }
 
 type MoveInputs = MoveArgs & StorageFacts;
