@@ -86,7 +86,8 @@ export function readFacts(k: Kubectl, a: MoveArgs): StorageFacts {
     if (bound?.volumeName) {
         facts.volumeName = bound.volumeName;
         const pv = getObj<Pv>(k, "persistentvolume", bound.volumeName);
-        facts.storageClassName = bound.storageClassName ?? pv?.spec?.storageClassName;
+        // A claim made without a class (0.1.0's, on a cluster without a default class) reads back without one.
+        facts.storageClassName = bound.storageClassName ?? pv?.spec?.storageClassName ?? "";
     } else {
         const pv = volumeFor(k, a.to, MOVED.claim);
         if (pv?.metadata?.name) {

@@ -76,7 +76,8 @@ describe("real kube-apiserver: a 0.1.0 stack's storage moves to the storage name
                 apiVersion: "v1",
                 kind: "PersistentVolumeClaim",
                 metadata: { name: MOVED.claim, namespace: FROM },
-                spec: { accessModes: ["ReadWriteOnce"], storageClassName: "", volumeName: PV, resources: { requests: { storage: "20Gi" } } },
+                // As 0.1.0 made it: no class (the cluster's default; this cluster has none).
+                spec: { accessModes: ["ReadWriteOnce"], volumeName: PV, resources: { requests: { storage: "20Gi" } } },
             },
             {
                 apiVersion: "v1",
