@@ -63,9 +63,12 @@ before(() => {
     else run("npm", ["ci", "--no-audit", "--no-fund"], { cwd: releaseDir });
     project = new EngineProject(STACK, releaseDir);
     console.log(`storage move: ${project.describe()}, from release ${release.version} (commit ${release.commit})`);
+    // Without the in-cluster directory: its sync Job's replacement between these releases is not this test's matter.
     project.initStack(STACK, {
         "jupyterhub:namespace": NS,
         "jupyterhub:nfs": { ...(project.devConfig()["jupyterhub:nfs"] as object), homeStorageClass: HOME_CLASS },
+        "jupyterhub:ldap": { mode: "none" },
+        "jupyterhub:hub": { ...(project.devConfig()["jupyterhub:hub"] as object), authenticatorClass: "dummy" },
     });
 });
 
@@ -137,8 +140,11 @@ describe(`real engine: a stack of release ${release.version} moves its storage t
         );
         assert.deepEqual(touched, [], "the hub's data claims, the shared volumes and the home class stay as they are");
         // The move's facts are read at preview: the Service asks for the old address.
-        const svc = steps.find((s) => describeStep(s).startsWith("create-replacement Service") || describeStep(s).startsWith("replace Service"));
-        assert.equal(((svc?.newState?.inputs?.spec ?? {}) as { clusterIP?: string }).clusterIP, before0.address);
+        const svc = steps.filter((s) => /^(replace|create-replacement) Service /.test(describeStep(s)));
+        assert.ok(
+            svc.some((s) => ((s.newState?.inputs?.spec ?? {}) as { clusterIP?: string }).clusterIP === before0.address),
+            JSON.stringify(svc.map((s) => [s.op, s.newState?.inputs?.spec])),
+        );
     });
 
     it("3. up moves it: the same volume bound to the new claim, the same address served from the storage namespace, homes still bound", () => {
