@@ -249,9 +249,9 @@ export class NfsStorage extends pulumi.ComponentResource {
                 name: "nfs-server-data",
                 namespace: ns,
                 labels: lbl,
-                storageClass: move.storageClassName.apply((c) => c ?? cfg.serverStorageClass),
+                storageClass: move.fact("storageClassName").apply((c) => c ?? cfg.serverStorageClass),
                 size: cfg.serverStorageSize,
-                volumeName: move.volumeName,
+                volumeName: move.fact("volumeName"),
             },
             this,
             keep,
@@ -323,7 +323,7 @@ export class NfsStorage extends pulumi.ComponentResource {
                 spec: {
                     type: "ClusterIP",
                     // The address home volumes name (immutably), kept when the server moved here.
-                    clusterIP: move.address,
+                    clusterIP: move.fact("address"),
                     selector: lbl,
                     ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.port, protocol: "TCP" })),
                 },

@@ -175,13 +175,11 @@ function localKubectl(): Kubectl {
     };
 }
 
-type MoveInputs = MoveArgs & StorageFacts;
-const FACT_KEYS = ["address", "volumeName", "storageClassName"] as const;
+/** The facts travel as one JSON string, present even when empty: a preview marks an output that a resource's state lacks as unknown. */
+type MoveInputs = MoveArgs & { facts: string };
 
 function factsOf(i: Partial<MoveInputs>): StorageFacts {
-    const f: StorageFacts = {};
-    for (const key of FACT_KEYS) if (typeof i[key] === "string") f[key] = i[key];
-    return f;
+    return typeof i.facts === "string" ? (JSON.parse(i.facts) as StorageFacts) : {};
 }
 
 /**
@@ -190,8 +188,8 @@ function factsOf(i: Partial<MoveInputs>): StorageFacts {
  */
 const storageMoveProvider: pulumi.dynamic.ResourceProvider = {
     check(olds: Partial<MoveInputs>, news: MoveInputs) {
-        const same = olds.from === news.from && olds.to === news.to;
-        return Promise.resolve({ inputs: { ...news, ...(same ? factsOf(olds) : readFacts(localKubectl(), news)) } });
+        const same = olds.from === news.from && olds.to === news.to && typeof olds.facts === "string";
+        return Promise.resolve({ inputs: { ...news, facts: same ? olds.facts : JSON.stringify(readFacts(localKubectl(), news)) } });
     },
     diff(_id: string, olds: MoveInputs, news: MoveInputs) {
         const changed = (["from", "to", "storageClass", "inClusterServer", "dataPolicy"] as const).filter((k) => olds[k] !== news[k]);
@@ -216,13 +214,17 @@ const storageMoveProvider: pulumi.dynamic.ResourceProvider = {
  * nothing and only records the facts), before the storage namespace's claim, Service and servers.
  */
 export class StorageMove extends pulumi.dynamic.Resource {
-    declare public readonly address: pulumi.Output<string | undefined>;
-    declare public readonly volumeName: pulumi.Output<string | undefined>;
-    declare public readonly storageClassName: pulumi.Output<string | undefined>;
+    /** Where the server's disk and address are (StorageFacts), as JSON. */
+    declare public readonly facts: pulumi.Output<string>;
     /** What the move did, step by step (empty for a stack that had nothing to move). */
-    declare public readonly moved: pulumi.Output<string[] | undefined>;
+    declare public readonly moved: pulumi.Output<string[]>;
 
     constructor(name: string, args: MoveArgs, opts?: pulumi.CustomResourceOptions) {
-        super(storageMoveProvider, name, { ...args, address: undefined, volumeName: undefined, storageClassName: undefined, moved: undefined }, opts);
+        super(storageMoveProvider, name, { ...args, facts: undefined, moved: undefined }, opts);
+    }
+
+    /** One of the facts; undefined when the cluster had none (a new stack: a new volume, an address of its own). */
+    public fact<K extends keyof StorageFacts>(key: K): pulumi.Output<StorageFacts[K] | undefined> {
+        return this.facts.apply((f) => (typeof f === "string" ? (JSON.parse(f) as StorageFacts)[key] : undefined));
     }
 }
