@@ -80,7 +80,7 @@ after(() => {
         console.error(String(e));
     }
     for (const ns of [NS, STORAGE_NS]) run("kubectl", ["delete", "namespace", ns, "--ignore-not-found", "--wait=false"]);
-    run("kubectl", ["delete", "pv", DISK, "pvc-demo", `${NS}-shared`, `${NS}-group-shares`, "--ignore-not-found", "--wait=false"]);
+    run("kubectl", ["delete", "pv", DISK, "pvc-mover", `${NS}-shared`, `${NS}-group-shares`, "--ignore-not-found", "--wait=false"]);
     project?.remove();
     run("git", ["-C", ROOT, "worktree", "remove", "--force", releaseDir]);
 });
@@ -110,13 +110,13 @@ describe(`real engine: a stack of release ${release.version} moves its storage t
             }),
         );
         waitFor(() => jsonpath("pvc", "nfs-server-data", "{.status.phase}", NS) === "Bound", "the 0.1.0 server's claim bound");
-        project.makeHome(NS, "demo", NS, HOME_CLASS);
+        project.makeHome(NS, "mover", NS, HOME_CLASS);
         before0 = {
             diskUid: jsonpath("pv", DISK, "{.metadata.uid}"),
             address: jsonpath("service", "nfs-server", "{.spec.clusterIP}", NS),
-            claimUid: jsonpath("pvc", "claim-demo", "{.metadata.uid}", NS),
+            claimUid: jsonpath("pvc", "claim-mover", "{.metadata.uid}", NS),
         };
-        assert.equal(jsonpath("pv", "pvc-demo", "{.spec.csi.volumeAttributes.server}"), before0.address);
+        assert.equal(jsonpath("pv", "pvc-mover", "{.spec.csi.volumeAttributes.server}"), before0.address);
     });
 
     it("2. the preview with this checkout's program shows the move: the storage parts replaced into the new namespace, no data claim of the hub's touched", () => {
@@ -160,9 +160,9 @@ describe(`real engine: a stack of release ${release.version} moves its storage t
         const selector = JSON.parse(jsonpath("service", "nfs-server", "{.spec.selector}", STORAGE_NS)) as Record<string, string>;
         const podLabels = JSON.parse(jsonpath("deployment", "nfs-server", "{.spec.template.metadata.labels}", STORAGE_NS)) as Record<string, string>;
         for (const [k, v] of Object.entries(selector)) assert.equal(podLabels[k], v, `the Service selects the server's pods (${k})`);
-        assert.equal(jsonpath("pv", "pvc-demo", "{.spec.csi.volumeAttributes.server}"), before0.address);
-        assert.equal(jsonpath("pvc", "claim-demo", "{.status.phase}", NS), "Bound");
-        assert.equal(jsonpath("pvc", "claim-demo", "{.metadata.uid}", NS), before0.claimUid);
+        assert.equal(jsonpath("pv", "pvc-mover", "{.spec.csi.volumeAttributes.server}"), before0.address);
+        assert.equal(jsonpath("pvc", "claim-mover", "{.status.phase}", NS), "Bound");
+        assert.equal(jsonpath("pvc", "claim-mover", "{.metadata.uid}", NS), before0.claimUid);
         assert.equal(jsonpath("storageclass", HOME_CLASS, "{.parameters.server}"), before0.address);
         for (const [kind, name] of [
             ["deployment", "nfs-server"],
