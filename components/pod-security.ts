@@ -55,8 +55,8 @@ function has(values: Record<string, unknown>, path: string[]): boolean {
 /**
  * The hub namespace's level. Restricted, unless users' servers start as root
  * (singleuser.grantSudo: docker-stacks' start.sh needs uid 0 and setuid sudo, which restricted
- * forbids) or chartValues shape users' pods in ways the program does not check; then baseline,
- * which still refuses privileged containers, host namespaces, host paths and added capabilities.
+ * forbids) or chartValues shape users' pods in ways the program does not check. Those stacks
+ * enforce baseline, which still refuses privileged containers, host namespaces, host paths and added capabilities.
  * Every level warns and audits at restricted.
  */
 export function hubPodSecurity(cfg: Pick<PlatformConfig, "singleuser" | "chartValues">): HubPodSecurity {

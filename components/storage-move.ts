@@ -204,9 +204,7 @@ const storageMoveProvider: pulumi.dynamic.ResourceProvider = {
         return Promise.resolve({ outs: { ...news, moved: done } });
     },
     // The move is one way: nothing to undo.
-    delete() {
-        return Promise.resolve();
-    },
+    delete: () => Promise.resolve(),
 };
 
 /**
