@@ -24,6 +24,7 @@ export function backupObjects(p: { inClusterDirectory: boolean; inClusterMysql: 
 
 /** The objects of the storage namespace (`<namespace>-storage`): the in-cluster NFS server and csi-driver-nfs. */
 export const STORAGE_OBJECTS = [
+    "ConfigMap/nfs-server-scripts",
     "DaemonSet/csi-nfs-node",
     "Deployment/csi-nfs-controller",
     "Deployment/nfs-server",
