@@ -6,4 +6,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SUITE=reliability CLUSTER_PORT_BASE=${CLUSTER_PORT_BASE:-14000}
 # shellcheck source=.ci/engine-cluster.sh
 . .ci/engine-cluster.sh
-node --import tsx --test --test-timeout=600000 test/e2e/reliability.test.ts
+node --import tsx --test --test-timeout=1800000 test/e2e/reliability.test.ts
