@@ -142,19 +142,24 @@ describe("reliability through the real engine", () => {
 
     // Whether the kill above lands while the CLI is writing its checkpoint is a matter of timing:
     // here the checkpoint is cut short on purpose, as such a kill leaves it, on a converged stack.
-    for (const [how, keep] of [
-        ["emptied", () => 0],
-        ["cut in half mid-JSON", (size: number) => Math.floor(size / 2)],
+    // The file backend writes two files per step, the state and the blob store's attributes (its
+    // checksum): a kill can cut either (CI's run once left the attributes empty, "EOF").
+    for (const [how, file, keep, mended] of [
+        ["emptied", checkpoint, () => 0, /restored the last complete checkpoint from \S+\.bak/],
+        ["cut in half mid-JSON", checkpoint, (size: number) => Math.floor(size / 2), /restored the last complete checkpoint from \S+\.bak/],
+        ["with its attributes file emptied", `${checkpoint}.attrs`, () => 0, /\.attrs was cut short .* removed it, \S+ is whole and kept/],
     ] as const) {
-        it(`a checkpoint ${how} is refused until scripts/recover.mjs puts back the last complete one; then nothing changes`, () => {
+        it(`a checkpoint ${how} is refused until scripts/recover.mjs mends it; then nothing changes`, () => {
             const urns = project.resources().map((r) => r.urn);
-            fs.truncateSync(checkpoint, keep(fs.statSync(checkpoint).size));
-            // v3.259 says "place 1: unexpected end of JSON input" for both cuts; other versions "EOF".
+            assert.ok(fs.existsSync(file), `${file} exists`);
+            fs.truncateSync(file, keep(fs.statSync(file).size));
+            // v3.259 says "place 1: unexpected end of JSON input" for both cuts of the state, "EOF"
+            // for the attributes.
             for (const args of [["preview"], ["up", "--yes", "--skip-preview"]]) {
                 assert.match(project.pulumiFails(args), /failed to load checkpoint: .*(unexpected end of JSON input|EOF)/, `pulumi ${args[0]}`);
             }
             const out = recover(`recover a checkpoint ${how}`);
-            assert.match(out, /restored the last complete checkpoint from \S+\.bak/);
+            assert.match(out, mended);
             assert.deepEqual(
                 project.resources().map((r) => r.urn),
                 urns,
