@@ -59,6 +59,15 @@ const UID: Check = [/^[a-z_][a-z0-9_.-]{0,31}$/, "must be a POSIX-style user nam
 const OCTAL: Check = [/^0[0-7]{0,4}$/, 'must be an octal mode such as "0777", or "0" to leave directories as created'];
 const SUBDIR: Check = [/^[a-zA-Z0-9._-]+$/, "must be a single directory name (letters, digits, '.', '_', '-')"];
 const CHART_VERSION: Check = [/^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/, 'must be an exact chart version such as "4.4.0"'];
+/**
+ * The charts the program's values are written for: z2jh 4 from 4.3.5 (both it and 4.4.0 pass the
+ * apiserver tier's Helm render and the e2e tier's rehearsal of 4.3.5 -> 4.4.0). A 5.x chart may
+ * rename or drop any value: refused until the program is written for it.
+ */
+export const CHART_RANGE: Check = [
+    /^4\.(3\.([5-9]|[1-9][0-9]+)|([4-9]|[1-9][0-9]+)\.[0-9]+)(-[0-9A-Za-z.-]+)?$/,
+    'must be a chart this program is written for: z2jh 4.x from 4.3.5 on, such as "4.4.0" (a newer major version needs a new release of the program)',
+];
 const GPU: Check = [/^[a-z0-9.-]+\/[a-z0-9.-]+$/, 'must be an extended resource name such as "nvidia.com/gpu"'];
 const groupDn = (cn: string) => text().refine(isDn, `must be a full group DN such as "cn=${cn},ou=groups,dc=example,dc=org" for an external directory`);
 const ADMIN_GROUPS =
@@ -261,7 +270,14 @@ const Mysql = byMode("mode", [
 
 const TRAITLETS = "must be an object of traitlets config, e.g. {GitHubOAuthenticator: {...}}";
 const Hub = obj("the Zero to JupyterHub chart and login", {
-    chartVersion: str("4.4.0", CHART_VERSION).describe("the pinned chart"),
+    chartVersion: text()
+        .regex(CHART_VERSION[0], { error: CHART_VERSION[1], abort: true })
+        .regex(...CHART_RANGE)
+        .default("4.4.0")
+        .describe("the pinned chart: z2jh 4.x from 4.3.5 on; moving it back below the version the hub runs is refused"),
+    allowDowngradeFrom: optStr(CHART_VERSION).describe(
+        "the chart version the hub runs, to allow `chartVersion` below it once the database is restored from before the upgrade (docs/operations.md)",
+    ),
     chartRepo: str("https://hub.jupyter.org/helm-chart/", [/^(https?|oci):\/\//, "must be an http(s):// or oci:// URL"]).describe("its repository"),
     chartPath: optStr().describe("a local copy of the chart used instead (offline clusters)"),
     admins: list(text([/^[a-zA-Z0-9._@-]+$/, "must be a user name"])).describe("admin user names (in-cluster LDAP: directory users)"),

@@ -33,7 +33,7 @@ if (!dataKey && cfg.dataPolicy === "retain") void pulumi.log.warn(DATA_KEY_MISSI
 
 // The namespaces (the hub's at the Pod Security level its users' pods allow, the privileged
 // storage parts' beside it) and the providers; every object below waits for them.
-const cluster = new ClusterAccess("cluster", { namespace: ns, dataPolicy: cfg.dataPolicy, nfs, podSecurity: hubPodSecurity(cfg) });
+const cluster = new ClusterAccess("cluster", { namespace: ns, dataPolicy: cfg.dataPolicy, nfs, hub: cfg.hub, podSecurity: hubPodSecurity(cfg) });
 const inCluster = { providers: [cluster.provider] };
 const keep = cluster.keep(cfg.dataPolicy);
 const storageKeep = cluster.keepStorage(cfg.dataPolicy);

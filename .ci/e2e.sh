@@ -9,4 +9,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SUITE=e2e CLUSTER_PORT_BASE=${CLUSTER_PORT_BASE:-20000}
 # shellcheck source=.ci/engine-cluster.sh
 . .ci/engine-cluster.sh
-node --import tsx --test --test-timeout=600000 --test-concurrency=1 test/e2e/engine.test.ts test/e2e/seed.test.ts test/e2e/token-upgrade.test.ts test/e2e/storage-move.test.ts
+files=(test/e2e/engine.test.ts test/e2e/seed.test.ts test/e2e/token-upgrade.test.ts test/e2e/storage-move.test.ts test/e2e/upgrade.test.ts)
+# The chart upgrade rehearsal needs the real chart and the oldest one the program supports
+# (config.ts CHART_RANGE), which a user keeps beside it: ~/.cache/jupyterhub-chart/4.3.5.
+export JUPYTERHUB_PREVIOUS_CHART_DIR="${JUPYTERHUB_PREVIOUS_CHART_DIR:-$(dirname "${JUPYTERHUB_CHART_DIR:-/nonexistent/chart}")/4.3.5}"
+if [ -n "${JUPYTERHUB_CHART_DIR:-}" ] && [ -f "$JUPYTERHUB_PREVIOUS_CHART_DIR/Chart.yaml" ]; then
+  files+=(test/e2e/chart-upgrade.test.ts)
+else
+  echo "chart-upgrade: SKIPPED — the chart upgrade rehearsal needs the real chart (JUPYTERHUB_CHART_DIR) and z2jh 4.3.5 (JUPYTERHUB_PREVIOUS_CHART_DIR, default: 4.3.5 beside the first)"
+fi
+node --import tsx --test --test-timeout=600000 --test-concurrency=1 "${files[@]}"

@@ -1,16 +1,18 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { DataPolicy, NfsConfig } from "../config";
+import type { DataPolicy, HubConfig, NfsConfig } from "../config";
 import { labels, OWNER_ANNOTATION, ownerAnnotations, PRIVILEGED_REASON, stackOwner } from "./common";
-import { CSI_DRIVER } from "./nfs";
+import { CSI_DRIVER, STATIC_VOLUME_SUFFIXES } from "./nfs";
 import { type HubPodSecurity, podSecurityLabels, storageNamespaceName } from "./pod-security";
 
 /** What the cluster access reads of the config: where the stack lives and which names it takes. */
 export interface ClusterArgs {
     namespace: string;
     dataPolicy: DataPolicy;
-    nfs: Pick<NfsConfig, "mode" | "homeStorageClass" | "installCsiDriver">;
+    nfs: NfsConfig;
+    /** The chart version the update moves the hub to, and the one downgrade allowed. */
+    hub: Pick<HubConfig, "chartVersion" | "allowDowngradeFrom">;
     /** The Pod Security level of the hub's namespace (hubPodSecurity). */
     podSecurity: HubPodSecurity;
 }
@@ -19,7 +21,7 @@ export interface ClusterArgs {
  * The namespace of the privileged storage parts (the in-cluster NFS server, csi-driver-nfs), or
  * undefined when the stack runs none (an external server and a driver installed by somebody else).
  */
-export function storageNamespaceOf(cfg: Pick<ClusterArgs, "namespace" | "nfs">): string | undefined {
+export function storageNamespaceOf(cfg: { namespace: string; nfs: Pick<NfsConfig, "mode" | "installCsiDriver"> }): string | undefined {
     return cfg.nfs.mode === "in-cluster" || cfg.nfs.installCsiDriver ? storageNamespaceName(cfg.namespace) : undefined;
 }
 
@@ -37,7 +39,7 @@ export interface ClaimedName {
  * namespace (the shared PV, the driver's and the chart's cluster roles and priority classes) are
  * unique once the namespace is this stack's.
  */
-export function claimedNames(cfg: ClusterArgs): ClaimedName[] {
+export function claimedNames(cfg: Pick<ClusterArgs, "namespace" | "nfs">): ClaimedName[] {
     const names: ClaimedName[] = [
         {
             apiVersion: "v1",
@@ -73,6 +75,24 @@ export function claimedNames(cfg: ClusterArgs): ClaimedName[] {
         });
     }
     return names;
+}
+
+/** The static volumes the stack names by their NFS directory (components/nfs.ts, staticClaim). */
+export const staticVolumeNames = (namespace: string) => Object.values(STATIC_VOLUME_SUFFIXES).map((suffix) => `${namespace}-${suffix}`);
+
+/**
+ * What the preflight check reads to find volumes from an earlier life of the stack that name an NFS
+ * server address it no longer serves (templates/check.yaml): an external server's address is the
+ * config's; the in-cluster server's is looked up where the next update takes it from.
+ */
+export function volumeCheck(cfg: Pick<ClusterArgs, "namespace" | "nfs">) {
+    return {
+        staticVolumes: staticVolumeNames(cfg.namespace),
+        storageClass: cfg.nfs.homeStorageClass,
+        ...(cfg.nfs.mode === "external"
+            ? { address: cfg.nfs.server, serviceNamespaces: [] }
+            : { serviceNamespaces: [storageNamespaceOf(cfg) ?? cfg.namespace, cfg.namespace] }),
+    };
 }
 
 /** Relative to the project directory, where the engine starts the provider: the same on every machine. */
@@ -116,7 +136,13 @@ export class ClusterAccess extends pulumi.ComponentResource {
             {
                 chart: PREFLIGHT_CHART,
                 namespace: cfg.namespace,
-                values: { owner: stackOwner(), annotation: OWNER_ANNOTATION, objects: claimedNames(cfg) },
+                values: {
+                    owner: stackOwner(),
+                    annotation: OWNER_ANNOTATION,
+                    objects: claimedNames(cfg),
+                    volumes: volumeCheck(cfg),
+                    hub: { namespace: cfg.namespace, chartVersion: cfg.hub.chartVersion, allowDowngradeFrom: cfg.hub.allowDowngradeFrom ?? "" },
+                },
             },
             { parent: this, provider: this.adoptProvider },
         );

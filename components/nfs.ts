@@ -14,6 +14,8 @@ export const GROUP_SHARES_CLAIM = "jupyterhub-group-shares";
 
 /** The CSI driver name registered by csi-driver-nfs. */
 export const CSI_DRIVER = "nfs.csi.k8s.io";
+/** The static volumes are named `<namespace>-<suffix>` (cluster-scoped, unique once the namespace is the stack's). */
+export const STATIC_VOLUME_SUFFIXES = { shared: "shared", groupShares: "group-shares" } as const;
 
 /** Sidecar images that ship with csi-driver-nfs v4.12.1 (its deploy/v4.12.1 manifests and chart values; docs/images.md). */
 export const CSI_SIDECARS = {
@@ -149,7 +151,7 @@ export class NfsStorage extends pulumi.ComponentResource {
         if (cfg.shared.enabled) {
             this.sharedClaimName = this.staticClaim(
                 `${name}-shared`,
-                { ns, suffix: "shared", claim: SHARED_CLAIM, path: sharedSharePath(cfg) },
+                { ns, suffix: STATIC_VOLUME_SUFFIXES.shared, claim: SHARED_CLAIM, path: sharedSharePath(cfg) },
                 cfg,
                 driver,
                 args.keep,
@@ -159,7 +161,7 @@ export class NfsStorage extends pulumi.ComponentResource {
             // One directory holds the groups' directories; each member's pod mounts its group's as a subPath.
             this.groupSharesClaimName = this.staticClaim(
                 `${name}-group-shares`,
-                { ns, suffix: "group-shares", claim: GROUP_SHARES_CLAIM, path: groupSharesPath(cfg) },
+                { ns, suffix: STATIC_VOLUME_SUFFIXES.groupShares, claim: GROUP_SHARES_CLAIM, path: groupSharesPath(cfg) },
                 cfg,
                 driver,
                 args.keep,

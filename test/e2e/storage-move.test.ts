@@ -5,16 +5,15 @@
 // address home volumes name is the Service's there; the hub's namespace enforces Pod Security; the
 // next preview is empty. The migration's preview is printed.
 //
-// The release is a worktree of the commit CHANGELOG.md names for the newest release, with its own
-// `npm ci` (a symlink to this checkout's node_modules when its package-lock.json is the same).
+// The release is 0.1.0, the last one with the old layout: a worktree of the commit CHANGELOG.md
+// names, with its own `npm ci` (a symlink to this checkout's node_modules when its
+// package-lock.json is the same).
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { EngineProject, waitFor } from "../support/engine-project";
 import { ROOT, run } from "../support/helpers";
+import { release as releaseOf, releaseWorktree, removeWorktree } from "../support/releases";
 
 const NS = "jhub-move-e2e";
 const STORAGE_NS = `${NS}-storage`;
@@ -23,15 +22,9 @@ const HOME_CLASS = "jupyterhub-home-move";
 /** The volume a default StorageClass's provisioner would have given the 0.1.0 server's claim. */
 const DISK = "jhub-move-e2e-nfs-disk";
 
-/** The newest release and its commit, from CHANGELOG.md ("## 0.1.0 — commit a504ec4"). */
-function newestRelease(): { version: string; commit: string } {
-    const m = /^## (\d+\.\d+\.\d+) — commit ([0-9a-f]{7,40})$/m.exec(fs.readFileSync(path.join(ROOT, "CHANGELOG.md"), "utf8"));
-    if (!m) throw new Error("CHANGELOG.md names no release with its commit");
-    return { version: m[1], commit: m[2] };
-}
-
-const release = newestRelease();
-const releaseDir = fs.mkdtempSync(path.join(os.tmpdir(), `jhub-release-${release.version}-`));
+/** The last release that ran the storage parts in the hub's namespace (CHANGELOG.md names its commit). */
+const release = releaseOf("0.1.0");
+let releaseDir = "";
 let project: EngineProject;
 
 interface Step {
@@ -57,10 +50,7 @@ function describeStep(s: Step): string {
 
 before(() => {
     // The release's own program and packages.
-    run("git", ["-C", ROOT, "worktree", "add", "--detach", releaseDir, release.commit]);
-    const lock = (dir: string) => fs.readFileSync(path.join(dir, "package-lock.json"), "utf8");
-    if (lock(releaseDir) === lock(ROOT)) fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(releaseDir, "node_modules"));
-    else run("npm", ["ci", "--no-audit", "--no-fund"], { cwd: releaseDir });
+    releaseDir = releaseWorktree(release);
     project = new EngineProject(STACK, releaseDir);
     console.log(`storage move: ${project.describe()}, from release ${release.version} (commit ${release.commit})`);
     // Without the in-cluster directory: its sync Job's replacement between these releases is not this test's matter.
@@ -82,7 +72,7 @@ after(() => {
     for (const ns of [NS, STORAGE_NS]) run("kubectl", ["delete", "namespace", ns, "--ignore-not-found", "--wait=false"]);
     run("kubectl", ["delete", "pv", DISK, "pvc-mover", `${NS}-shared`, `${NS}-group-shares`, "--ignore-not-found", "--wait=false"]);
     project?.remove();
-    run("git", ["-C", ROOT, "worktree", "remove", "--force", releaseDir]);
+    if (releaseDir) removeWorktree(releaseDir);
 });
 
 describe(`real engine: a stack of release ${release.version} moves its storage to the storage namespace`, () => {

@@ -25,22 +25,13 @@ import { HUB_SECRET, PROXY_TOKEN_KEY } from "../../components/jupyterhub";
 import { proxyTokenFingerprint } from "../../components/secrets";
 import { EngineProject, waitFor } from "../support/engine-project";
 import { ROOT } from "../support/helpers";
+import { PROGRAM, release } from "../support/releases";
 import { assertOneToken, deployment, secretData, sha256Prefix, stateToken, tokenRead } from "../support/proxy-token";
 
 const RELEASE = "0.1.0";
 const NS = "jhub-token-upgrade";
 const STACK = "token-upgrade";
 const project = new EngineProject(STACK);
-/** What EngineProject copies of the program; the release's versions replace them. */
-const PROGRAM = ["Pulumi.yaml", "package.json", "package-lock.json", "tsconfig.json", "index.ts", "config.ts", "components", "lib"];
-
-function releaseCommit(version: string): string {
-    const changelog = fs.readFileSync(path.join(ROOT, "CHANGELOG.md"), "utf8");
-    const commit = new RegExp(`^## ${version.replace(/\./g, "\\.")} — commit ([0-9a-f]{7,40})\\s*$`, "m").exec(changelog)?.[1];
-    assert.ok(commit, `CHANGELOG.md names the commit of release ${version}`);
-    return commit;
-}
-
 const git = (args: string[]) => execFileSync("git", ["-C", ROOT, ...args], { maxBuffer: 256 * 1024 * 1024 });
 
 /** Puts the program of `commit` (undefined: this working tree) in the project, keeping its stack file and state. */
@@ -80,7 +71,7 @@ const generations: Record<string, number> = {};
 const DEPLOYMENTS = ["hub", "proxy", ...(project.realChart ? ["user-scheduler"] : [])];
 
 before(() => {
-    const commit = releaseCommit(RELEASE);
+    const commit = release(RELEASE).commit;
     console.log(`token-upgrade e2e: ${project.describe()}; release ${RELEASE} is commit ${commit}`);
     useProgram(commit);
     // The stack as the release's dev stack, on its own namespace and StorageClass.
@@ -152,7 +143,7 @@ describe(`real engine: a stack of release ${RELEASE} moves to the program's prox
 
     it("4. going back to the release: up points the hub and the proxy at the chart's token again, one more roll each; then nothing to change", () => {
         for (const d of DEPLOYMENTS) generations[d] = deployment(project, NS, d).metadata.generation;
-        useProgram(releaseCommit(RELEASE));
+        useProgram(release(RELEASE).commit);
         pulumi(["up", "--yes", "--skip-preview"], `back to ${RELEASE} up`);
         const [proxy, hub] = [tokenRead(project, NS, "proxy"), tokenRead(project, NS, "hub")];
         assert.deepEqual([proxy.secret, hub.secret], ["hub", "hub"]);

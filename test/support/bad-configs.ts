@@ -181,6 +181,16 @@ export const BAD: Array<[string, Record<string, unknown>, string[], string?]> = 
         ['jupyterhub:hub.chartVersion must be an exact chart version such as "4.4.0" (got "4.x")'],
     ],
     [
+        "chart of a major version the program is not written for",
+        { ldap: devUsers, hub: { chartVersion: "5.0.0" } },
+        ["jupyterhub:hub.chartVersion must be a chart this program is written for: z2jh 4.x from 4.3.5 on", '(got "5.0.0")'],
+    ],
+    [
+        "chart older than the program's values",
+        { ldap: devUsers, hub: { chartVersion: "4.2.0" } },
+        ["jupyterhub:hub.chartVersion must be a chart this program is written for", '(got "4.2.0")'],
+    ],
+    [
         "bad service type",
         { ldap: devUsers, hub: { proxyServiceType: "Ingress" } },
         ['jupyterhub:hub.proxyServiceType must be one of "ClusterIP", "NodePort", "LoadBalancer"'],

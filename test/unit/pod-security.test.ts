@@ -96,7 +96,7 @@ describe("pod security: the storage namespace", () => {
     it("exists with the in-cluster server or the driver, and its name is claimed before anything is created", () => {
         assert.equal(storageNamespaceOf(dev), "jupyterhub-dev-storage");
         assert.equal(storageNamespaceOf({ namespace: "hub", nfs: { ...dev.nfs, mode: "external", installCsiDriver: false } as never }), undefined);
-        const names = claimedNames({ namespace: dev.namespace, dataPolicy: "retain", nfs: dev.nfs, podSecurity: hubPodSecurity(dev) });
+        const names = claimedNames({ namespace: dev.namespace, nfs: dev.nfs });
         const ns = names.find((n) => n.kind === "Namespace" && n.name === "jupyterhub-dev-storage");
         assert.match(ns?.fix ?? "", /storage namespace of jupyterhub:namespace "jupyterhub-dev"/);
     });
