@@ -21,6 +21,7 @@ import * as YAML from "yaml";
 
 import { EngineProject } from "../support/engine-project";
 import { run } from "../support/helpers";
+import { changedSteps, fromChart, objectOf as objectKindName, type PreviewStep } from "../support/preview";
 
 const NS = "jhub-chart-upgrade";
 const STACK = "chart-upgrade";
@@ -32,16 +33,7 @@ let project: EngineProject;
 let previous = "";
 let current = "";
 
-interface Step {
-    op: string;
-    urn: string;
-    newState?: { type: string; inputs?: { metadata?: { name?: string } } };
-    oldState?: { type: string; inputs?: { metadata?: { name?: string } } };
-}
-const objectOf = (s: Step) => {
-    const st = (s.newState ?? s.oldState)!;
-    return `${st.type.split(":").pop()} ${st.inputs?.metadata?.name ?? s.urn.split("::").pop()}`;
-};
+const objectOf = (s: PreviewStep) => objectKindName(s).join(" ");
 
 /** The stack's config with the hub's chart fields changed. */
 function setHub(fields: Record<string, string>): void {
@@ -94,9 +86,8 @@ describe("real engine: the chart upgrade rehearsal", () => {
     it("2. the preview of hub.chartVersion moved up lists the chart's objects that change, the new pre-upgrade dump, and replaces no claim", () => {
         setHub({ chartVersion: current });
         const t0 = Date.now();
-        const p = JSON.parse(project.pulumi(["preview", "--json"], { label: "upgrade preview" })) as { steps: Step[] };
-        const changed = p.steps.filter((s) => s.op !== "same");
-        const chart = changed.filter((s) => s.urn.includes("helm.sh/v4:Chart$") && !s.urn.includes("preflight"));
+        const changed = changedSteps(project.pulumi(["preview", "--json"], { label: "upgrade preview" }));
+        const chart = changed.filter(fromChart);
         console.log(
             `chart upgrade: the preview ${previous} -> ${current} (${((Date.now() - t0) / 1000).toFixed(1)} s), ${changed.length} steps, ${chart.length} of the chart's objects:\n  ${changed.map((s) => `${s.op} ${objectOf(s)}`).join("\n  ")}`,
         );

@@ -82,24 +82,7 @@ describe(`real engine: a stack of release ${release.version} moves its storage t
     it(`1. release ${release.version} deploys the stack, the NFS server's disk bound, a user's home on its address`, () => {
         project.pulumi(["up", "--yes", "--skip-preview"], { label: `up (${release.version})` });
         assert.ok(project.exists("deployment", "nfs-server", NS), "0.1.0 runs the server in the hub's namespace");
-        // As the cluster's default StorageClass would provision it: bound to the claim, reclaim policy Delete.
-        kubectl(
-            ["apply", "-f", "-"],
-            JSON.stringify({
-                apiVersion: "v1",
-                kind: "PersistentVolume",
-                metadata: { name: DISK },
-                spec: {
-                    capacity: { storage: "20Gi" },
-                    accessModes: ["ReadWriteOnce"],
-                    persistentVolumeReclaimPolicy: "Delete",
-                    storageClassName: "",
-                    hostPath: { path: "/var/lib/jhub-move-e2e-disk" },
-                    claimRef: { apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: NS, name: "nfs-server-data" },
-                },
-            }),
-        );
-        waitFor(() => jsonpath("pvc", "nfs-server-data", "{.status.phase}", NS) === "Bound", "the 0.1.0 server's claim bound");
+        project.provisionServerDisk(DISK, NS);
         project.makeHome(NS, "mover", NS, HOME_CLASS);
         before0 = {
             diskUid: jsonpath("pv", DISK, "{.metadata.uid}"),

@@ -25,6 +25,7 @@ import { HUB_SECRET, PROXY_TOKEN_KEY } from "../../components/jupyterhub";
 import { proxyTokenFingerprint } from "../../components/secrets";
 import { EngineProject, waitFor } from "../support/engine-project";
 import { ROOT } from "../support/helpers";
+import { fromChart, objectOf as objectKindName, type PreviewStep } from "../support/preview";
 import { PROGRAM, release } from "../support/releases";
 import { assertOneToken, deployment, secretData, sha256Prefix, stateToken, tokenRead } from "../support/proxy-token";
 
@@ -53,17 +54,7 @@ function useProgram(commit: string | undefined): void {
 
 const pulumi = (args: string[], label?: string) => project.pulumi(args, { label });
 
-interface PreviewStep {
-    op: string;
-    urn: string;
-    newState?: { type: string; inputs?: { metadata?: { name?: string } } };
-    oldState?: { type: string; inputs?: { metadata?: { name?: string } } };
-}
-const objectOf = (s: PreviewStep) => {
-    const st = (s.newState ?? s.oldState)!;
-    return `${st.type.split(":").pop()}/${st.inputs?.metadata?.name ?? s.urn.split("::").pop()}`;
-};
-const fromChart = (s: PreviewStep) => s.urn.includes("kubernetes:helm.sh/v4:Chart$") && !s.urn.includes("preflight");
+const objectOf = (s: PreviewStep) => objectKindName(s).join("/");
 
 let destroyed = false;
 let chartToken = "";

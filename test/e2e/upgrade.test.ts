@@ -17,6 +17,7 @@ import { after, before, describe, it } from "node:test";
 
 import { EngineProject, waitFor } from "../support/engine-project";
 import { ROOT, run } from "../support/helpers";
+import { changedSteps, objectOf, type PreviewStep } from "../support/preview";
 import { matchesName, namedChanges, releaseWorktree, removeWorktree, upgradeFrom } from "../support/releases";
 
 const NS = "jhub-upgrade";
@@ -30,19 +31,6 @@ const USER = "upgrader";
 const from = upgradeFrom();
 let releaseDir = "";
 let project: EngineProject;
-
-interface Step {
-    op: string;
-    urn: string;
-    newState?: { type: string; inputs?: { metadata?: { name?: string; namespace?: string } } };
-    oldState?: { type: string; inputs?: { metadata?: { name?: string; namespace?: string } } };
-}
-
-/** [Kind, name] of a step's object: the object's kind and name, or a resource's type and name for others. */
-function objectOf(s: Step): [string, string] {
-    const st = (s.newState ?? s.oldState)!;
-    return [st.type.split(":").pop()!, st.inputs?.metadata?.name ?? s.urn.split("::").pop()!];
-}
 
 const kubectl = (args: string[], input?: string) => project.kubectl(args, input);
 const jsonpath = (kind: string, name: string, expr: string, ns?: string) => kubectl(["get", kind, name, ...(ns ? ["-n", ns] : []), "-o", `jsonpath=${expr}`]);
@@ -94,28 +82,12 @@ after(() => {
 
 describe(`real engine: a stack of release ${from?.version} upgraded to the working tree`, () => {
     let before0 = new Map<string, { uid: string; bound: string }>();
-    let changed: Step[] = [];
+    let changed: PreviewStep[] = [];
 
     it(`1. release ${from?.version} deploys the dev stack; the NFS server's disk bound, a user's home on its address`, () => {
         project.pulumi(["up", "--yes", "--skip-preview"], { label: `up (${from!.version})` });
         const serverNs = serverNamespace();
-        kubectl(
-            ["apply", "-f", "-"],
-            JSON.stringify({
-                apiVersion: "v1",
-                kind: "PersistentVolume",
-                metadata: { name: DISK },
-                spec: {
-                    capacity: { storage: "20Gi" },
-                    accessModes: ["ReadWriteOnce"],
-                    persistentVolumeReclaimPolicy: "Delete",
-                    storageClassName: jsonpath("pvc", "nfs-server-data", "{.spec.storageClassName}", serverNs),
-                    hostPath: { path: "/var/lib/jhub-upgrade-disk" },
-                    claimRef: { apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: serverNs, name: "nfs-server-data" },
-                },
-            }),
-        );
-        waitFor(() => jsonpath("pvc", "nfs-server-data", "{.status.phase}", serverNs) === "Bound", "the server's claim bound");
+        project.provisionServerDisk(DISK, serverNs, jsonpath("pvc", "nfs-server-data", "{.spec.storageClassName}", serverNs));
         project.makeHome(NS, USER, serverNs, HOME_CLASS);
         waitFor(() => jsonpath("pvc", "jupyterhub-shared", "{.status.phase}", NS) === "Bound", "the shared claim bound");
         before0 = dataObjects();
@@ -125,8 +97,7 @@ describe(`real engine: a stack of release ${from?.version} upgraded to the worki
     it("2. the working tree's preview changes only what CHANGELOG.md names, and replaces no volume nor any claim it does not name", () => {
         project.useProgram(ROOT);
         const t0 = Date.now();
-        const p = JSON.parse(project.pulumi(["preview", "--json"], { label: "upgrade preview" })) as { steps: Step[] };
-        changed = p.steps.filter((s) => s.op !== "same");
+        changed = changedSteps(project.pulumi(["preview", "--json"], { label: "upgrade preview" }));
         console.log(
             `upgrade: the preview from ${from!.version} (${((Date.now() - t0) / 1000).toFixed(1)} s), ${changed.length} steps:\n  ${changed.map((s) => `${s.op} ${objectOf(s).join(" ")}`).join("\n  ")}`,
         );
@@ -140,7 +111,7 @@ describe(`real engine: a stack of release ${from?.version} upgraded to the worki
             [],
             `every change is named by a "Changes:" line of CHANGELOG.md above ${from!.version}`,
         );
-        const gone = (s: Step) => ["replace", "create-replacement", "delete-replaced", "delete"].includes(s.op);
+        const gone = (s: PreviewStep) => ["replace", "create-replacement", "delete-replaced", "delete"].includes(s.op);
         const volumes = changed.filter((s) => gone(s) && objectOf(s)[0] === "PersistentVolume");
         assert.deepEqual(volumes.map(objectOf), [], "no PersistentVolume replaced or deleted");
         const claims = changed.filter((s) => gone(s) && objectOf(s)[0] === "PersistentVolumeClaim");

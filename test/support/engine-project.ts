@@ -136,6 +136,29 @@ export class EngineProject {
         waitFor(() => this.kubectl(["get", "pvc", claim, "-n", namespace, "-o", "jsonpath={.status.phase}"]) === "Bound", `${claim} bound`);
     }
 
+    /**
+     * The volume a default StorageClass's provisioner would give the NFS server's claim
+     * (nfs-server-data in `namespace`): bound to it, reclaim policy Delete. Returns when bound.
+     */
+    provisionServerDisk(name: string, namespace: string, storageClassName = ""): void {
+        const volume = {
+            apiVersion: "v1",
+            kind: "PersistentVolume",
+            metadata: { name },
+            spec: {
+                capacity: { storage: "20Gi" },
+                accessModes: ["ReadWriteOnce"],
+                persistentVolumeReclaimPolicy: "Delete",
+                storageClassName,
+                hostPath: { path: `/var/lib/${name}` },
+                claimRef: { apiVersion: "v1", kind: "PersistentVolumeClaim", namespace, name: "nfs-server-data" },
+            },
+        };
+        this.kubectl(["apply", "-f", "-"], JSON.stringify(volume));
+        const phase = () => this.kubectl(["get", "pvc", "nfs-server-data", "-n", namespace, "-o", "jsonpath={.status.phase}"]);
+        waitFor(() => phase() === "Bound", `nfs-server-data in ${namespace} bound`);
+    }
+
     /** A stack with the dev stack's config, skipAwait on, and the given changes. */
     initStack(stack: string, config: Record<string, unknown>): void {
         this.run("pulumi", ["stack", "init", stack, "--non-interactive"]);
