@@ -46,12 +46,23 @@ export const PROGRAM = ["Pulumi.yaml", "package.json", "package-lock.json", "tsc
 
 const git = (args: string[]) => execFileSync("git", ["-C", ROOT, ...args], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
 
-/** Whether the program at `commit` is the working tree's (no difference in PROGRAM, committed or not; package.json's version aside). */
+/** A package file without its own version, which a release changes and a stack never sees. */
+function unversioned(text: string): string {
+    const pkg = JSON.parse(text) as { version?: string; packages?: Record<string, { version?: string }> };
+    delete pkg.version;
+    if (pkg.packages?.[""]) delete pkg.packages[""].version;
+    return JSON.stringify(pkg);
+}
+
+/**
+ * Whether the program at `commit` is the working tree's: no difference in PROGRAM, committed or
+ * not, but the version in package.json and package-lock.json (a release's own commit bumps it).
+ */
 export function sameProgram(commit: string): boolean {
-    const present = PROGRAM.filter((f) => fs.existsSync(path.join(ROOT, f)));
-    const diff = git(["diff", commit, "--", ...present.filter((f) => f !== "package.json")]);
-    const pkg = (text: string) => JSON.stringify({ ...(JSON.parse(text) as object), version: undefined });
-    return diff === "" && pkg(git(["show", `${commit}:package.json`])) === pkg(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+    const packages = ["package.json", "package-lock.json"];
+    const present = PROGRAM.filter((f) => fs.existsSync(path.join(ROOT, f)) && !packages.includes(f));
+    if (git(["diff", commit, "--", ...present]) !== "") return false;
+    return packages.every((f) => unversioned(git(["show", `${commit}:${f}`])) === unversioned(fs.readFileSync(path.join(ROOT, f), "utf8")));
 }
 
 /**
