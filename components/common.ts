@@ -76,13 +76,24 @@ export function transformOpts(opts: pulumi.ResourceOptions): pulumi.ResourceOpti
 }
 
 /**
+ * With skipAwait the provider's delete of a Job returns at once (pulumi-kubernetes
+ * provider/pkg/metadata/overrides.go, allowsSkipAwaitWithDelete), and its default foreground
+ * propagation leaves the Job in the API until its pods are collected: a replacement of the same
+ * name, created next, then found it and failed (`spec.template: field is immutable`), now and then.
+ * Background propagation removes the Job within the DELETE call; its pods are collected after.
+ */
+export const SKIP_AWAIT_JOB_ANNOTATIONS = { "pulumi.com/deletionPropagationPolicy": "background" };
+
+/**
  * Stack transform for clusters whose pods never run (an API server without nodes, as in the
- * real-engine tests): every Kubernetes object is created without waiting for readiness.
+ * real-engine tests): every Kubernetes object is created without waiting for readiness, and a Job
+ * is deleted without leaving it behind (SKIP_AWAIT_JOB_ANNOTATIONS).
  */
 export const skipAwaitTransform: pulumi.ResourceTransform = (args) => {
     if (!args.type.startsWith("kubernetes:") || args.type.startsWith("kubernetes:helm")) return undefined;
     const metadata = (args.props.metadata ?? {}) as { annotations?: Record<string, string> };
-    const annotations = { ...(metadata.annotations ?? {}), "pulumi.com/skipAwait": "true" };
+    const job = args.type === "kubernetes:batch/v1:Job" ? SKIP_AWAIT_JOB_ANNOTATIONS : {};
+    const annotations = { ...(metadata.annotations ?? {}), ...job, "pulumi.com/skipAwait": "true" };
     return { props: { ...args.props, metadata: { ...metadata, annotations } }, opts: transformOpts(args.opts) };
 };
 

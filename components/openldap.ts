@@ -399,14 +399,16 @@ export function syncEnv(tree: LdapTree, where: SyncSetup, resetPasswordsFrom?: s
 }
 
 /**
- * The sync Job's name: a digest of the tree's shape (users, groups), known at the first preview.
- * The master key is not in it (a new stack's key is not known before it is generated); the Job
- * carries the key's fingerprint in the annotation SYNC_KEY_ANNOTATION and is replaced when it changes.
+ * The sync Job's name: a digest of the tree's shape (users, groups), of the image and of the
+ * script, all known at the first preview. A new script or image is a new Job beside the old one's
+ * name, so a program upgrade never has to delete a Job and create one of the same name. The master
+ * key is not in it (a new stack's key is not known before it is generated); the Job carries the
+ * key's fingerprint in the annotation SYNC_KEY_ANNOTATION and is replaced when it changes.
  */
-export function syncJobName(cfg: InClusterLdap): string {
+export function syncJobName(cfg: InClusterLdap, script: string = readScript(SYNC_SCRIPT)): string {
     const digest = crypto
         .createHash("sha256")
-        .update(JSON.stringify([cfg.baseDn, cfg.users.map((u) => u.uid), cfg.groups]))
+        .update(JSON.stringify([cfg.baseDn, cfg.users.map((u) => u.uid), cfg.groups, cfg.image, script]))
         .digest("hex");
     return `openldap-sync-${digest.slice(0, 16)}`;
 }

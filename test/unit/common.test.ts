@@ -18,6 +18,16 @@ describe("common: shared pieces of the components", () => {
         assert.deepEqual(transform("kubernetes:core/v1:Secret", {})?.props.metadata, { annotations: { "pulumi.com/skipAwait": "true" } });
     });
 
+    it("skipAwait deletes a Job in the background, so a replacement of the same name never finds it", () => {
+        const out = transform("kubernetes:batch/v1:Job", { metadata: { name: "openldap-sync-0", annotations: { k: "v" } } });
+        assert.deepEqual(out?.props.metadata, {
+            name: "openldap-sync-0",
+            annotations: { k: "v", "pulumi.com/deletionPropagationPolicy": "background", "pulumi.com/skipAwait": "true" },
+        });
+        const cron = transform("kubernetes:batch/v1:CronJob", { metadata: {} })?.props.metadata as { annotations: Record<string, string> };
+        assert.equal(cron.annotations["pulumi.com/deletionPropagationPolicy"], undefined, "only Jobs");
+    });
+
     it("skipAwait leaves other providers' resources and the Helm chart alone (the Chart has its own skipAwait input)", () => {
         assert.equal(transform("random:index/randomPassword:RandomPassword", { length: 32 }), undefined);
         assert.equal(transform("kubernetes:helm.sh/v4:Chart", { chart: "x" }), undefined);

@@ -329,14 +329,19 @@ describe("openldap: the sync Job", () => {
         assert.equal(setPasswords(runSync(cfg, { resetPasswordsFrom: "" }).calls), 2);
     });
 
-    it("is named after the users and the groups, so it runs again when one changes, and only then", () => {
+    it("is named after the users, the groups, the image and the script, so it runs again when one changes, and only then", () => {
         const name = syncJobName(cfg);
         assert.match(name, /^openldap-sync-[0-9a-f]{16}$/);
         assert.equal(syncJobName({ ...cfg }), name);
+        assert.equal(syncJobName(cfg, readScript(SYNC_SCRIPT)), name, "the script is components/scripts/ldap-sync.sh");
         const fewer = { ...cfg, users: cfg.users.slice(0, 1), groups: [{ cn: "hub-users", members: ["alice"] }] };
         assert.notEqual(syncJobName(fewer), name, "a user removed");
         const regrouped = { ...cfg, groups: [{ cn: "hub-users", members: ["alice"] }] };
         assert.notEqual(syncJobName(regrouped), name, "a membership changed");
+        // A new program's Job never takes the old one's name: deleting a Job and creating one of
+        // the same name raced with the Job's removal (see SKIP_AWAIT_JOB_ANNOTATIONS).
+        assert.notEqual(syncJobName({ ...cfg, image: `${cfg.image}-next` }), name, "another image");
+        assert.notEqual(syncJobName(cfg, `${readScript(SYNC_SCRIPT)}\n# edited`), name, "another script");
     });
 });
 
