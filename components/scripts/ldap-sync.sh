@@ -55,7 +55,7 @@ if [ "$recorded" != "$marker" ]; then
   if [ -n "$recorded" ] && [ "$allowed" != any ] && [ "$old" != "$allowed" ]; then
     echo "the directory's passwords were set from key $old; this stack's data key (jupyterhub:dataKey) is $(cat "$BOOTSTRAP_DIR/fingerprint")." >&2
     echo "If this stack was re-created without its config file, put Pulumi.<stack>.yaml back. To give every user a new password" >&2
-    echo "from this key on purpose: pulumi config set --path ldap.resetPasswordsFrom $old, then pulumi up" >&2
+    echo "from this key on purpose: pulumi config set --plaintext --path ldap.resetPasswordsFrom $old, then pulumi up" >&2
     exit 3
   fi
   # Each user's entry in the tree, as a modification of its userPassword.

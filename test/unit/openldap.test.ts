@@ -322,7 +322,7 @@ describe("openldap: the sync Job", () => {
         for (const resetPasswordsFrom of ["", "other"]) {
             const { stderr, calls } = runSync(cfg, { recordedKey: "old", resetPasswordsFrom, status: 3 });
             assert.match(stderr, /the directory's passwords were set from key old; this stack's data key \(jupyterhub:dataKey\) is fp\./);
-            assert.match(stderr, /pulumi config set --path ldap\.resetPasswordsFrom old, then pulumi up/);
+            assert.match(stderr, /pulumi config set --plaintext --path ldap\.resetPasswordsFrom old, then pulumi up/);
             assert.equal(setPasswords(calls), 0);
         }
         // A directory that has never been synced (no record) gets its passwords whatever the variable says.
