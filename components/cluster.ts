@@ -118,6 +118,9 @@ const PREFLIGHT_CHART = "components/preflight";
  * provider's default (replace on any data change) would create a second object of the same name;
  * the chart's checksum annotations roll the pods that read them instead.
  */
+/** How both providers are configured (above). */
+export const PROVIDER_SETTINGS = { enableSecretMutable: true, enableConfigMapMutable: true, upsertExistingObjects: true, enablePatchForce: true };
+
 export class ClusterAccess extends pulumi.ComponentResource {
     /** For every object the program and the chart create. */
     public readonly provider: k8s.Provider;
@@ -129,8 +132,7 @@ export class ClusterAccess extends pulumi.ComponentResource {
 
     constructor(name: string, cfg: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub:index:ClusterAccess", name, {}, opts);
-        const settings = { enableSecretMutable: true, enableConfigMapMutable: true, upsertExistingObjects: true, enablePatchForce: true };
-        this.adoptProvider = new k8s.Provider(`${name}-adopt`, settings, { parent: this });
+        this.adoptProvider = new k8s.Provider(`${name}-adopt`, PROVIDER_SETTINGS, { parent: this });
         const preflight = new k8s.helm.v4.Chart(
             `${name}-preflight`,
             {
@@ -181,7 +183,7 @@ export class ClusterAccess extends pulumi.ComponentResource {
             );
         }
         const namespaces = [this.namespace, ...(this.storageNamespace ? [this.storageNamespace] : [])];
-        this.provider = new k8s.Provider(`${name}`, settings, { parent: this, dependsOn: namespaces });
+        this.provider = new k8s.Provider(`${name}`, PROVIDER_SETTINGS, { parent: this, dependsOn: namespaces });
         this.registerOutputs({});
     }
 

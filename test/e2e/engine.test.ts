@@ -293,6 +293,57 @@ describe("real engine: the dev stack against a real API server", () => {
         pulumi(["preview", "--expect-no-changes"], "preview after rotation");
     });
 
+    it("4d. the directory's sync Job replaced under its own name three times in a row (ldap.resetPasswordsFrom set, changed, unset): each update replaces it alone; then nothing", () => {
+        // Its pod template changes and its name does not: the provider deletes it before it creates
+        // the new one, and the new one runs with the new setting. With skipAwait that delete does
+        // not wait (components/common.ts, SKIP_AWAIT_JOB_ANNOTATIONS); this program's timing hid the
+        // race that caused (6 of 6 passed without the fix), which job-replace.test.ts shows.
+        type Job = {
+            metadata: { name: string; uid: string };
+            spec: { template: { spec: { containers: Array<{ env?: Array<{ name: string; value?: string }> }> } } };
+        };
+        const syncJobs = () =>
+            (JSON.parse(kubectl(["get", "jobs", "-n", NS, "-o", "json"])) as { items: Job[] }).items.filter((j) =>
+                j.metadata.name.startsWith("openldap-sync-"),
+            );
+        // An empty value comes back from the API as no value.
+        const resetFrom = (j: Job) => {
+            const e = j.spec.template.spec.containers[0].env?.find((v) => v.name === "RESET_FROM_KEY");
+            return e && (e.value ?? "");
+        };
+        const [first] = syncJobs();
+        const seen = [first.metadata.uid];
+        for (const [round, value] of [
+            ["set", "00faea6b8f42b7c1"],
+            ["changed", "0123456789abcdef"],
+            ["unset", undefined],
+        ] as const) {
+            // Its pod, made by the Job controller, is what a foreground deletion waits for.
+            const [current] = syncJobs();
+            waitFor(
+                () => kubectl(["get", "pods", "-n", NS, "-l", `controller-uid=${current.metadata.uid}`, "-o", "name"]).trim() !== "",
+                `a pod of Job ${current.metadata.name}`,
+            );
+            if (value) pulumi(["config", "set", "--plaintext", "--path", "ldap.resetPasswordsFrom", value]);
+            else pulumi(["config", "rm", "--path", "ldap.resetPasswordsFrom"]);
+            const steps = preview([], `sync-job-${round}-preview`).steps.filter((s) => s.op !== "same");
+            assert.deepEqual([...new Set(steps.map(stepObject))], [`Job/${first.metadata.name}`], steps.map((s) => `${s.op} ${stepObject(s)}`).join(", "));
+            for (const s of steps) assert.match(s.op, /replace/, `${s.op} ${stepObject(s)}`);
+            pulumi(["up", "--yes", "--skip-preview"], `sync-job-${round}-up`);
+            const jobs = syncJobs();
+            assert.deepEqual(
+                jobs.map((j) => j.metadata.name),
+                [first.metadata.name],
+                "one sync Job, of the same name",
+            );
+            assert.ok(!seen.includes(jobs[0].metadata.uid), `${round}: a new Job object`);
+            seen.push(jobs[0].metadata.uid);
+            // With the data key the stack has, RESET_FROM_KEY is the configured fingerprint or empty.
+            assert.equal(resetFrom(jobs[0]), value ?? "", `${round}: the new Job runs with the new setting`);
+        }
+        pulumi(["preview", "--expect-no-changes"], "preview after the sync Job replacements");
+    });
+
     it("5. the state and the stack outputs hold no secret in plain text", () => {
         const secrets: Record<string, string> = {};
         const mysql = decodeSecret("mysql-credentials");
