@@ -12,7 +12,7 @@ import { ConfigError } from "../lib/problems";
 import { dependsOnList, labels, PRIVILEGED_REASON, transformOpts } from "./common";
 import { type DirectoryGroups, directoryGroupsPy, groupSearchConfig, type GroupSharesMount, needsGroupAuthenticator, spawnHooks, spawnHooksPy } from "./groups";
 import { LDAP_CA_MOUNT, LdapAuthSettings } from "./openldap";
-import { restrictedUserPod } from "./pod-security";
+import { restrictedUserPod, USER_POD_FS_GROUP } from "./pod-security";
 import { proxyTokenFingerprint } from "./secrets";
 
 /**
@@ -299,6 +299,8 @@ export function hubValues(cfg: HubSections, w: HubWiring): Values {
     const sudo = su.grantSudo ? grantSudo(su.homeMountPath) : undefined;
     // Without the root start, users' pods fit the restricted Pod Security level (pod-security.ts).
     if (!sudo) Object.assign(hubConfig.KubeSpawner as Values, restrictedUserPod());
+    // With it, the root start's pods still mount the volumes alike (USER_POD_FS_GROUP).
+    else (hubConfig.KubeSpawner as Values).pod_security_context = { ...USER_POD_FS_GROUP };
     const extraEnv = { ...su.extraEnv, ...sudo?.env };
     if (Object.keys(extraEnv).length > 0) singleuser.extraEnv = extraEnv;
     if (sudo) Object.assign(singleuser, sudo.values);

@@ -86,15 +86,28 @@ export function podSecurityLabels(p: { enforce: PodSecurityLevel; warn?: PodSecu
 }
 
 /**
+ * How the kubelet applies users' pods' fsGroup (z2jh's singleuser.fsGid, 100) to their volumes: the
+ * home and the shared volumes are csi-driver-nfs volumes, whose CSIDriver says fsGroupPolicy File
+ * (components/nfs.ts), so by default (Always) every mount walks the whole tree, chown and chmod on
+ * each file over NFS: a home with a conda environment took its server's start, and the shared
+ * volume, mounted by every user's pod, was walked at every start. OnRootMismatch walks only when
+ * the volume's root is not yet the group's (Kubernetes pkg/volume/volume_linux.go,
+ * skipPermissionChange and requiresPermissionChange: the root's gid is fsGroup, its mode has the
+ * group's rw and x and setgid): a new home once, at its first start.
+ */
+export const USER_POD_FS_GROUP = { fsGroupChangePolicy: "OnRootMismatch" } as const;
+
+/**
  * What users' pods get so that they fit restricted, as KubeSpawner traits (hub.config.KubeSpawner):
  * KubeSpawner 7.0.0 (kubespawner/objects.py, make_pod) sets only fsGroup on the pod and runAsUser
  * and allowPrivilegeEscalation: false on the container, and merges these dicts over them.
  * Restricted also needs runAsNonRoot, a RuntimeDefault seccomp profile and every capability
- * dropped. With grantSudo none of this is set (the root start needs the default capabilities).
+ * dropped. With grantSudo none of this is set (the root start needs the default capabilities), but
+ * USER_POD_FS_GROUP, which is in both.
  */
 export function restrictedUserPod(): { pod_security_context: Record<string, unknown>; container_security_context: Record<string, unknown> } {
     return {
-        pod_security_context: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+        pod_security_context: { ...USER_POD_FS_GROUP, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
         container_security_context: { capabilities: { drop: ["ALL"] } },
     };
 }

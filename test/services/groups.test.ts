@@ -80,6 +80,7 @@ interface Manifest {
                 resources: { limits?: Record<string, string> };
             }>;
             tolerations?: Array<Record<string, string>>;
+            securityContext?: Record<string, unknown>;
         };
     };
 }
@@ -193,6 +194,17 @@ describe(`directory groups with real OpenLDAP, JupyterHub and KubeSpawner, confi
         assert.ok(r.manifest, `no manifest recorded:\n${r.hubLog.slice(-3000)}`);
         assert.equal(r.manifest.pod.spec.containers[0].resources.limits?.[gpuProfile.gpuResource], String(gpuProfile.gpus));
         assert.ok(JSON.stringify(r.manifest.pod.spec.tolerations).includes(gpuProfile.gpuResource));
+    });
+
+    bed.test(`pod security: KubeSpawner's pod has z2jh's fsGroup, applied to the NFS volumes only while their root is not the group's`, async () => {
+        const r = await spawn(STUDENT, {});
+        assert.ok(r.manifest, `no manifest recorded:\n${r.hubLog.slice(-3000)}`);
+        assert.deepEqual(r.manifest.pod.spec.securityContext, {
+            fsGroup: 100,
+            fsGroupChangePolicy: "OnRootMismatch",
+            runAsNonRoot: true,
+            seccompProfile: { type: "RuntimeDefault" },
+        });
     });
 
     bed.test(

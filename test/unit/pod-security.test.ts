@@ -60,12 +60,14 @@ describe("pod security: users' pods fit the level", () => {
     it("restricted: KubeSpawner gives users' pods runAsNonRoot, RuntimeDefault seccomp and no capabilities", () => {
         const v = hubValues(dev, wiring);
         assert.deepEqual(get(v, "hub.config.KubeSpawner.pod_security_context"), restrictedUserPod().pod_security_context);
+        // The home and shared volumes are walked for fsGroup only while their root is not the group's.
+        assert.equal(get(v, "hub.config.KubeSpawner.pod_security_context.fsGroupChangePolicy"), "OnRootMismatch");
         assert.deepEqual(get(v, "hub.config.KubeSpawner.container_security_context"), { capabilities: { drop: ["ALL"] } });
     });
 
-    it("grantSudo: none of it (the root start needs the default capabilities)", () => {
+    it("grantSudo: none of it (the root start needs the default capabilities) but the volumes' fsGroup policy", () => {
         const v = hubValues(seed, wiring);
-        assert.equal(get(v, "hub.config.KubeSpawner.pod_security_context"), undefined);
+        assert.deepEqual(get(v, "hub.config.KubeSpawner.pod_security_context"), { fsGroupChangePolicy: "OnRootMismatch" });
         assert.equal(get(v, "hub.config.KubeSpawner.container_security_context"), undefined);
     });
 
