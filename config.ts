@@ -15,12 +15,12 @@
 // - A check of one value goes on its field (.regex, .refine); one across fields is a `rule`, which
 //   runs even when other fields are wrong (guard with `ok("field")`), so that every problem is
 //   reported at once. Checks across sections: configSchema. New secrets: SECRET_KEYS + index.ts.
-// - The z2jh values the program sets, which `chartValues` may not touch: components/chart-values.ts.
+// - The z2jh values the program sets, which `chartValues` may not touch: lib/chart-values.ts.
 import * as z from "zod";
 
-import { chartValueIssues } from "./components/chart-values";
-import { credentialEnvName } from "./components/common";
+import { chartValueIssues } from "./lib/chart-values";
 import { ABS_PATH, DNS_LABEL, DNS_NAME, ENV_NAME, hidesSystemDir, imageRegistry, isCronSchedule, isDn, isTimeZone, PEM_CERT, toBytes } from "./lib/formats";
+import { credentialEnvName } from "./lib/pods";
 import { ConfigError, defaultMessage, problemLines } from "./lib/problems";
 import { bool, envValue, image, int, list, num, obj, oneOf, optStr, quantity, required, str, strMap, text } from "./lib/schema";
 import { type Add, byMode, type Check, notOneOf, NS, type Ok, present, rule } from "./lib/schema";

@@ -4,8 +4,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { type BackupConfig, MYSQL_IMAGE, type MySqlConfig } from "../config";
+import { splitImage } from "../lib/formats";
 import { dependsOnList, labels, RESTRICTED_CONTAINER, restrictedPod, toEnv } from "./common";
-import { splitImage } from "./jupyterhub";
 import { MYSQL_PORT } from "./mysql";
 import { LDAPS_PORT, type LdapTree } from "./openldap";
 import { readScript } from "./scripts";

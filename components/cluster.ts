@@ -2,7 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { DataPolicy, HubConfig, NfsConfig } from "../config";
-import { labels, OWNER_ANNOTATION, ownerAnnotations, PRIVILEGED_REASON, stackOwner } from "./common";
+import { PRIVILEGED_REASON } from "../lib/pods";
+import { labels, OWNER_ANNOTATION, ownerAnnotations, stackOwner } from "./common";
 import { CSI_DRIVER, STATIC_VOLUME_SUFFIXES } from "./nfs";
 import { type HubPodSecurity, podSecurityLabels, storageNamespaceName } from "./pod-security";
 

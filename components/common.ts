@@ -114,21 +114,3 @@ export function restrictedPod(uid: number): {
 }
 
 export const RESTRICTED_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
-
-/**
- * Annotation on pods that must run as root, with the reason. The policy pack's non-root rule
- * accepts exactly these pods: a kernel NFS server and a CSI node plugin cannot run unprivileged.
- */
-export const PRIVILEGED_REASON = "platform.jupyterhub.org/privileged-reason";
-
-/**
- * Environment variable names that carry credentials. A value under such a name must come from a
- * Secret (valueFrom.secretKeyRef) or a file (the _FILE variant), never be written out: the policy
- * pack refuses literal values in pod specs, the config refuses them in singleuser.extraEnv.
- */
-export const SECRET_ENV_NAME = /(PASSWORD|PASSWD|TOKEN|SECRET|PRIVATE_KEY|API_KEY)/i;
-
-/** Whether a variable named so may not be given a literal value (SECRET_ENV_NAME, except *_FILE). */
-export function credentialEnvName(name: string): boolean {
-    return SECRET_ENV_NAME.test(name) && !/_FILE$/i.test(name);
-}

@@ -7,9 +7,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 
 import { type HubConfig, type IngressConfig, type PlatformConfig, type ProfileConfig } from "../config";
-import { isMap } from "../lib/formats";
+import { isMap, splitImage } from "../lib/formats";
+import { PRIVILEGED_REASON } from "../lib/pods";
 import { ConfigError } from "../lib/problems";
-import { dependsOnList, labels, PRIVILEGED_REASON, transformOpts } from "./common";
+import { dependsOnList, labels, transformOpts } from "./common";
 import { type DirectoryGroups, directoryGroupsPy, groupSearchConfig, type GroupSharesMount, needsGroupAuthenticator, spawnHooks, spawnHooksPy } from "./groups";
 import { LDAP_CA_MOUNT, LdapAuthSettings } from "./openldap";
 import { restrictedUserPod, USER_POD_FS_GROUP } from "./pod-security";
@@ -148,15 +149,6 @@ export function overlayValues(base: Values, over: Values): Values {
     const out: Values = { ...base };
     for (const [k, v] of Object.entries(over)) out[k] = isMap(v) && isMap(base[k]) ? overlayValues(base[k], v) : v;
     return out;
-}
-
-/** Name and tag of "name:tag" (digests kept whole in the tag's place). */
-export function splitImage(image: string): { name: string; tag: string } {
-    const at = image.indexOf("@");
-    if (at >= 0) return { name: image.slice(0, at), tag: image.slice(at + 1) };
-    const colon = image.lastIndexOf(":");
-    if (colon > image.lastIndexOf("/")) return { name: image.slice(0, colon), tag: image.slice(colon + 1) };
-    return { name: image, tag: "" };
 }
 
 /** LDAPAuthenticator (ldapauthenticator 2.0) traitlets for a directory; the search password comes from hubSecretData. */

@@ -2,7 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { GROUP_SHARES, type DataPolicy, type InClusterNfs, type NfsConfig } from "../config";
-import { dataClaim, dependsOnList, labels, ownerAnnotations, PRIVILEGED_REASON, toEnv } from "./common";
+import { PRIVILEGED_REASON } from "../lib/pods";
+import { dataClaim, dependsOnList, labels, ownerAnnotations, toEnv } from "./common";
 import { readScript } from "./scripts";
 import { StorageMove } from "./storage-move";
 

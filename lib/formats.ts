@@ -42,6 +42,15 @@ export function imageRegistry(image: string): string {
     return image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost") ? first : "docker.io";
 }
 
+/** Name and tag of "name:tag" (digests kept whole in the tag's place). */
+export function splitImage(image: string): { name: string; tag: string } {
+    const at = image.indexOf("@");
+    if (at >= 0) return { name: image.slice(0, at), tag: image.slice(at + 1) };
+    const colon = image.lastIndexOf(":");
+    if (colon > image.lastIndexOf("/")) return { name: image.slice(0, colon), tag: image.slice(colon + 1) };
+    return { name: image, tag: "" };
+}
+
 const CRON_MACROS = ["@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually"];
 const CRON_FIELDS: Array<{ min: number; max: number; names?: string[]; question?: boolean }> = [
     { min: 0, max: 59 },

@@ -6,9 +6,9 @@ import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
 
 import * as YAML from "yaml";
 
-import { credentialEnvName, PRIVILEGED_REASON } from "../components/common";
 import { ENFORCE_LABEL } from "../components/pod-security";
 import { isMap } from "../lib/formats";
+import { credentialEnvName, PRIVILEGED_REASON } from "../lib/pods";
 
 type Obj = Record<string, unknown>;
 

@@ -18,7 +18,7 @@ import { after, before, describe, it } from "node:test";
 
 import * as YAML from "yaml";
 
-import { PRIVILEGED_REASON } from "../../components/common";
+import { PRIVILEGED_REASON } from "../../lib/pods";
 import { dockerConfigJson, REGISTRY_SECRET } from "../../components/jupyterhub";
 import { EngineProject, waitFor } from "../support/engine-project";
 import { get, ROOT } from "../support/helpers";

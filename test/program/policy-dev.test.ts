@@ -4,7 +4,7 @@
 import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
-import { PRIVILEGED_REASON } from "../../components/common";
+import { PRIVILEGED_REASON } from "../../lib/pods";
 import { isJupyterHubChart, podOf } from "../../policy/rules";
 import { loadPackConfig, packViolations, Subject } from "../support/policy-harness";
 import { reveal, runProgram } from "../support/program";

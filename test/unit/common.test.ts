@@ -3,7 +3,8 @@ import { describe, it } from "node:test";
 
 import type * as pulumi from "@pulumi/pulumi";
 
-import { dependsOnList, labels, PRIVILEGED_REASON, restrictedPod, skipAwaitTransform } from "../../components/common";
+import { dependsOnList, labels, restrictedPod, skipAwaitTransform } from "../../components/common";
+import { PRIVILEGED_REASON } from "../../lib/pods";
 
 function transform(type: string, props: Record<string, unknown>) {
     const args = { type, name: "x", props, opts: {}, custom: true } as unknown as pulumi.ResourceTransformArgs;

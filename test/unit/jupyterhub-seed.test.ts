@@ -9,11 +9,11 @@ import { describe, it } from "node:test";
 import Ajv from "ajv";
 import * as YAML from "yaml";
 
-import { PRIVILEGED_REASON } from "../../components/common";
+import { PRIVILEGED_REASON } from "../../lib/pods";
 import { directoryGroups } from "../../components/groups";
 import { dockerConfigJson, grantSudo, HubWiring, hubValues, overlayValues, REGISTRY_SECRET } from "../../components/jupyterhub";
 import { ldapAuthSettings } from "../../components/openldap";
-import { CHART_DEFAULTS_OVERRIDABLE, chartValuesProblems, OWNED_CHART_VALUES, ownedChartValue } from "../../components/chart-values";
+import { CHART_DEFAULTS_OVERRIDABLE, chartValuesProblems, OWNED_CHART_VALUES, ownedChartValue } from "../../lib/chart-values";
 import { parseConfig, PlatformConfig } from "../../config";
 import { ConfigError } from "../../lib/problems";
 import { chartDataDir, get, helmMerge, rawStackConfig } from "../support/helpers";

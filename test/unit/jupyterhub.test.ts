@@ -18,10 +18,10 @@ import {
     localChartProblems,
     PROXY_TOKEN_KEY,
     proxyTokenFromHubSecret,
-    splitImage,
     stableChecksums,
 } from "../../components/jupyterhub";
 import { proxyTokenFingerprint } from "../../components/secrets";
+import { splitImage } from "../../lib/formats";
 import { ldapAuthSettings } from "../../components/openldap";
 import { applyTransform, z2jhDeployment as chartDeployment } from "../support/chart-deployments";
 import { chartDataDir, get, helmMerge, promiseOf, rawStackConfig } from "../support/helpers";

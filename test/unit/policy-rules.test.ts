@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import Ajv from "ajv";
 import * as YAML from "yaml";
 
-import { PRIVILEGED_REASON } from "../../components/common";
+import { PRIVILEGED_REASON } from "../../lib/pods";
 import {
     backendsClusterIpOnly,
     backendsNetworkPolicies,

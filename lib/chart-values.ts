@@ -1,10 +1,10 @@
 // The z2jh values the program sets itself, each with what to use instead, and the check of
 // `jupyterhub:chartValues` against them (config.ts runs it with the other checks, before anything
-// is deployed). A unit test holds this table to what hubValues (jupyterhub.ts) produces.
-import { isMap } from "../lib/formats";
-import { key, shown } from "../lib/problems";
-import { NS } from "../lib/schema";
-import { PRIVILEGED_REASON } from "./common";
+// is deployed). A unit test holds this table to what hubValues (components/jupyterhub.ts) produces.
+import { isMap } from "./formats";
+import { PRIVILEGED_REASON } from "./pods";
+import { key, shown } from "./problems";
+import { NS } from "./schema";
 
 /**
  * A z2jh value the program sets itself, and what to use instead: `jupyterhub:chartValues` may not
