@@ -2,7 +2,7 @@ export * from "./backup";
 export * from "./cluster";
 export * from "./common";
 export * from "./groups";
-export * from "./jupyterhub";
+export * from "./hub";
 export * from "./mysql";
 export * from "./nfs";
 export * from "./openldap";

@@ -1,6 +1,6 @@
 // The z2jh values the program sets itself, each with what to use instead, and the check of
 // `jupyterhub:chartValues` against them (config.ts runs it with the other checks, before anything
-// is deployed). A unit test holds this table to what hubValues (components/jupyterhub.ts) produces.
+// is deployed). A unit test holds this table to what hubValues (components/hub/values.ts) produces.
 import { isMap } from "./formats";
 import { PRIVILEGED_REASON } from "./pods";
 import { key, shown } from "./problems";

@@ -15,7 +15,7 @@ import * as crypto from "node:crypto";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { HUB_SECRET, PROXY_TOKEN_KEY } from "../../components/jupyterhub";
+import { HUB_SECRET, PROXY_TOKEN_KEY } from "../../components/hub";
 import { proxyTokenFingerprint } from "../../components/secrets";
 import { CLUSTER_SCOPED_KINDS, devStackObjects, namespaceOf } from "../support/dev-objects";
 import { ROOT } from "../support/helpers";

@@ -19,7 +19,7 @@ import { after, before, describe, it } from "node:test";
 import * as YAML from "yaml";
 
 import { PRIVILEGED_REASON } from "../../lib/pods";
-import { dockerConfigJson, REGISTRY_SECRET } from "../../components/jupyterhub";
+import { dockerConfigJson, REGISTRY_SECRET } from "../../components/hub";
 import { EngineProject, waitFor } from "../support/engine-project";
 import { get, ROOT } from "../support/helpers";
 import { SEED_CHART_VALUES, SEED_IMAGE, SEED_REGISTRY, SEED_REGISTRY_PASSWORD, SEED_REGISTRY_USER, SEED_SINGLEUSER } from "../support/seed";

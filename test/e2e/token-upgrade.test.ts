@@ -21,7 +21,7 @@ import { after, before, describe, it } from "node:test";
 
 import * as YAML from "yaml";
 
-import { HUB_SECRET, PROXY_TOKEN_KEY } from "../../components/jupyterhub";
+import { HUB_SECRET, PROXY_TOKEN_KEY } from "../../components/hub";
 import { proxyTokenFingerprint } from "../../components/secrets";
 import { EngineProject, waitFor } from "../support/engine-project";
 import { ROOT } from "../support/helpers";

@@ -4,7 +4,7 @@
 import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
-import { HUB_SECRET } from "../../components/jupyterhub";
+import { HUB_SECRET } from "../../components/hub";
 import { dataKeyDerived, derivedUserPassword } from "../../components/secrets";
 import { rawStackConfig } from "../support/helpers";
 import { plainStrings, ProgramRun, reveal, runProgram } from "../support/program";

@@ -4,7 +4,7 @@
 import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
-import { REGISTRY_SECRET } from "../../components/jupyterhub";
+import { REGISTRY_SECRET } from "../../components/hub";
 import { at, get } from "../support/helpers";
 import { isSecretWrapped, plainStrings, ProgramRun, reveal, runProgram } from "../support/program";
 import { SEED_IMAGE, SEED_REGISTRY, SEED_REGISTRY_PASSWORD, SEED_REGISTRY_USER, seedOverrides } from "../support/seed";

@@ -9,7 +9,7 @@
 # existing Secret's keys (get_secret_value reads existing-secret/ first). JUPYTERHUB_CRYPT_KEY is
 # not set for the hub (the test removes it). The proxy token is the existing Secret's key
 # hub.config.ConfigurableHTTPProxy.auth_token, which the hub's and the proxy's pods get as
-# CONFIGPROXY_AUTH_TOKEN (components/jupyterhub.ts proxyTokenFromHubSecret); here the hub gets the
+# CONFIGPROXY_AUTH_TOKEN (components/hub/transforms.ts proxyTokenFromHubSecret); here the hub gets the
 # same variable and hands it to the proxy it starts. The singleuser values become KubeSpawner
 # config as z2jh maps them (the settings the program gives; see below).
 #

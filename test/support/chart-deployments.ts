@@ -1,5 +1,5 @@
 // The z2jh chart's hub and proxy Deployments as the chart renders them, cut to what the program's
-// transforms of the chart (components/jupyterhub.ts) read and write, for tests without the chart's
+// transforms of the chart (components/hub/transforms.ts) read and write, for tests without the chart's
 // templates. What they stand for, in z2jh 4.4.0: jupyterhub/templates/hub/deployment.yaml and
 // proxy/deployment.yaml each set CONFIGPROXY_AUTH_TOKEN from `secretKeyRef` of the chart's Secret
 // `hub`, key `hub.config.ConfigurableHTTPProxy.auth_token`; the proxy's pods carry the chart's

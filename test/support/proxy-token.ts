@@ -3,7 +3,7 @@
 import * as assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 
-import { PROXY_TOKEN_ENV, PROXY_TOKEN_KEY } from "../../components/jupyterhub";
+import { PROXY_TOKEN_ENV, PROXY_TOKEN_KEY } from "../../components/hub";
 import { EngineProject } from "./engine-project";
 
 interface Container {

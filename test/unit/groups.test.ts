@@ -20,7 +20,7 @@ import {
     SpawnHooks,
     spawnHooksPy,
 } from "../../components/groups";
-import { hubValues, HubWiring, ldapAuthenticatorConfig } from "../../components/jupyterhub";
+import { hubValues, HubWiring, ldapAuthenticatorConfig } from "../../components/hub";
 import { groupSharesPath, PREPARE_EXPORTS_SCRIPT, prepareExportsEnv } from "../../components/nfs";
 import { scriptPath } from "../../components/scripts";
 import { externalAuthSettings, ldapAuthSettings } from "../../components/openldap";

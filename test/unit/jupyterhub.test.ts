@@ -19,7 +19,7 @@ import {
     PROXY_TOKEN_KEY,
     proxyTokenFromHubSecret,
     stableChecksums,
-} from "../../components/jupyterhub";
+} from "../../components/hub";
 import { proxyTokenFingerprint } from "../../components/secrets";
 import { splitImage } from "../../lib/formats";
 import { ldapAuthSettings } from "../../components/openldap";

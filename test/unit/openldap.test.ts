@@ -24,7 +24,7 @@ import {
     userCredentials,
 } from "../../components/openldap";
 import { readScript, scriptPath } from "../../components/scripts";
-import { ldapAuthenticatorConfig } from "../../components/jupyterhub";
+import { ldapAuthenticatorConfig } from "../../components/hub";
 import { derivedUserPassword, derivedUserSalt } from "../../components/secrets";
 import { inMode, run } from "../support/helpers";
 

@@ -1,11 +1,11 @@
 // Which Pod Security level each namespace of the stack enforces, decided from the config, and what
-// users' pods get so that they fit it (components/pod-security.ts, components/jupyterhub.ts).
+// users' pods get so that they fit it (components/pod-security.ts, components/hub/values.ts).
 import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import { parseConfig } from "../../config";
 import { claimedNames, storageNamespaceOf } from "../../components/cluster";
-import { hubValues } from "../../components/jupyterhub";
+import { hubValues } from "../../components/hub";
 import { hubPodSecurity, podSecurityLabels, restrictedUserPod, USER_POD_CHART_VALUES } from "../../components/pod-security";
 import { get, rawStackConfig } from "../support/helpers";
 import { seedOverrides } from "../support/seed";

@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import * as YAML from "yaml";
 
 import { PRIVILEGED_REASON } from "../../lib/pods";
-import { grantSudo } from "../../components/jupyterhub";
+import { grantSudo } from "../../components/hub";
 import { singleuserRootStart, z2jhValuesOf } from "../../policy/rules";
 import { loadPackConfig, resourceViolations, Subject } from "../support/policy-harness";
 import { rootStartRefused } from "../support/seed";
