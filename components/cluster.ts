@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { DataPolicy, HubConfig, NfsConfig } from "../config";
 import { PRIVILEGED_REASON } from "../lib/pods";
 import { labels, OWNER_ANNOTATION, ownerAnnotations, stackOwner } from "./common";
-import { CSI_DRIVER, STATIC_VOLUME_SUFFIXES } from "./nfs";
+import { CSI_DRIVER, STATIC_VOLUME_SUFFIXES } from "./storage";
 import { type HubPodSecurity, podSecurityLabels, storageNamespaceName } from "./pod-security";
 
 /** What the cluster access reads of the config: where the stack lives and which names it takes. */
@@ -78,7 +78,7 @@ export function claimedNames(cfg: Pick<ClusterArgs, "namespace" | "nfs">): Claim
     return names;
 }
 
-/** The static volumes the stack names by their NFS directory (components/nfs.ts, staticClaim). */
+/** The static volumes the stack names by their NFS directory (storage/nfs-storage.ts, staticClaim). */
 export const staticVolumeNames = (namespace: string) => Object.values(STATIC_VOLUME_SUFFIXES).map((suffix) => `${namespace}-${suffix}`);
 
 /**

@@ -4,7 +4,7 @@ export * from "./common";
 export * from "./groups";
 export * from "./hub";
 export * from "./mysql";
-export * from "./nfs";
+export * from "./storage";
 export * from "./openldap";
 export * from "./secrets";
 export * from "./pod-security";

@@ -88,10 +88,10 @@ export function podSecurityLabels(p: { enforce: PodSecurityLevel; warn?: PodSecu
 /**
  * How the kubelet applies users' pods' fsGroup (z2jh's singleuser.fsGid, 100) to their volumes: the
  * home and the shared volumes are csi-driver-nfs volumes, whose CSIDriver says fsGroupPolicy File
- * (components/nfs.ts), so by default (Always) every mount walks the whole tree, chown and chmod on
- * each file over NFS: a home with a conda environment took its server's start, and the shared
- * volume, mounted by every user's pod, was walked at every start. OnRootMismatch walks only when
- * the volume's root is not yet the group's (Kubernetes pkg/volume/volume_linux.go,
+ * (components/storage/csi-driver.ts), so by default (Always) every mount walks the whole tree,
+ * chown and chmod on each file over NFS: a home with a conda environment took its server's start,
+ * and the shared volume, mounted by every user's pod, was walked at every start. OnRootMismatch
+ * walks only when the volume's root is not yet the group's (Kubernetes pkg/volume/volume_linux.go,
  * skipPermissionChange and requiresPermissionChange: the root's gid is fsGroup, its mode has the
  * group's rw and x and setgid): a new home once, at its first start.
  */

@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import { after, before, describe } from "node:test";
 
 import { GROUP_SHARES, parseConfig, PlatformConfig } from "../../config";
-import { GROUP_SHARES_CLAIM } from "../../components/nfs";
+import { GROUP_SHARES_CLAIM } from "../../components/storage";
 import { rawStackConfig } from "../support/helpers";
 import { Json, Login, TestBed } from "../support/services-harness";
 

@@ -72,7 +72,7 @@ import { InClusterLdap, PlatformConfig, type TlsStrategy } from "../../config";
 import { directoryGroups } from "../../components/groups";
 import { hubSecretData, HubWiring, hubValues } from "../../components/hub";
 import { hubDatabaseSql, hubDbUrl, MYSQL_ARGS } from "../../components/mysql";
-import { GROUP_SHARES_CLAIM, SHARED_CLAIM } from "../../components/nfs";
+import { GROUP_SHARES_CLAIM, SHARED_CLAIM } from "../../components/storage";
 import {
     bootstrapFiles,
     bootstrapLdif,

@@ -21,7 +21,7 @@ import {
     spawnHooksPy,
 } from "../../components/groups";
 import { hubValues, HubWiring, ldapAuthenticatorConfig } from "../../components/hub";
-import { groupSharesPath, PREPARE_EXPORTS_SCRIPT, prepareExportsEnv } from "../../components/nfs";
+import { groupSharesPath, PREPARE_EXPORTS_SCRIPT, prepareExportsEnv } from "../../components/storage";
 import { scriptPath } from "../../components/scripts";
 import { externalAuthSettings, ldapAuthSettings } from "../../components/openldap";
 import { get, inMode, rawStackConfig } from "../support/helpers";

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { after, describe, it } from "node:test";
 
 import { DUMP_DIRS, hubDbEnv, SCRIPTS } from "../../components/backup";
-import { PREPARE_EXPORTS_SCRIPT, prepareExportsEnv } from "../../components/nfs";
+import { PREPARE_EXPORTS_SCRIPT, prepareExportsEnv } from "../../components/storage";
 import { readScript } from "../../components/scripts";
 import { loadConfig } from "../../config";
 import { ROOT, stackConfig } from "../support/helpers";

@@ -1,0 +1,7 @@
+// Home and shared storage on NFS. One file a concern: volumes.ts (the home StorageClass, the
+// shared volumes and their paths), server.ts (the in-cluster NFS server), csi-driver.ts
+// (csi-driver-nfs), nfs-storage.ts (the component).
+export { CSI_DRIVER, CSI_SIDECARS } from "./csi-driver";
+export { NfsStorage, type NfsStorageArgs, type StorageNamespace } from "./nfs-storage";
+export { PREPARE_EXPORTS_SCRIPT, prepareExportsEnv } from "./server";
+export { GROUP_SHARES_CLAIM, groupSharesPath, homeStorageClassSpec, SHARED_CLAIM, sharedSharePath, STATIC_VOLUME_SUFFIXES } from "./volumes";

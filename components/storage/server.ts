@@ -1,0 +1,136 @@
+// The in-cluster NFS server: a kernel NFS server on a block volume, with the init script that
+// prepares its exports (components/scripts/prepare-exports.sh), and its Service, whose ClusterIP
+// the volumes name.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+import { GROUP_SHARES, type InClusterNfs, type NfsConfig } from "../../config";
+import { PRIVILEGED_REASON } from "../../lib/pods";
+import { dataClaim, dependsOnList, labels, toEnv } from "../common";
+import { readScript } from "../scripts";
+import type { MovedStorage } from "./nfs-storage";
+
+/** The in-cluster server's init script, in components/scripts/ and in the ConfigMap `nfs-server-scripts`. */
+export const PREPARE_EXPORTS_SCRIPT = "prepare-exports.sh";
+
+/**
+ * Environment of the in-cluster server's init script (components/scripts/prepare-exports.sh): the
+ * shared directory and each group share's directory, made writable by users' pods (which all run
+ * as the same user). Names are validated plain names, so a space separates them.
+ */
+export function prepareExportsEnv(cfg: NfsConfig, root = "/exports"): Record<string, string> {
+    const groupDirs = cfg.groupShares.length > 0 ? [GROUP_SHARES.dir, ...cfg.groupShares.map((g) => `${GROUP_SHARES.dir}/${g}`)] : [];
+    return { EXPORT_ROOT: root, EXPORT_DIRS: [cfg.shared.subPath, ...groupDirs].join(" ") };
+}
+
+/** The server's ports, on its container and its Service. */
+const NFS_PORTS = [
+    { name: "nfs", port: 2049 },
+    { name: "mountd", port: 20048 },
+    { name: "rpcbind", port: 111 },
+];
+
+/** The server's pod: the init container that prepares the exports, then the kernel NFS server. */
+function serverPodTemplate(cfg: InClusterNfs, lbl: Record<string, string>, dataClaimName: pulumi.Output<string>, scriptsConfigMap: pulumi.Output<string>) {
+    return {
+        metadata: { labels: lbl, annotations: { [PRIVILEGED_REASON]: "kernel NFS server: starts nfsd and exports a directory" } },
+        spec: {
+            initContainers: [
+                {
+                    name: "prepare-shared",
+                    image: cfg.serverImage,
+                    command: ["sh", `/scripts/${PREPARE_EXPORTS_SCRIPT}`],
+                    env: toEnv(prepareExportsEnv(cfg)),
+                    volumeMounts: [
+                        { name: "data", mountPath: "/exports" },
+                        { name: "scripts", mountPath: "/scripts", readOnly: true },
+                    ],
+                    resources: { limits: { cpu: "100m", memory: "64Mi" }, requests: { cpu: "10m", memory: "16Mi" } },
+                },
+            ],
+            containers: [
+                {
+                    name: "nfs-server",
+                    image: cfg.serverImage,
+                    // Kernel NFS server: needs privileges to start nfsd. run_nfs.sh exports each path
+                    // argument rw,fsid=0,insecure,no_root_squash (NFSv4 root). No -G: it would chgrp the
+                    // export to that gid and chmod it 070; the init container sets the modes pods need.
+                    args: ["/exports"],
+                    securityContext: { privileged: true },
+                    ports: NFS_PORTS.map((p) => ({ name: p.name, containerPort: p.port })),
+                    volumeMounts: [{ name: "data", mountPath: "/exports" }],
+                    readinessProbe: { tcpSocket: { port: 2049 }, periodSeconds: 10 },
+                    resources: { limits: { cpu: "1", memory: "512Mi" }, requests: { cpu: "100m", memory: "128Mi" } },
+                },
+            ],
+            volumes: [
+                { name: "data", persistentVolumeClaim: { claimName: dataClaimName } },
+                { name: "scripts", configMap: { name: scriptsConfigMap, defaultMode: 0o444 } },
+            ],
+        },
+    };
+}
+
+/**
+ * NFS server on a block volume; returns the Service's ClusterIP. The Service is kept with the
+ * data: home volumes name the server by that address (immutably), so it must survive a
+ * retaining `pulumi destroy` for the next `pulumi up` to mount them again.
+ */
+export function nfsServer(parent: pulumi.Resource, name: string, storage: MovedStorage, cfg: InClusterNfs): pulumi.Output<string> {
+    const move = storage.move;
+    const opts = { parent, dependsOn: [move] };
+    const ns = storage.name;
+    const keep = { ...storage.keep, dependsOn: [...dependsOnList(storage.keep), move] };
+    const lbl = labels("nfs-server");
+    // The server's disk holds every home directory and the shared data. A stack moved from
+    // 0.1.0 binds the volume it had (and its class); a new one is given a volume.
+    const data = dataClaim(
+        `${name}-server-data`,
+        {
+            name: "nfs-server-data",
+            namespace: ns,
+            labels: lbl,
+            storageClass: move.fact("storageClassName").apply((c) => c ?? cfg.serverStorageClass),
+            size: cfg.serverStorageSize,
+            volumeName: move.fact("volumeName"),
+        },
+        parent,
+        keep,
+    );
+    const scripts = new k8s.core.v1.ConfigMap(
+        `${name}-server-scripts`,
+        { metadata: { name: "nfs-server-scripts", namespace: ns, labels: lbl }, data: { [PREPARE_EXPORTS_SCRIPT]: readScript(PREPARE_EXPORTS_SCRIPT) } },
+        opts,
+    );
+    new k8s.apps.v1.Deployment(
+        `${name}-server`,
+        {
+            metadata: { name: "nfs-server", namespace: ns, labels: lbl },
+            spec: {
+                replicas: 1,
+                // Two servers on one RWO disk would corrupt it.
+                strategy: { type: "Recreate" },
+                selector: { matchLabels: lbl },
+                template: serverPodTemplate(cfg, lbl, data.metadata.name, scripts.metadata.name),
+            },
+        },
+        opts,
+    );
+    const svc = new k8s.core.v1.Service(
+        `${name}-server`,
+        {
+            metadata: { name: "nfs-server", namespace: ns, labels: lbl },
+            spec: {
+                type: "ClusterIP",
+                // The address home volumes name (immutably), kept when the server moved here.
+                clusterIP: move.fact("address"),
+                selector: lbl,
+                ports: NFS_PORTS.map((p) => ({ name: p.name, port: p.port, targetPort: p.port, protocol: "TCP" })),
+            },
+        },
+        { ...opts, ...keep },
+    );
+    // Kubelets mount NFS from the node's network namespace, where cluster DNS names do not
+    // resolve: volumes must name the ClusterIP.
+    return svc.spec.clusterIP;
+}
