@@ -1,11 +1,11 @@
-export * from "./backup";
-export * from "./cluster";
-export * from "./common";
-export * from "./groups";
-export * from "./hub";
-export * from "./mysql";
-export * from "./storage";
+// What the program (index.ts) uses of the components, by name.
+export { Backup } from "./backup";
+export { ClusterAccess, storageNamespaceOf } from "./cluster";
+export { skipAwaitTransform } from "./common";
+export { directoryGroups } from "./groups";
+export { assertLocalChart, JupyterHub } from "./hub";
+export { MySql } from "./mysql";
+export { GROUP_SHARES_CLAIM, NfsStorage, SHARED_CLAIM } from "./storage";
 export * from "./openldap";
-export * from "./secrets";
-export * from "./pod-security";
-export * from "./storage-move";
+export { DATA_KEY_MISSING, HubSecrets } from "./secrets";
+export { hubPodSecurity } from "./pod-security";
