@@ -7,7 +7,7 @@ import { type BackupConfig, MYSQL_IMAGE, type MySqlConfig } from "../config";
 import { splitImage } from "../lib/formats";
 import { dependsOnList, labels, RESTRICTED_CONTAINER, restrictedPod, toEnv } from "./common";
 import { MYSQL_PORT } from "./mysql";
-import { LDAPS_PORT, type LdapTree } from "./openldap";
+import { DIRECTORY_NAME, DIRECTORY_SECRETS, directoryUri, LDAPS_PORT, type LdapTree } from "./directory";
 import { readScript } from "./scripts";
 
 /** Name of the backup claim; csi-driver-nfs names its directory on the export `<namespace>-backups`. */
@@ -26,9 +26,6 @@ export const SCRIPTS = {
     dumpDirectory: "dump-directory.sh",
     restoreDirectory: "restore-directory.sh",
 } as const;
-
-/** The in-cluster directory's Secrets (components/openldap.ts): the admin password and the CA. */
-export const DIRECTORY_SECRETS = { bootstrap: "openldap-bootstrap", tls: "openldap-tls" } as const;
 
 /** The MySQL client options file the database scripts read: server, hub user and password. Secret. */
 export function mysqlClientOptions(p: { host: string; port: number; user: string; password: string }): string {
@@ -122,7 +119,7 @@ const DNS_EGRESS = {
  * The NetworkPolicies that let one kind of backup pod (`backup-<kind>`, with `podLabels`) reach its
  * server and nothing else but DNS: an egress policy on those pods and, for a server in the
  * namespace (pods labelled `app`), an ingress policy there that admits them beside the policies of
- * mysql.ts and openldap.ts, which admit the hub. A server outside the cluster (no `app`) is
+ * mysql.ts and directory/server.ts, which admit the hub. A server outside the cluster (no `app`) is
  * reached on its port at any address. `port` is the server pod's port, which policies see.
  */
 function accessPolicies(
@@ -332,13 +329,13 @@ export class Backup extends pulumi.ComponentResource {
         if (args.directory) {
             const dirPolicies = accessPolicies(
                 name,
-                { namespace: ns, kind: "directory", podLabels: dirLabels, server: { port: LDAPS_PORT, app: "openldap" } },
+                { namespace: ns, kind: "directory", podLabels: dirLabels, server: { port: LDAPS_PORT, app: DIRECTORY_NAME } },
                 parent,
             );
             const env = directoryEnv({
                 root: MOUNT.backups,
                 keep: cfg.keep,
-                uri: `ldaps://openldap.${ns}.svc.cluster.local:636`,
+                uri: directoryUri(ns),
                 tree: args.directory.tree,
                 passwordFile: `${MOUNT.credentials}/admin-password`,
                 caFile: `${MOUNT.tls}/ca.crt`,

@@ -9,7 +9,7 @@
 // hands the groups to JupyterHub (Authenticator.manage_groups).
 
 import { GROUP_SHARES, type GroupMemberAttribute, type LdapConfig, type ProfileConfig } from "../config";
-import { ldapTree } from "./openldap";
+import { ldapTree } from "./directory";
 
 /** A directory group and its JupyterHub name. */
 export interface DirectoryGroup {

@@ -13,7 +13,7 @@ import {
     spawnHooks,
     spawnHooksPy,
 } from "../groups";
-import { LDAP_CA_MOUNT, LdapAuthSettings } from "../openldap";
+import { LDAP_CA_MOUNT, type LdapAuthSettings } from "../directory";
 import { restrictedUserPod, USER_POD_FS_GROUP } from "../pod-security";
 import { HUB_SECRET, REGISTRY_SECRET } from "./secrets";
 

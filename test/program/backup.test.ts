@@ -6,8 +6,8 @@ import { before, describe, it } from "node:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { DIRECTORY_SECRETS, mysqlClientOptions, preUpgradeJobName } from "../../components/backup";
-import { LDAPS_PORT } from "../../components/openldap";
+import { mysqlClientOptions, preUpgradeJobName } from "../../components/backup";
+import { DIRECTORY_SECRETS, LDAPS_PORT } from "../../components/directory/client";
 import { parseConfig } from "../../config";
 import { selectorMatches } from "../../policy/rules";
 import { at, get, inMode, rawStackConfig, ROOT } from "../support/helpers";

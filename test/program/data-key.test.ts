@@ -5,7 +5,8 @@ import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
 import { HUB_SECRET } from "../../components/hub";
-import { dataKeyDerived, derivedUserPassword } from "../../components/secrets";
+import { dataKeyDerived } from "../../components/secrets";
+import { derivedUserPassword } from "../../components/directory/passwords";
 import { rawStackConfig } from "../support/helpers";
 import { plainStrings, ProgramRun, reveal, runProgram } from "../support/program";
 

@@ -3,9 +3,10 @@ import { before, describe, it } from "node:test";
 
 import * as pulumi from "@pulumi/pulumi";
 
-import { sshaHash } from "../../components/openldap";
+import { sshaHash } from "../../components/directory/passwords";
 import { HUB_SECRET, PROXY_TOKEN_KEY, PROXY_TOKEN_READERS } from "../../components/hub";
-import { derivedUserPassword, derivedUserSalt, proxyTokenFingerprint } from "../../components/secrets";
+import { derivedUserPassword, derivedUserSalt } from "../../components/directory/passwords";
+import { proxyTokenFingerprint } from "../../components/secrets";
 import { applyTransforms, ChartDeployment, z2jhDeployment } from "../support/chart-deployments";
 import { at, get, promiseOf } from "../support/helpers";
 import { exportedOutputs, isSecretWrapped, plainStrings, ProgramRun, reveal, runProgram } from "../support/program";

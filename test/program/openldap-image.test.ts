@@ -4,7 +4,7 @@
 import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
-import { CONFIG_DIGEST_ANNOTATION, LDAP_MOUNTS, LDAP_SCHEMAS, LDAP_UID, POD_SLAPD_PATHS, SYMAS } from "../../components/openldap";
+import { CONFIG_DIGEST_ANNOTATION, LDAP_MOUNTS, LDAP_SCHEMAS, LDAP_UID, POD_SLAPD_PATHS, SYMAS } from "../../components/directory/slapd";
 import { get } from "../support/helpers";
 import { ProgramRun, reveal, runProgram } from "../support/program";
 

@@ -24,7 +24,7 @@ import * as path from "node:path";
 import { after, before, describe } from "node:test";
 
 import { directoryEnv, DUMP_DIRS, hubDbEnv, mysqlClientOptions, preUpgradeLabel, SCRIPTS } from "../../components/backup";
-import { sshaHash } from "../../components/openldap";
+import { sshaHash } from "../../components/directory/passwords";
 import { readScript, scriptPath } from "../../components/scripts";
 import { parseConfig, PlatformConfig } from "../../config";
 import { inMode, rawStackConfig } from "../support/helpers";

@@ -12,8 +12,9 @@ import * as fs from "node:fs";
 import { after, before, describe } from "node:test";
 
 import { type InClusterLdap, parseConfig, PlatformConfig } from "../../config";
-import { ldapCertDnsNames, mdbMaxSize, POD_SLAPD_PATHS, slapdConf, SlapdPaths, sshaHash } from "../../components/openldap";
-import { derivedUserPassword, derivedUserSalt, masterFingerprint } from "../../components/secrets";
+import { ldapCertDnsNames } from "../../components/directory/client";
+import { mdbMaxSize, POD_SLAPD_PATHS, slapdConf, SlapdPaths } from "../../components/directory/slapd";
+import { derivedUserPassword, derivedUserSalt, masterFingerprint, sshaHash } from "../../components/directory/passwords";
 import { rawStackConfig } from "../support/helpers";
 import { run, tail } from "../support/services-env";
 import { Json, TestBed } from "../support/services-harness";

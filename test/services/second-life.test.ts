@@ -11,7 +11,8 @@ import * as crypto from "node:crypto";
 import { after, before, describe, it } from "node:test";
 
 import { parseConfig, PlatformConfig } from "../../config";
-import { dataKeyDerived, derivedUserPassword, masterFingerprint } from "../../components/secrets";
+import { dataKeyDerived } from "../../components/secrets";
+import { derivedUserPassword, masterFingerprint } from "../../components/directory/passwords";
 import { rawStackConfig } from "../support/helpers";
 import { alnum } from "../support/services-env";
 import { TestBed } from "../support/services-harness";

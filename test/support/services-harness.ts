@@ -25,7 +25,7 @@
 //     and the CA path are swapped for local ones.
 //
 // What the test bed stands in for, and how it differs:
-//   - slapd runs the program's own configuration: slapdConf and rootPwLine (components/openldap.ts)
+//   - slapd runs the program's own configuration: slapdConf and rootPwLine (components/directory/slapd.ts)
 //     write slapd.conf and the rootpw file as the pod's ConfigMap and Secret carry them, the init
 //     container's script (components/scripts/ldap-init.sh) loads the tree with slapadd, and slapd
 //     starts with slapdCommand's arguments. The differences, all in slapdPaths() and slapdUrls():
@@ -73,26 +73,13 @@ import { directoryGroups } from "../../components/groups";
 import { hubSecretData, HubWiring, hubValues } from "../../components/hub";
 import { hubDatabaseSql, hubDbUrl, MYSQL_ARGS } from "../../components/mysql";
 import { GROUP_SHARES_CLAIM, SHARED_CLAIM } from "../../components/storage";
-import {
-    bootstrapFiles,
-    bootstrapLdif,
-    inClusterAuthSettings,
-    ldapCertDnsNames,
-    LdapTree,
-    LDAPS_PORT,
-    ldapTree,
-    mdbMaxSize,
-    rootPwLine,
-    slapdCommand,
-    slapdConf,
-    SlapdPaths,
-    slapdUrls,
-    SYNC_SCRIPT,
-    syncEnv,
-    userCredentials,
-} from "../../components/openldap";
+import { bootstrapFiles, bootstrapLdif, LdapTree, ldapTree } from "../../components/directory/tree";
+import { inClusterAuthSettings, ldapCertDnsNames, LDAPS_PORT } from "../../components/directory/client";
+import { mdbMaxSize, rootPwLine, slapdCommand, slapdConf, SlapdPaths, slapdUrls } from "../../components/directory/slapd";
+import { SYNC_SCRIPT, syncEnv } from "../../components/directory/sync";
+import { userCredentials } from "../../components/directory/passwords";
 import { scriptPath } from "../../components/scripts";
-import { masterFingerprint } from "../../components/secrets";
+import { masterFingerprint } from "../../components/directory/passwords";
 import { chartDataDir, helmMerge, inMode, ROOT } from "./helpers";
 import { alnum, findTools, freePort, portOpen, run, Service, tail, Tools, waitFor } from "./services-env";
 
@@ -337,7 +324,7 @@ export class TestBed {
         ]);
     }
 
-    /** Server certificate as components/openldap.ts requests it: SANs ldapCertDnsNames(...) + 127.0.0.1. */
+    /** Server certificate as components/directory/server.ts requests it: SANs ldapCertDnsNames(...) + 127.0.0.1. */
     private makeServerCert(dir: string, caDir: string): string[] {
         const dnsNames = ldapCertDnsNames("openldap", this.cfg.namespace);
         const key = path.join(dir, "tls.key");

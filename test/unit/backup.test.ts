@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { after, describe, it } from "node:test";
 
 import { directoryEnv, DUMP_DIRS, hubDbEnv, mysqlClientOptions, preUpgradeJobName, preUpgradeLabel, SCRIPTS } from "../../components/backup";
-import { ldapTree } from "../../components/openldap";
+import { ldapTree } from "../../components/directory/tree";
 import { readScript, scriptPath } from "../../components/scripts";
 
 const SHELLS = ["dash", "bash"];

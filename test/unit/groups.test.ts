@@ -23,7 +23,7 @@ import {
 import { hubValues, HubWiring, ldapAuthenticatorConfig } from "../../components/hub";
 import { groupSharesPath, PREPARE_EXPORTS_SCRIPT, prepareExportsEnv } from "../../components/storage";
 import { scriptPath } from "../../components/scripts";
-import { externalAuthSettings, ldapAuthSettings } from "../../components/openldap";
+import { externalAuthSettings, ldapAuthSettings } from "../../components/directory/client";
 import { get, inMode, rawStackConfig } from "../support/helpers";
 
 const dev = parseConfig(rawStackConfig("dev"), "dev");

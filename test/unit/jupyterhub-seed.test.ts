@@ -12,7 +12,7 @@ import * as YAML from "yaml";
 import { PRIVILEGED_REASON } from "../../lib/pods";
 import { directoryGroups } from "../../components/groups";
 import { dockerConfigJson, grantSudo, HubWiring, hubValues, overlayValues, REGISTRY_SECRET } from "../../components/hub";
-import { ldapAuthSettings } from "../../components/openldap";
+import { ldapAuthSettings } from "../../components/directory/client";
 import { CHART_DEFAULTS_OVERRIDABLE, chartValuesProblems, OWNED_CHART_VALUES, ownedChartValue } from "../../lib/chart-values";
 import { parseConfig, PlatformConfig } from "../../config";
 import { ConfigError } from "../../lib/problems";

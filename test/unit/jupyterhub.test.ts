@@ -22,7 +22,7 @@ import {
 } from "../../components/hub";
 import { proxyTokenFingerprint } from "../../components/secrets";
 import { splitImage } from "../../lib/formats";
-import { ldapAuthSettings } from "../../components/openldap";
+import { ldapAuthSettings } from "../../components/directory/client";
 import { applyTransform, z2jhDeployment as chartDeployment } from "../support/chart-deployments";
 import { chartDataDir, get, helmMerge, promiseOf, rawStackConfig } from "../support/helpers";
 

@@ -7,25 +7,12 @@ import * as path from "node:path";
 import { after, describe, it } from "node:test";
 
 import { parseConfig } from "../../config";
-import {
-    bootstrapFiles,
-    bootstrapLdif,
-    bootstrapSizeProblems,
-    externalAuthSettings,
-    groupSyncLdif,
-    inClusterAuthSettings,
-    ldapCertDnsNames,
-    ldapTree,
-    SECRET_LIMIT_BYTES,
-    sshaHash,
-    SYNC_SCRIPT,
-    syncEnv,
-    syncJobName,
-    userCredentials,
-} from "../../components/openldap";
+import { bootstrapFiles, bootstrapLdif, bootstrapSizeProblems, groupSyncLdif, ldapTree, SECRET_LIMIT_BYTES } from "../../components/directory/tree";
+import { externalAuthSettings, inClusterAuthSettings, ldapCertDnsNames } from "../../components/directory/client";
+import { derivedUserPassword, derivedUserSalt, sshaHash, userCredentials } from "../../components/directory/passwords";
+import { SYNC_SCRIPT, syncEnv, syncJobName } from "../../components/directory/sync";
 import { readScript, scriptPath } from "../../components/scripts";
 import { ldapAuthenticatorConfig } from "../../components/hub";
-import { derivedUserPassword, derivedUserSalt } from "../../components/secrets";
 import { inMode, run } from "../support/helpers";
 
 const cfg = inMode(

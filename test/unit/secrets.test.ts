@@ -2,16 +2,8 @@ import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { describe, it } from "node:test";
 
-import {
-    DATA_KEY_HINT,
-    dataKeyDerived,
-    derivedUserPassword,
-    derivedUserSalt,
-    masterFingerprint,
-    proxyTokenFingerprint,
-    USER_PASSWORD_LENGTH,
-    USER_SALT_BYTES,
-} from "../../components/secrets";
+import { DATA_KEY_HINT, dataKeyDerived, proxyTokenFingerprint } from "../../components/secrets";
+import { derivedUserPassword, derivedUserSalt, masterFingerprint, USER_PASSWORD_LENGTH, USER_SALT_BYTES } from "../../components/directory/passwords";
 
 const master = Buffer.from("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "hex");
 const other = Buffer.from("ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "hex");

@@ -1,0 +1,94 @@
+// What a client of the directory needs: where it is (the one place that names the in-cluster
+// directory's address and ports), the CA it is verified with, and the hub authenticator's settings.
+import { type ExternalLdap, type GroupMemberAttribute, type InClusterLdap, type TlsStrategy } from "../../config";
+import { ldapTree } from "./tree";
+
+/** The in-cluster directory's name: its Service (so its address), Deployment, NetworkPolicy and its pods' app label. */
+export const DIRECTORY_NAME = "openldap";
+/** The standard ports, which the in-cluster directory's Service serves too: LDAP (StartTLS) and LDAPS. */
+export const STANDARD_PORTS = { ldap: 389, ldaps: 636 } as const;
+/** The port slapd serves StartTLS on in its pod, only with tlsStrategy before_bind (the Service maps 389 to it). */
+export const LDAP_PORT = 1389;
+/** The port slapd serves LDAPS on in its pod (the Service maps 636 to it). */
+export const LDAPS_PORT = 1636;
+/** Where the hub finds the directory's CA certificate. */
+export const LDAP_CA_MOUNT = "/etc/jupyterhub/ldap-ca";
+/** The in-cluster directory's Secrets: the bootstrap data (with the admin password) and the TLS files (with the CA). */
+export const DIRECTORY_SECRETS = { bootstrap: "openldap-bootstrap", tls: "openldap-tls" } as const;
+
+/** The in-cluster directory's address in the cluster. */
+export function directoryHost(namespace: string): string {
+    return `${DIRECTORY_NAME}.${namespace}.svc.cluster.local`;
+}
+
+/** The in-cluster directory's LDAPS URI, as its clients in the cluster (sync Job, backups) dial it. */
+export function directoryUri(namespace: string): string {
+    return `ldaps://${directoryHost(namespace)}:${STANDARD_PORTS.ldaps}`;
+}
+
+/** DNS names the in-cluster directory's certificate is valid for. */
+export function ldapCertDnsNames(service: string, namespace: string): string[] {
+    return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`, "localhost"];
+}
+
+/** The port a client dials for a TLS strategy: LDAPS's for on_connect, LDAP's (StartTLS or none) otherwise. */
+function standardPort(tlsStrategy: TlsStrategy): number {
+    return tlsStrategy === "on_connect" ? STANDARD_PORTS.ldaps : STANDARD_PORTS.ldap;
+}
+
+/** What the hub's LDAPAuthenticator needs to know about a directory. */
+export interface LdapAuthSettings {
+    serverAddress: string;
+    port: number;
+    tlsStrategy: TlsStrategy;
+    bindDnTemplates: string[];
+    /** Full group DNs; empty: any user who can bind may log in. */
+    allowedGroups: string[];
+    lookupDn: boolean;
+    userSearchBase?: string;
+    userAttribute: string;
+    searchUser?: string;
+    /** Whether a CA certificate is mounted at LDAP_CA_MOUNT/ca.crt. */
+    hasCa: boolean;
+    /** The one attribute groups list members in; unset: LDAPAuthenticator's default (any of them). */
+    groupMemberAttribute?: GroupMemberAttribute;
+}
+
+/** Authenticator settings for the in-cluster directory, derived from the tree it is bootstrapped with. */
+export function inClusterAuthSettings(cfg: InClusterLdap, namespace: string): LdapAuthSettings {
+    const t = ldapTree(cfg);
+    return {
+        serverAddress: directoryHost(namespace),
+        port: standardPort(cfg.tlsStrategy),
+        tlsStrategy: cfg.tlsStrategy,
+        bindDnTemplates: [t.bindDnTemplate],
+        allowedGroups: cfg.allowedGroups.map((g) => t.groupDn(g)),
+        lookupDn: false,
+        userAttribute: "uid",
+        hasCa: true,
+    };
+}
+
+/** Authenticator settings for an external directory, from config. */
+export function externalAuthSettings(cfg: ExternalLdap): LdapAuthSettings {
+    return {
+        serverAddress: cfg.server,
+        port: cfg.port ?? standardPort(cfg.tlsStrategy),
+        tlsStrategy: cfg.tlsStrategy,
+        bindDnTemplates: cfg.bindDnTemplates,
+        allowedGroups: cfg.allowedGroups,
+        lookupDn: cfg.lookupDn,
+        userSearchBase: cfg.lookupDn ? cfg.baseDn : undefined,
+        userAttribute: cfg.userAttribute,
+        searchUser: cfg.searchUser,
+        hasCa: cfg.caCert !== undefined,
+        groupMemberAttribute: cfg.groupMemberAttribute,
+    };
+}
+
+/** What the authenticator is told for the stack's directory mode; undefined without LDAP. */
+export function ldapAuthSettings(cfg: InClusterLdap | ExternalLdap | { mode: "none" }, namespace: string): LdapAuthSettings | undefined {
+    if (cfg.mode === "in-cluster") return inClusterAuthSettings(cfg, namespace);
+    if (cfg.mode === "external") return externalAuthSettings(cfg);
+    return undefined;
+}
