@@ -115,6 +115,118 @@ const DNS_EGRESS = {
     ],
 };
 
+/** A backup pod's security: restricted, as the image's user, in the group that may write the volume's root. */
+function podSecurity(uid: number) {
+    return { ...restrictedPod(uid), fsGroup: BACKUP_GROUP, fsGroupChangePolicy: "OnRootMismatch" };
+}
+const CONTAINER_SECURITY = { ...RESTRICTED_CONTAINER, readOnlyRootFilesystem: true };
+/** What every backup pod's container mounts: the backup volume, the scripts, a scratch /tmp (the volumes of `Backup.volumes`). */
+const COMMON_MOUNTS = [
+    { name: "backups", mountPath: MOUNT.backups },
+    { name: "scripts", mountPath: MOUNT.scripts, readOnly: true },
+    { name: "tmp", mountPath: MOUNT.tmp },
+];
+const POD_BASICS = { restartPolicy: "Never", automountServiceAccountToken: false, enableServiceLinks: false };
+
+/** A Job's spec around a backup pod. */
+function jobSpec(template: object) {
+    return { backoffLimit: 2, activeDeadlineSeconds: 3600, template };
+}
+
+/** When the CronJobs run. */
+function schedule(cfg: BackupConfig) {
+    return {
+        schedule: cfg.schedule,
+        timeZone: cfg.timeZone,
+        // A dump that is still running is never doubled; a missed run is made up within the hour.
+        concurrencyPolicy: "Forbid",
+        startingDeadlineSeconds: 3600,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+    };
+}
+
+/** The pod that dumps the hub database, as the CronJob and the Job before an upgrade run it. */
+function hubDbPod(p: {
+    image: string;
+    database: string;
+    keep: number;
+    volumes: k8s.types.input.core.v1.Volume[];
+    /** The Secret with client.cnf (mysqlClientOptions). */
+    credentials: pulumi.Input<string>;
+    preUpgradeLabel?: string;
+}) {
+    return {
+        metadata: { labels: labels("backup-hub-db") },
+        spec: {
+            ...POD_BASICS,
+            securityContext: podSecurity(UID.mysql),
+            containers: [
+                {
+                    name: "dump",
+                    image: p.image,
+                    command: ["sh", `${MOUNT.scripts}/${SCRIPTS.dumpHubDb}`],
+                    env: toEnv(
+                        hubDbEnv({
+                            root: MOUNT.backups,
+                            defaultsFile: `${MOUNT.credentials}/client.cnf`,
+                            database: p.database,
+                            keep: p.keep,
+                            preUpgradeLabel: p.preUpgradeLabel,
+                        }),
+                    ),
+                    securityContext: CONTAINER_SECURITY,
+                    volumeMounts: [...COMMON_MOUNTS, { name: "credentials", mountPath: MOUNT.credentials, readOnly: true }],
+                    resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+                },
+            ],
+            volumes: [...p.volumes, { name: "credentials", secret: { secretName: p.credentials, defaultMode: 0o440 } }],
+        },
+    };
+}
+
+/** The pod that exports the in-cluster directory as its admin (the admin password and CA from the directory's Secrets). */
+function directoryPod(p: { image: string; tree: LdapTree; namespace: string; keep: number; volumes: k8s.types.input.core.v1.Volume[] }) {
+    const env = directoryEnv({
+        root: MOUNT.backups,
+        keep: p.keep,
+        uri: directoryUri(p.namespace),
+        tree: p.tree,
+        passwordFile: `${MOUNT.credentials}/admin-password`,
+        caFile: `${MOUNT.tls}/ca.crt`,
+    });
+    return {
+        metadata: { labels: labels("backup-directory") },
+        spec: {
+            ...POD_BASICS,
+            securityContext: podSecurity(UID.openldap),
+            containers: [
+                {
+                    name: "export",
+                    image: p.image,
+                    command: ["sh", `${MOUNT.scripts}/${SCRIPTS.dumpDirectory}`],
+                    env: toEnv(env),
+                    securityContext: CONTAINER_SECURITY,
+                    volumeMounts: [
+                        ...COMMON_MOUNTS,
+                        { name: "credentials", mountPath: MOUNT.credentials, readOnly: true },
+                        { name: "tls", mountPath: MOUNT.tls, readOnly: true },
+                    ],
+                    resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+                },
+            ],
+            volumes: [
+                ...p.volumes,
+                {
+                    name: "credentials",
+                    secret: { secretName: DIRECTORY_SECRETS.bootstrap, defaultMode: 0o440, items: [{ key: "admin-password", path: "admin-password" }] },
+                },
+                { name: "tls", secret: { secretName: DIRECTORY_SECRETS.tls, defaultMode: 0o444, items: [{ key: "ca.crt", path: "ca.crt" }] } },
+            ],
+        },
+    };
+}
+
 /**
  * The NetworkPolicies that let one kind of backup pod (`backup-<kind>`, with `podLabels`) reach its
  * server and nothing else but DNS: an egress policy on those pods and, for a server in the
@@ -206,180 +318,127 @@ export class Backup extends pulumi.ComponentResource {
 
     constructor(name: string, args: BackupArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub:index:Backup", name, {}, opts);
-        const cfg = args.config;
-        const ns = args.namespace;
         const db = args.database.config;
         // mysqldump runs from the server's own image; for an external server (no mysql.image), from
         // the image the program runs in-cluster servers with.
         const clientImage = db.mode === "in-cluster" ? db.image : MYSQL_IMAGE;
-        const parent = { parent: this };
         const before = dependsOnList(opts);
-        const dbLabels = labels("backup-hub-db");
-        const dirLabels = labels("backup-directory");
 
+        const volumes = this.volumes(name, args);
+        const credentials = this.hubDbCredentials(name, args);
+        this.preUpgradeJobName = preUpgradeJobName(args.chartVersion, clientImage);
+        this.hubDbDumps(name, args, { image: clientImage, volumes, credentials: credentials.metadata.name }, before);
+        if (args.directory) this.directoryDumps(name, args, args.directory, volumes, before);
+
+        this.registerOutputs({});
+    }
+
+    /** The backup claim and the scripts' ConfigMap; returns the volumes every backup pod has (COMMON_MOUNTS mounts them). */
+    private volumes(name: string, args: BackupArgs): k8s.types.input.core.v1.Volume[] {
         const claim = new k8s.core.v1.PersistentVolumeClaim(
             `${name}-data`,
             {
-                metadata: { name: BACKUP_CLAIM, namespace: ns, labels: labels("backup") },
-                spec: { accessModes: ["ReadWriteMany"], storageClassName: args.storageClass, resources: { requests: { storage: cfg.storageSize } } },
+                metadata: { name: BACKUP_CLAIM, namespace: args.namespace, labels: labels("backup") },
+                spec: { accessModes: ["ReadWriteMany"], storageClassName: args.storageClass, resources: { requests: { storage: args.config.storageSize } } },
             },
-            { ...parent, ...args.keep },
+            { parent: this, ...args.keep },
         );
         const names = args.directory ? Object.values(SCRIPTS) : [SCRIPTS.dumpHubDb, SCRIPTS.restoreHubDb];
         const scripts = Object.fromEntries(names.map((n) => [n, readScript(n)]));
         const scriptMap = new k8s.core.v1.ConfigMap(
             `${name}-scripts`,
-            { metadata: { name: "backup-scripts", namespace: ns, labels: labels("backup") }, data: scripts },
-            parent,
+            { metadata: { name: "backup-scripts", namespace: args.namespace, labels: labels("backup") }, data: scripts },
+            { parent: this },
         );
-        const clientOptions = new k8s.core.v1.Secret(
+        return [
+            { name: "backups", persistentVolumeClaim: { claimName: claim.metadata.name } },
+            { name: "scripts", configMap: { name: scriptMap.metadata.name, defaultMode: 0o444 } },
+            { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+        ];
+    }
+
+    /** The Secret with the database scripts' client options: server, hub user and password (mysqlClientOptions). */
+    private hubDbCredentials(name: string, args: BackupArgs): k8s.core.v1.Secret {
+        const db = args.database.config;
+        return new k8s.core.v1.Secret(
             `${name}-hub-db`,
             {
-                metadata: { name: "backup-hub-db", namespace: ns, labels: dbLabels },
+                metadata: { name: "backup-hub-db", namespace: args.namespace, labels: labels("backup-hub-db") },
                 stringData: {
                     "client.cnf": pulumi.secret(
                         args.database.password.apply((password) => mysqlClientOptions({ host: args.database.host, port: db.port, user: db.user, password })),
                     ),
                 },
             },
-            parent,
+            { parent: this },
         );
+    }
 
+    /** The database's NetworkPolicies, its CronJob and the Job that dumps it before an upgrade (named preUpgradeJobName). */
+    private hubDbDumps(
+        name: string,
+        args: BackupArgs,
+        pod: { image: string; volumes: k8s.types.input.core.v1.Volume[]; credentials: pulumi.Input<string> },
+        before: pulumi.Input<pulumi.Resource>[],
+    ): void {
+        const cfg = args.config;
+        const db = args.database.config;
+        const dbLabels = labels("backup-hub-db");
         // Who may talk to whom: the database admits the backup pods, which reach DNS and it only.
         const policies = accessPolicies(
             name,
-            { namespace: ns, kind: "hub-db", podLabels: dbLabels, server: db.mode === "in-cluster" ? { port: MYSQL_PORT, app: "mysql" } : { port: db.port } },
-            parent,
-        );
-
-        const podSecurity = (uid: number) => ({ ...restrictedPod(uid), fsGroup: BACKUP_GROUP, fsGroupChangePolicy: "OnRootMismatch" });
-        const containerSecurity = { ...RESTRICTED_CONTAINER, readOnlyRootFilesystem: true };
-        const commonVolumes = [
-            { name: "backups", persistentVolumeClaim: { claimName: claim.metadata.name } },
-            { name: "scripts", configMap: { name: scriptMap.metadata.name, defaultMode: 0o444 } },
-            { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
-        ];
-        const commonMounts = [
-            { name: "backups", mountPath: MOUNT.backups },
-            { name: "scripts", mountPath: MOUNT.scripts, readOnly: true },
-            { name: "tmp", mountPath: MOUNT.tmp },
-        ];
-        const podBasics = { restartPolicy: "Never", automountServiceAccountToken: false, enableServiceLinks: false };
-
-        /** The pod that dumps the hub database, as the CronJob and the Job before an upgrade run it. */
-        const hubDbPod = (preUpgradeLabel?: string) => ({
-            metadata: { labels: dbLabels },
-            spec: {
-                ...podBasics,
-                securityContext: podSecurity(UID.mysql),
-                containers: [
-                    {
-                        name: "dump",
-                        image: clientImage,
-                        command: ["sh", `${MOUNT.scripts}/${SCRIPTS.dumpHubDb}`],
-                        env: toEnv(
-                            hubDbEnv({
-                                root: MOUNT.backups,
-                                defaultsFile: `${MOUNT.credentials}/client.cnf`,
-                                database: db.database,
-                                keep: cfg.keep,
-                                preUpgradeLabel,
-                            }),
-                        ),
-                        securityContext: containerSecurity,
-                        volumeMounts: [...commonMounts, { name: "credentials", mountPath: MOUNT.credentials, readOnly: true }],
-                        resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-                    },
-                ],
-                volumes: [...commonVolumes, { name: "credentials", secret: { secretName: clientOptions.metadata.name, defaultMode: 0o440 } }],
+            {
+                namespace: args.namespace,
+                kind: "hub-db",
+                podLabels: dbLabels,
+                server: db.mode === "in-cluster" ? { port: MYSQL_PORT, app: "mysql" } : { port: db.port },
             },
-        });
-        const jobSpec = (template: object) => ({ backoffLimit: 2, activeDeadlineSeconds: 3600, template });
-        const schedule = {
-            schedule: cfg.schedule,
-            timeZone: cfg.timeZone,
-            // A dump that is still running is never doubled; a missed run is made up within the hour.
-            concurrencyPolicy: "Forbid",
-            startingDeadlineSeconds: 3600,
-            successfulJobsHistoryLimit: 3,
-            failedJobsHistoryLimit: 3,
-        };
+            { parent: this },
+        );
         const ready = [...before, ...policies];
-
+        const p = { ...pod, database: db.database, keep: cfg.keep };
         new k8s.batch.v1.CronJob(
             `${name}-hub-db`,
             {
-                metadata: { name: "backup-hub-db", namespace: ns, labels: dbLabels },
-                spec: { ...schedule, jobTemplate: { metadata: { labels: dbLabels }, spec: jobSpec(hubDbPod()) } },
+                metadata: { name: "backup-hub-db", namespace: args.namespace, labels: dbLabels },
+                spec: { ...schedule(cfg), jobTemplate: { metadata: { labels: dbLabels }, spec: jobSpec(hubDbPod(p)) } },
             },
-            { ...parent, dependsOn: ready },
+            { parent: this, dependsOn: ready },
         );
-
-        this.preUpgradeJobName = preUpgradeJobName(args.chartVersion, clientImage);
         new k8s.batch.v1.Job(
             `${name}-before-upgrade`,
             {
-                metadata: { name: this.preUpgradeJobName, namespace: ns, labels: dbLabels },
-                spec: jobSpec(hubDbPod(preUpgradeLabel(args.chartVersion, clientImage))),
+                metadata: { name: this.preUpgradeJobName, namespace: args.namespace, labels: dbLabels },
+                spec: jobSpec(hubDbPod({ ...p, preUpgradeLabel: preUpgradeLabel(args.chartVersion, pod.image) })),
             },
             // Awaited: the hub, which depends on this component, is updated only after the dump.
-            { ...parent, dependsOn: ready, customTimeouts: { create: "60m", update: "60m" } },
+            { parent: this, dependsOn: ready, customTimeouts: { create: "60m", update: "60m" } },
         );
+    }
 
-        if (args.directory) {
-            const dirPolicies = accessPolicies(
-                name,
-                { namespace: ns, kind: "directory", podLabels: dirLabels, server: { port: LDAPS_PORT, app: DIRECTORY_NAME } },
-                parent,
-            );
-            const env = directoryEnv({
-                root: MOUNT.backups,
-                keep: cfg.keep,
-                uri: directoryUri(ns),
-                tree: args.directory.tree,
-                passwordFile: `${MOUNT.credentials}/admin-password`,
-                caFile: `${MOUNT.tls}/ca.crt`,
-            });
-            const pod = {
-                metadata: { labels: dirLabels },
-                spec: {
-                    ...podBasics,
-                    securityContext: podSecurity(UID.openldap),
-                    containers: [
-                        {
-                            name: "export",
-                            image: args.directory.image,
-                            command: ["sh", `${MOUNT.scripts}/${SCRIPTS.dumpDirectory}`],
-                            env: toEnv(env),
-                            securityContext: containerSecurity,
-                            volumeMounts: [
-                                ...commonMounts,
-                                { name: "credentials", mountPath: MOUNT.credentials, readOnly: true },
-                                { name: "tls", mountPath: MOUNT.tls, readOnly: true },
-                            ],
-                            resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
-                        },
-                    ],
-                    volumes: [
-                        ...commonVolumes,
-                        {
-                            name: "credentials",
-                            secret: { secretName: DIRECTORY_SECRETS.bootstrap, defaultMode: 0o440, items: [{ key: "admin-password", path: "admin-password" }] },
-                        },
-                        { name: "tls", secret: { secretName: DIRECTORY_SECRETS.tls, defaultMode: 0o444, items: [{ key: "ca.crt", path: "ca.crt" }] } },
-                    ],
-                },
-            };
-            new k8s.batch.v1.CronJob(
-                `${name}-directory`,
-                {
-                    metadata: { name: "backup-directory", namespace: ns, labels: dirLabels },
-                    spec: { ...schedule, jobTemplate: { metadata: { labels: dirLabels }, spec: jobSpec(pod) } },
-                },
-                { ...parent, dependsOn: [...before, ...dirPolicies] },
-            );
-        }
-
-        this.registerOutputs({});
+    /** The in-cluster directory's NetworkPolicies and CronJob. */
+    private directoryDumps(
+        name: string,
+        args: BackupArgs,
+        directory: NonNullable<BackupArgs["directory"]>,
+        volumes: k8s.types.input.core.v1.Volume[],
+        before: pulumi.Input<pulumi.Resource>[],
+    ): void {
+        const ns = args.namespace;
+        const dirLabels = labels("backup-directory");
+        const dirPolicies = accessPolicies(
+            name,
+            { namespace: ns, kind: "directory", podLabels: dirLabels, server: { port: LDAPS_PORT, app: DIRECTORY_NAME } },
+            { parent: this },
+        );
+        const pod = directoryPod({ image: directory.image, tree: directory.tree, namespace: ns, keep: args.config.keep, volumes });
+        new k8s.batch.v1.CronJob(
+            `${name}-directory`,
+            {
+                metadata: { name: "backup-directory", namespace: ns, labels: dirLabels },
+                spec: { ...schedule(args.config), jobTemplate: { metadata: { labels: dirLabels }, spec: jobSpec(pod) } },
+            },
+            { parent: this, dependsOn: [...before, ...dirPolicies] },
+        );
     }
 }
