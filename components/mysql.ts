@@ -5,10 +5,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 
 import type { MySqlConfig } from "../config";
+import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
 
 type ExternalMySql = Extract<MySqlConfig, { mode: "external" }>;
 type InClusterMySql = Extract<MySqlConfig, { mode: "in-cluster" }>;
-import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod } from "./common";
 
 /** The port the server listens on in its pod (the Service's port is jupyterhub:mysql.port). */
 export const MYSQL_PORT = 3306;
@@ -70,6 +70,67 @@ export type MySqlArgs = {
     | { config: ExternalMySql; externalPassword: pulumi.Output<string> }
 );
 
+/** The server's pod: mysqld as the image's mysql user, its data on the claim, the credentials Secret's files mounted. */
+function serverPod(p: { image: string; claim: pulumi.Input<string>; credentials: pulumi.Input<string> }): k8s.types.input.core.v1.PodSpec {
+    const ping = ["sh", "-c", 'mysqladmin ping -h 127.0.0.1 -uroot -p"$(cat /credentials/root-password)" --silent'];
+    return {
+        // The official image runs as its mysql user (999) when started as it.
+        securityContext: restrictedPod(999),
+        containers: [
+            {
+                name: "mysql",
+                image: p.image,
+                env: [
+                    { name: "MYSQL_ROOT_PASSWORD_FILE", value: "/credentials/root-password" },
+                    // The hub stores UTC timestamps: no time zone tables to load at init.
+                    { name: "MYSQL_INITDB_SKIP_TZINFO", value: "1" },
+                ],
+                // Binary logs fill small volumes and a single hub database needs no replication.
+                // --init-file: the hub's database, user and password at every start (hubDatabaseSql); the
+                // image's entrypoint passes these arguments to its initialisation too (docs/images.md).
+                args: MYSQL_ARGS,
+                ports: [{ name: "mysql", containerPort: MYSQL_PORT }],
+                securityContext: RESTRICTED_CONTAINER,
+                volumeMounts: [
+                    { name: "data", mountPath: "/var/lib/mysql" },
+                    { name: "credentials", mountPath: "/credentials", readOnly: true },
+                ],
+                readinessProbe: { exec: { command: ping }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5 },
+                livenessProbe: { exec: { command: ping }, initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5 },
+                resources: { limits: { cpu: "1", memory: "1Gi" }, requests: { cpu: "100m", memory: "512Mi" } },
+            },
+        ],
+        volumes: [
+            { name: "data", persistentVolumeClaim: { claimName: p.claim } },
+            {
+                name: "credentials",
+                secret: {
+                    secretName: p.credentials,
+                    // Read by mysqld, which runs as the pod's group (fsGroup), and by nobody else.
+                    defaultMode: 0o440,
+                    items: [
+                        { key: "root-password", path: "root-password" },
+                        { key: "init.sql", path: "init.sql" },
+                    ],
+                },
+            },
+        ],
+    };
+}
+
+/** A digest of the init file (hubDatabaseSql), for INIT_DIGEST_ANNOTATION: it reveals nothing of the password. Not secret. */
+function initDigest(cfg: InClusterMySql, hubPassword: pulumi.Output<string>): pulumi.Output<string> {
+    return pulumi.unsecret(
+        hubPassword.apply((pw) =>
+            crypto
+                .createHash("sha256")
+                .update(hubDatabaseSql(cfg.database, cfg.user, pw))
+                .digest("hex")
+                .slice(0, 16),
+        ),
+    );
+}
+
 /**
  * The hub database. In-cluster: a MySQL 8.4 StatefulSet on block storage with generated
  * passwords, reachable only from the hub. External: the configured server.
@@ -89,134 +150,96 @@ export class MySql extends pulumi.ComponentResource {
     constructor(name: string, args: MySqlArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub:index:MySql", name, {}, opts);
         const cfg = args.config;
-        const parent = { parent: this };
-        const ns = args.namespace;
 
-        let host: string;
         if ("externalPassword" in args) {
-            host = args.config.host;
+            this.host = args.config.host;
             this.hubPassword = pulumi.secret(args.externalPassword);
         } else {
-            const server = args.config;
-            const lbl = labels("mysql");
-            const root = new random.RandomPassword(`${name}-root`, { length: 32, special: false }, parent);
-            const hub = new random.RandomPassword(`${name}-hub`, { length: 32, special: false }, parent);
-            this.hubPassword = hub.result;
-            const secret = new k8s.core.v1.Secret(
-                `${name}-credentials`,
-                {
-                    metadata: { name: "mysql-credentials", namespace: ns, labels: lbl },
-                    stringData: {
-                        "root-password": root.result,
-                        "hub-password": hub.result,
-                        "init.sql": hub.result.apply((pw) => hubDatabaseSql(cfg.database, cfg.user, pw)),
-                    },
-                },
-                parent,
-            );
-            const data = dataClaim(
-                `${name}-data`,
-                { name: "mysql-data", namespace: ns, labels: lbl, storageClass: server.storageClass, size: server.storageSize },
-                this,
-                args.keep,
-            );
-            const service = new k8s.core.v1.Service(
-                `${name}`,
-                {
-                    metadata: { name: "mysql", namespace: ns, labels: lbl },
-                    spec: { type: "ClusterIP", selector: lbl, ports: [{ name: "mysql", port: cfg.port, targetPort: MYSQL_PORT }] },
-                },
-                parent,
-            );
-            const ping = ["sh", "-c", 'mysqladmin ping -h 127.0.0.1 -uroot -p"$(cat /credentials/root-password)" --silent'];
-            // The server reads the init file at start only: a new hub password rolls it. A digest: it reveals nothing.
-            const initDigest = pulumi.unsecret(
-                hub.result.apply((pw) =>
-                    crypto
-                        .createHash("sha256")
-                        .update(hubDatabaseSql(cfg.database, cfg.user, pw))
-                        .digest("hex")
-                        .slice(0, 16),
-                ),
-            );
-            new k8s.apps.v1.StatefulSet(
-                `${name}`,
-                {
-                    metadata: { name: "mysql", namespace: ns, labels: lbl },
-                    spec: {
-                        replicas: 1,
-                        serviceName: service.metadata.name,
-                        selector: { matchLabels: lbl },
-                        template: {
-                            metadata: { labels: lbl, annotations: { [INIT_DIGEST_ANNOTATION]: initDigest } },
-                            spec: {
-                                // The official image runs as its mysql user (999) when started as it.
-                                securityContext: restrictedPod(999),
-                                containers: [
-                                    {
-                                        name: "mysql",
-                                        image: server.image,
-                                        env: [
-                                            { name: "MYSQL_ROOT_PASSWORD_FILE", value: "/credentials/root-password" },
-                                            // The hub stores UTC timestamps: no time zone tables to load at init.
-                                            { name: "MYSQL_INITDB_SKIP_TZINFO", value: "1" },
-                                        ],
-                                        // Binary logs fill small volumes and a single hub database needs no replication.
-                                        // --init-file: the hub's database, user and password at every start (hubDatabaseSql); the
-                                        // image's entrypoint passes these arguments to its initialisation too (docs/images.md).
-                                        args: MYSQL_ARGS,
-                                        ports: [{ name: "mysql", containerPort: MYSQL_PORT }],
-                                        securityContext: RESTRICTED_CONTAINER,
-                                        volumeMounts: [
-                                            { name: "data", mountPath: "/var/lib/mysql" },
-                                            { name: "credentials", mountPath: "/credentials", readOnly: true },
-                                        ],
-                                        readinessProbe: { exec: { command: ping }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5 },
-                                        livenessProbe: { exec: { command: ping }, initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5 },
-                                        resources: { limits: { cpu: "1", memory: "1Gi" }, requests: { cpu: "100m", memory: "512Mi" } },
-                                    },
-                                ],
-                                volumes: [
-                                    { name: "data", persistentVolumeClaim: { claimName: data.metadata.name } },
-                                    {
-                                        name: "credentials",
-                                        secret: {
-                                            secretName: secret.metadata.name,
-                                            // Read by mysqld, which runs as the pod's group (fsGroup), and by nobody else.
-                                            defaultMode: 0o440,
-                                            items: [
-                                                { key: "root-password", path: "root-password" },
-                                                { key: "init.sql", path: "init.sql" },
-                                            ],
-                                        },
-                                    },
-                                ],
-                            },
-                        },
-                    },
-                },
-                parent,
-            );
-            new k8s.networking.v1.NetworkPolicy(
-                `${name}`,
-                {
-                    metadata: { name: "mysql", namespace: ns, labels: lbl },
-                    spec: {
-                        podSelector: { matchLabels: lbl },
-                        policyTypes: ["Ingress"],
-                        ingress: [{ from: [{ podSelector: HUB_POD_SELECTOR }], ports: [{ port: MYSQL_PORT }] }],
-                    },
-                },
-                parent,
-            );
-            host = `mysql.${ns}.svc.cluster.local`;
+            const server = this.inClusterServer(name, args.namespace, args.config, args.keep);
+            this.host = server.host;
+            this.hubPassword = server.hubPassword;
         }
 
-        this.host = host;
+        const host = this.host;
         this.endpoint = pulumi.output(`${host}:${cfg.port}`);
         const url = { user: cfg.user, host, port: cfg.port, database: cfg.database };
         this.hubDbUrl = pulumi.secret(this.hubPassword.apply((password) => hubDbUrl({ ...url, password })));
         this.hubDbUrlWithoutPassword = hubDbUrl(url);
         this.registerOutputs({ hubDbUrl: this.hubDbUrl, endpoint: this.endpoint });
+    }
+
+    /** The in-cluster server: its passwords and Secret, volume, Service, StatefulSet and NetworkPolicy. Returns its host and the hub's password. */
+    private inClusterServer(
+        name: string,
+        ns: string,
+        cfg: InClusterMySql,
+        keep: pulumi.CustomResourceOptions,
+    ): { host: string; hubPassword: pulumi.Output<string> } {
+        const lbl = labels("mysql");
+        const hub = this.credentials(name, ns, cfg);
+        const data = dataClaim(
+            `${name}-data`,
+            { name: "mysql-data", namespace: ns, labels: lbl, storageClass: cfg.storageClass, size: cfg.storageSize },
+            this,
+            keep,
+        );
+        const service = new k8s.core.v1.Service(
+            `${name}`,
+            {
+                metadata: { name: "mysql", namespace: ns, labels: lbl },
+                spec: { type: "ClusterIP", selector: lbl, ports: [{ name: "mysql", port: cfg.port, targetPort: MYSQL_PORT }] },
+            },
+            { parent: this },
+        );
+        new k8s.apps.v1.StatefulSet(
+            `${name}`,
+            {
+                metadata: { name: "mysql", namespace: ns, labels: lbl },
+                spec: {
+                    replicas: 1,
+                    serviceName: service.metadata.name,
+                    selector: { matchLabels: lbl },
+                    template: {
+                        // The server reads the init file at start only: a new hub password rolls it.
+                        metadata: { labels: lbl, annotations: { [INIT_DIGEST_ANNOTATION]: initDigest(cfg, hub.password) } },
+                        spec: serverPod({ image: cfg.image, claim: data.metadata.name, credentials: hub.secret }),
+                    },
+                },
+            },
+            { parent: this },
+        );
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}`,
+            {
+                metadata: { name: "mysql", namespace: ns, labels: lbl },
+                spec: {
+                    podSelector: { matchLabels: lbl },
+                    policyTypes: ["Ingress"],
+                    ingress: [{ from: [{ podSelector: HUB_POD_SELECTOR }], ports: [{ port: MYSQL_PORT }] }],
+                },
+            },
+            { parent: this },
+        );
+        return { host: `mysql.${ns}.svc.cluster.local`, hubPassword: hub.password };
+    }
+
+    /** The generated root and hub passwords and the Secret the server reads them from (init.sql: hubDatabaseSql). */
+    private credentials(name: string, ns: string, cfg: InClusterMySql): { password: pulumi.Output<string>; secret: pulumi.Output<string> } {
+        const parent = { parent: this };
+        const root = new random.RandomPassword(`${name}-root`, { length: 32, special: false }, parent);
+        const hub = new random.RandomPassword(`${name}-hub`, { length: 32, special: false }, parent);
+        const secret = new k8s.core.v1.Secret(
+            `${name}-credentials`,
+            {
+                metadata: { name: "mysql-credentials", namespace: ns, labels: labels("mysql") },
+                stringData: {
+                    "root-password": root.result,
+                    "hub-password": hub.result,
+                    "init.sql": hub.result.apply((pw) => hubDatabaseSql(cfg.database, cfg.user, pw)),
+                },
+            },
+            parent,
+        );
+        return { password: hub.result, secret: secret.metadata.name };
     }
 }
