@@ -1,6 +1,7 @@
 // Home and shared storage on NFS. One file a concern: volumes.ts (the home StorageClass, the
 // shared volumes and their paths), server.ts (the in-cluster NFS server), csi-driver.ts
-// (csi-driver-nfs), nfs-storage.ts (the component).
+// (csi-driver-nfs), move.ts (the one-time move of release 0.1.0's storage parts, a dynamic
+// resource), nfs-storage.ts (the component).
 export { CSI_DRIVER, CSI_SIDECARS } from "./csi-driver";
 export { NfsStorage, type NfsStorageArgs, type StorageNamespace } from "./nfs-storage";
 export { PREPARE_EXPORTS_SCRIPT, prepareExportsEnv } from "./server";

@@ -1,12 +1,12 @@
 // The NfsStorage component: the storage parts moved out of the hub's namespace first (release
-// 0.1.0's layout, storage-move.ts), then the in-cluster server (server.ts), the driver
-// (csi-driver.ts), the home StorageClass and the static volumes (volumes.ts).
+// 0.1.0's layout, move.ts), then the in-cluster server (server.ts), the driver (csi-driver.ts),
+// the home StorageClass and the static volumes (volumes.ts).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { type DataPolicy, type NfsConfig } from "../../config";
 import { dependsOnList, labels, ownerAnnotations } from "../common";
-import { StorageMove } from "../storage-move";
+import { StorageMove } from "./move";
 import { CSI_DRIVER, csiDriver } from "./csi-driver";
 import { nfsServer } from "./server";
 import { GROUP_SHARES_CLAIM, groupSharesPath, homeStorageClassSpec, SHARED_CLAIM, sharedSharePath, STATIC_VOLUME_SUFFIXES } from "./volumes";
@@ -90,7 +90,7 @@ export class NfsStorage extends pulumi.ComponentResource {
         });
     }
 
-    /** Release 0.1.0 ran the server and the driver in the hub's namespace: moved first (storage-move.ts). */
+    /** Release 0.1.0 ran the server and the driver in the hub's namespace: moved first (move.ts). */
     private moved(name: string, hubNamespace: string, storage: StorageNamespace, args: NfsStorageArgs): MovedStorage {
         const cfg = args.config;
         return {

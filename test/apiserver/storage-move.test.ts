@@ -1,4 +1,4 @@
-// The move of a 0.1.0 stack's storage parts (components/storage-move.ts) against a real
+// The move of a 0.1.0 stack's storage parts (components/storage/move.ts) against a real
 // kube-apiserver and its volume controller: the layout release 0.1.0 made in the hub's namespace
 // (the NFS server's claim bound to its volume, its Service, the server, csi-driver-nfs), the move,
 // then the claim and Service the program makes in the storage namespace. The volume is the same
@@ -6,7 +6,7 @@
 import * as assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
-import { MOVED, moveStorage, readFacts, type StorageFacts } from "../../components/storage-move";
+import { MOVED, moveStorage, readFacts, type StorageFacts } from "../../components/storage/move";
 import { kubectl } from "../support/apiserver-harness";
 
 type Obj = Record<string, unknown>;
