@@ -4,6 +4,7 @@ import * as crypto from "node:crypto";
 
 import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig as SECRET_SIG, specialSigKey as SIG } from "@pulumi/pulumi/runtime/rpc";
+import * as settings from "@pulumi/pulumi/runtime/settings";
 
 import * as path from "node:path";
 
@@ -47,6 +48,18 @@ export function plainStrings(v: unknown, path = ""): Array<[string, string]> {
     if (typeof v === "object" && v !== null) return Object.entries(v).flatMap(([k, x]) => plainStrings(x, path ? `${path}.${k}` : k));
     return [];
 }
+
+/**
+ * The SDK's own wait for registrations to finish: every registration holds an RPC keep-alive until
+ * the monitor (here the mocks) has answered and its outputs are resolved, and this resolves when the
+ * queue of them has drained and stayed drained. It is what `disconnect()` awaits before an
+ * Automation API program ends. Internal to the SDK (not in its .d.ts): checked at load, so that an
+ * SDK without it fails here rather than a run missing resources.
+ */
+const sdkSettings = settings as unknown as { waitForRPCs?: () => Promise<void> };
+if (typeof sdkSettings.waitForRPCs !== "function")
+    throw new Error("@pulumi/pulumi/runtime/settings has no waitForRPCs: support/program.ts cannot tell when a run has registered everything");
+const waitForRPCs = sdkSettings.waitForRPCs;
 
 function fake(name: string, kind: string, len = 32): string {
     return crypto.createHash("sha256").update(`${kind}:${name}`).digest("hex").slice(0, len);
@@ -98,6 +111,9 @@ async function runAfresh(stack: string, overrides: Record<string, unknown>, secr
     const retained = new Set<string>();
     const replacing = new Map<string, { replaceOnChanges: string[]; deleteBeforeReplace: boolean }>();
     const transforms = new Map<string, pulumi.ResourceTransform[]>();
+    /** Every resource the program constructed (the stack transformation sees each), and those the mocks registered. */
+    const constructed = new Set<string>();
+    const registered = new Set<string>();
 
     await pulumi.runtime.setMocks(
         {
@@ -140,6 +156,7 @@ async function runAfresh(stack: string, overrides: Record<string, unknown>, secr
                     const md = state.metadata as Record<string, unknown>;
                     state.metadata = { ...md, name: md.name ?? `${args.name}-generated` };
                 }
+                registered.add(`${args.type}::${args.name}`);
                 resources.push({
                     type: args.type,
                     name: args.name,
@@ -181,6 +198,7 @@ async function runAfresh(stack: string, overrides: Record<string, unknown>, secr
             const d = a.opts.dependsOn;
             const list = (Array.isArray(d) ? d : d ? [d] : []) as pulumi.Resource[];
             const key = `${a.type}::${a.name}`;
+            constructed.add(key);
             deps.set(
                 key,
                 list.map((r) => (r as unknown as { __name?: string }).__name ?? "?"),
@@ -200,12 +218,12 @@ async function runAfresh(stack: string, overrides: Record<string, unknown>, secr
     for (const [k, v] of Object.entries(mod)) {
         outputs[k] = pulumi.Output.isInstance(v) ? await new Promise((r) => v.apply(r)) : v;
     }
-    // Registrations finish asynchronously; wait until no new resource appears.
-    let count = -1;
-    while (count !== resources.length) {
-        count = resources.length;
-        await new Promise((r) => setTimeout(r, 300));
-    }
+    // Registrations finish asynchronously (each waits for its inputs): wait until the SDK's queue of
+    // them has drained, then check that every resource the program constructed reached the mocks.
+    await waitForRPCs();
+    const missing = [...constructed].filter((k) => !registered.has(k));
+    if (missing.length)
+        throw new Error(`${missing.length} resources constructed but not registered once the SDK's registrations settled: ${missing.join(", ")}`);
     return {
         resources,
         generatedSecrets,
