@@ -1,7 +1,7 @@
 // What the program relies on in each container image it runs or configures, read in the image's
 // source at the pinned tag (docs/images.md says the same in prose, with the reasoning). Each fact
 // names the file it comes from; a fact the source read here does not establish says so
-// (`established: false`) instead of being guessed. test/unit/images.test.ts checks the pod specs
+// (`established: false`) instead of being guessed. test/program/images.test.ts checks the pod specs
 // the program renders against these contracts.
 //
 // The directory image (symas/openldap) is the lead's: it is not described here.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stand-ins for docker, podman, kind, kubectl, pulumi, go and curl, for test/unit/kind-scripts.test.ts:
+# Stand-ins for docker, podman, kind, kubectl, pulumi, go and curl, for test/scripts/kind-scripts.test.ts:
 # one file, linked under each name it plays. Every call is appended to $STANDIN/calls as
 # "<name> <args>" (kind adds KIND_EXPERIMENTAL_PROVIDER when set). What they answer follows
 # files in $STANDIN, which the test writes:
