@@ -425,6 +425,36 @@ export function hubVolumeProblems(hub: Obj): string[] {
 // --- Running a command with an image's tools only ---------------------------------------------
 
 /**
+ * This machine's program of that name: the first executable file of that name in a directory of
+ * PATH, as `command -v` finds a program ("" when there is none; a builtin's name finds its program,
+ * which the shell never runs in its place). Looked up in this process, once per name and PATH,
+ * rather than by a shell for each name of each run.
+ */
+const hostPaths = new Map<string, string>();
+function hostPath(name: string): string {
+    const searched = process.env.PATH ?? "";
+    const key = `${searched}\0${name}`;
+    let found = hostPaths.get(key);
+    if (found === undefined) {
+        found = "";
+        for (const dir of searched.split(path.delimiter)) {
+            if (!path.isAbsolute(dir)) continue;
+            const candidate = path.join(dir, name);
+            try {
+                if (!fs.statSync(candidate).isFile()) continue;
+                fs.accessSync(candidate, fs.constants.X_OK);
+                found = candidate;
+                break;
+            } catch {
+                // not here
+            }
+        }
+        hostPaths.set(key, found);
+    }
+    return found;
+}
+
+/**
  * Runs a shell script with a PATH holding only the programs a contract lists in the image: each
  * is this machine's own program of that name (or a stand-in from `stubs`), so a script that calls
  * anything the image is not known to have fails with "not found". Returns the status, the output
@@ -438,7 +468,6 @@ export function runWithImageTools(
     const dir = p.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "jhub-image-tools-"));
     const bin = path.join(dir, "image-bin");
     fs.mkdirSync(bin, { recursive: true });
-    const hostPath = (name: string) => spawnSync("sh", ["-c", 'command -v "$1"', "sh", name], { encoding: "utf8" }).stdout.trim();
     for (const name of Object.keys(p.binaries)) {
         const target = path.join(bin, name);
         if (fs.existsSync(target)) continue;
