@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# `npm run bench`: the dev stack through the real engine against the floor (the same objects
-# applied with kubectl) and the chart against Helm; see test/bench/bench.ts. BENCH_ROUNDS=3.
+# `npm run bench`: first what `npm test` costs on this machine against its goal of 12 s
+# (test/bench/fast-tier.ts, FAST_TIER_ROUNDS=5, also `npm run bench:fast-tier`), before the control
+# plane starts and loads the machine; then the dev stack through the real engine against the floor
+# (the same objects applied with kubectl) and the chart against Helm; see test/bench/bench.ts.
+# BENCH_ROUNDS=3.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+node --import tsx test/bench/fast-tier.ts
 SUITE=bench CLUSTER_PORT_BASE=${CLUSTER_PORT_BASE:-24000}
 # shellcheck source=.ci/engine-cluster.sh
 . .ci/engine-cluster.sh
