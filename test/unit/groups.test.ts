@@ -27,6 +27,11 @@ import { externalAuthSettings, ldapAuthSettings } from "../../components/directo
 import { get, inMode, rawStackConfig } from "../support/helpers";
 
 const dev = parseConfig(rawStackConfig("dev"), "dev");
+/**
+ * The interpreter `python3` on PATH starts, asked once: a version manager's shim (pyenv's is a bash
+ * script that starts some twenty processes) would otherwise run again for every script below.
+ */
+const PYTHON3 = execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim();
 const dn = (cn: string) => `cn=${cn},ou=groups,dc=dev,dc=jupyterhub,dc=local`;
 const ext = {
     mode: "external",
@@ -146,7 +151,7 @@ describe("groups: what the chart receives", () => {
     it("the generated Python is valid Python 3", () => {
         const hooks = spawnHooks(dev.profiles, wiring(dev))!;
         for (const code of [directoryGroupsPy(directoryGroups(dev.ldap, dev.profiles, dev.nfs.groupShares)!), spawnHooksPy(hooks)]) {
-            execFileSync("python3", ["-c", "import ast, sys; ast.parse(sys.stdin.read())"], { input: code });
+            execFileSync(PYTHON3, ["-c", "import ast, sys; ast.parse(sys.stdin.read())"], { input: code });
         }
     });
 });
@@ -196,7 +201,7 @@ describe("groups: spawn hooks", () => {
             "MOUNTS = {'volume-{username}': {'name': 'volume-{username}', 'mountPath': '/home/jovyan'}, '0-shared': {'name': 'shared', 'mountPath': '/mnt/shared', 'readOnly': True}}",
             "c.KubeSpawner.profile_list = [{'slug': 'standard', 'default': True}, {'slug': 'gpu'}]",
         ].join("\n");
-        const out = execFileSync("python3", ["-c", `${prelude}\n${spawnHooksPy(hooks)}\n${script}`], { encoding: "utf8" });
+        const out = execFileSync(PYTHON3, ["-c", `${prelude}\n${spawnHooksPy(hooks)}\n${script}`], { encoding: "utf8" });
         return JSON.parse(out) as unknown;
     }
 
