@@ -57,7 +57,7 @@ ref_of() {
 missing() {
   local m=() t
   [ "$(id -u)" = 0 ] || m+=("root (mmdebstrap --mode=root, chroot, setcap)")
-  for t in mmdebstrap umoci skopeo setcap chroot jq; do command -v "$t" >/dev/null || m+=("$t"); done
+  for t in mmdebstrap umoci skopeo setcap chroot jq unshare; do command -v "$t" >/dev/null || m+=("$t"); done
   [ -r "${JHUB_DEBIAN_SOURCES:-/etc/apt/sources.list.d/debian.sources}" ] || m+=("Debian apt sources (JHUB_DEBIAN_SOURCES)")
   if [ "${#m[@]}" -gt 0 ]; then
     echo "needs ${m[*]} (Debian: apt-get install mmdebstrap umoci skopeo libcap2-bin jq)"
@@ -159,8 +159,11 @@ case "$cmd" in
     names=("$@")
     [ "${#names[@]}" -gt 0 ] || mapfile -t names < <(recipes)
     failed=()
-    # Each image in a process of its own: bash ignores errexit in a function called from `||`.
-    for n in "${names[@]}"; do bash "$ROOT/.ci/images.sh" build-one "$n" || failed+=("$n"); done
+    # Each image in a process of its own (bash ignores errexit in a function called from `||`), in
+    # a private mount namespace: the mounts of mmdebstrap and of in_rootfs cannot outlive a build.
+    for n in "${names[@]}"; do
+      unshare --mount --propagation private -- bash "$ROOT/.ci/images.sh" build-one "$n" || failed+=("$n")
+    done
     if [ "${#failed[@]}" -gt 0 ]; then die "not built: ${failed[*]}"; fi
     ;;
   build-one)

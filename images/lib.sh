@@ -10,7 +10,10 @@
 #   ROOTFS       the image's root filesystem, empty until `debian_rootfs` or `scratch_rootfs`
 #   WORK         a scratch folder of this build (deleted afterwards)
 #   RECIPE_DIR   the recipe's folder (its requirements.txt, entrypoint, ...)
-#   IMAGES_CACHE the cache folder; CACHE_KEY_<x> are computed by the helpers below
+#   IMAGES_CACHE the cache folder (pip_wheels keeps its wheels there)
+# A path under $ROOTFS that passes through a link of the image's (/var/run -> /run, /bin -> usr/bin)
+# would be resolved on this machine: make such paths with `in_rootfs` (inside the chroot).
+# Each build runs in a mount namespace of its own (.ci/images.sh): what it mounts goes with it.
 # shellcheck disable=SC2034  # the IMAGE_* variables are read by .ci/images.sh
 
 # Debian suite of every stand-in: the real images' own base where they are Debian (python:3.12-slim-

@@ -85,6 +85,10 @@ export function openArchive(name: string, archive: string): OpenedImage {
         execFileSync("tar", ["--numeric-owner", "--xattrs", "--xattrs-include=*", "-xpzf", blob(oci, layer.digest), "-C", rootfs]);
     }
     fs.rmSync(oci, { recursive: true, force: true });
+    // What the kubelet mounts into every container over the image's own: /etc/hosts (localhost).
+    fs.mkdirSync(path.join(rootfs, "etc"), { recursive: true });
+    fs.rmSync(path.join(rootfs, "etc", "hosts"), { force: true });
+    fs.writeFileSync(path.join(rootfs, "etc", "hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
     const env = Object.fromEntries((config.Env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
     return { name, ref, config, rootfs, env, close: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
