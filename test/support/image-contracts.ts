@@ -454,8 +454,8 @@ export const CHART_OWN_IMAGES: Array<{ image: string; role: string; runs: string
     { image: "registry.k8s.io/pause:3.10.1", role: "user placeholders, continuous image puller", runs: "image puller always; placeholders at replicas 0" },
     {
         image: "quay.io/jupyterhub/k8s-network-tools:4.4.0",
-        role: "block-cloud-metadata init container of user pods (singleuser.cloudMetadata.blockWithIptables: true)",
-        runs: "in every user pod",
+        role: "block-cloud-metadata init container of user pods (the chart's default singleuser.cloudMetadata.blockWithIptables: true)",
+        runs: "never: the program sets singleuser.cloudMetadata.blockWithIptables to false (components/jupyterhub.ts)",
     },
     { image: "quay.io/jupyterhub/k8s-image-awaiter:4.4.0", role: "hook image awaiter", runs: "never: prePuller.hook.enabled is false" },
     { image: "quay.io/jupyterhub/k8s-secret-sync:4.4.0", role: "autohttps secret sync", runs: "never: proxy.https is not enabled" },
