@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # IMAGE_* and the versions are read by .ci/images.sh and images/lib.sh
 # symas/openldap:2.6.8-debian-12, the in-cluster directory (ldap.image), with the layout the program
-# relies on (components/openldap.ts SYMAS; docs/images.md "symas/openldap"):
+# relies on (components/directory/slapd.ts SYMAS; docs/images.md "symas/openldap"):
 #   - Symas's packages under /opt/symas, which Symas's post-unpack script moves to
 #     /opt/bitnami/openldap and links back (/opt/symas -> /opt/bitnami/openldap);
 #   - the server in lib/slapd, hard-linked to sbin/slapd, which carries cap_net_bind_service=+eip

@@ -1,5 +1,5 @@
 // The directory image's stand-in (images/openldap, symas/openldap:2.6.8-debian-12) against what the
-// program's directory pods rely on (components/openldap.ts SYMAS, LDAP_UID, slapdConf, the init
+// program's directory pods rely on (components/directory/slapd.ts SYMAS, LDAP_UID, slapdConf, the init
 // script; docs/images.md): the /opt/symas layout, slapd's file capability, the user, and the pod's
 // own init container and server run in the image as the pod runs them (uid 1001, all capabilities
 // dropped but NET_BIND_SERVICE, no_new_privs).
@@ -9,13 +9,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { it } from "node:test";
 
+import { ldapCertDnsNames, LDAPS_PORT } from "../../components/directory/client";
+import { userCredentials } from "../../components/directory/passwords";
 import {
-    ldapCertDnsNames,
     LDAP_MOUNTS,
     LDAP_SCHEMAS,
     LDAP_UID,
-    LDAPS_PORT,
-    ldapTree,
     mdbMaxSize,
     POD_SLAPD_PATHS,
     rootPwLine,
@@ -23,9 +22,8 @@ import {
     slapdConf,
     slapdUrls,
     SYMAS,
-    bootstrapLdif,
-    userCredentials,
-} from "../../components/openldap";
+} from "../../components/directory/slapd";
+import { bootstrapLdif, ldapTree } from "../../components/directory/tree";
 import { readScript } from "../../components/scripts";
 import { loadConfig } from "../../config";
 import { inMode, stackConfig } from "../support/helpers";
