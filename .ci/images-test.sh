@@ -10,6 +10,12 @@ if [ "$(id -u)" != 0 ]; then
   echo "images: SKIPPED — not root (building and entering the images needs root)"
   exit 0
 fi
+# The builders come from Debian's packages: installed here when missing, as services-setup.sh does.
+if ! bash .ci/images.sh check >/dev/null && command -v apt-get >/dev/null; then
+  echo "[images] installing Debian packages: mmdebstrap umoci skopeo libcap2-bin jq"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends mmdebstrap umoci skopeo libcap2-bin jq >/dev/null || true
+fi
 if ! why=$(bash .ci/images.sh check); then
   echo "images: SKIPPED — $why"
   exit 0
