@@ -14,7 +14,9 @@ fi
 if ! bash .ci/images.sh check >/dev/null && command -v apt-get >/dev/null; then
   echo "[images] installing Debian packages: mmdebstrap umoci skopeo libcap2-bin jq"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends mmdebstrap umoci skopeo libcap2-bin jq >/dev/null || true
+  if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends mmdebstrap umoci skopeo libcap2-bin jq >/dev/null; }; then
+    echo "[images] apt-get could not install them"
+  fi
 fi
 if ! why=$(bash .ci/images.sh check); then
   echo "images: SKIPPED — $why"
