@@ -2,7 +2,7 @@
 # Build the project's toolchain from Go modules (plus Node from npm, for .ci/node-env.sh) into a
 # version-keyed cache outside the repo, then write $DIR/env.sh for callers to source.
 #
-#   .ci/toolchain.sh [all|k8s|tools|ITEM...]      (all = node k8s tools)
+#   .ci/toolchain.sh [all|k8s|tools|worker|ITEM...]      (all = node k8s tools)
 #
 # Without arguments it builds what this machine can build: the Go items where go and jq are
 # installed, node where npm is; a group it cannot build is named on one SKIPPED line. Items or
@@ -13,6 +13,9 @@
 #
 # Groups:  k8s    = etcd kube-apiserver kube-controller-manager kube-scheduler kwok
 #          tools  = helm actionlint
+#          worker = kubelet kube-proxy coredns pause-image coredns-image node-test-image: the real node of
+#                   .ci/node.sh (not in `all`; the images need gcc, umoci and skopeo, installed
+#                   with apt-get by ensure_node_packages)
 # Cache:   ${JHUB_TOOLCHAIN_DIR:-$HOME/.cache/jhub-toolchain} (see docs/toolchain.md).
 # An item is "present" only when its final file exists; files are written under a
 # temporary name and renamed into place as the last step, so a killed build never
@@ -197,6 +200,8 @@ build_kube_bin() { # NAME
 build_kube_apiserver() { build_kube_bin kube-apiserver; }
 build_kube_controller_manager() { build_kube_bin kube-controller-manager; }
 build_kube_scheduler() { build_kube_bin kube-scheduler; }
+build_kubelet() { build_kube_bin kubelet; }
+build_kube_proxy() { build_kube_bin kube-proxy; }
 
 etcd_version() { echo "v$ETCD_VERSION"; }
 
@@ -247,6 +252,85 @@ build_actionlint() {
   "$ACTIONLINT_BIN_DIR/actionlint" -version | head -1
 }
 
+build_coredns() {
+  goinstall "github.com/coredns/coredns@v$COREDNS_VERSION" "$COREDNS_BIN_DIR/coredns" \
+    "-X github.com/coredns/coredns/coremain.GitCommit=v$COREDNS_VERSION"
+  "$COREDNS_BIN_DIR/coredns" -version
+}
+
+# ---------------------------------------------------------------- images of the real node
+
+# oci_image ARCHIVE REF FILL CONFIG_ARGS...: a one-layer OCI image whose rootfs the function FILL
+# writes (FILL ROOTFS), configured by umoci config's CONFIG_ARGS, saved as an OCI archive whose
+# ref.name is REF (what `ctr images import` names it). umoci keeps ownership, modes and file
+# capabilities (security.capability) in the layer.
+oci_image() {
+  local archive=$1 ref=$2 fill=$3 tmp; shift 3
+  ensure_node_packages
+  tmp="$archive.tmp.$$"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  umoci init --layout "$tmp/oci"
+  umoci new --image "$tmp/oci:img"
+  umoci unpack --image "$tmp/oci:img" "$tmp/bundle"
+  "$fill" "$tmp/bundle/rootfs"
+  umoci repack --image "$tmp/oci:img" "$tmp/bundle"
+  umoci config --image "$tmp/oci:img" --architecture "$(dpkg --print-architecture)" --os linux "$@"
+  umoci gc --layout "$tmp/oci"
+  skopeo copy -q "oci:$tmp/oci:img" "oci-archive:$tmp/image.tar:$ref"
+  mv -f "$tmp/image.tar" "$archive"
+  rm -rf "$tmp"
+  log "$ref: $archive ($(du -k "$archive" | cut -f1) KiB)"
+}
+
+# registry.k8s.io/pause as k8s.io/kubernetes's build/pause/Makefile and Dockerfile make it: pause.c
+# compiled with -Os -Wall -Werror -static, stripped, /pause in an empty image, USER 65535:65535.
+# The module's Makefile says TAG 3.10.2; the image carries the chart's reference (PAUSE_IMAGE).
+build_pause_image() {
+  local src tag
+  src="$(mod_dir k8s.io/kubernetes "v$KUBE_VERSION")/build/pause"
+  tag=$(sed -n 's/^TAG ?= *//p' "$src/Makefile")
+  PAUSE_SRC=$src PAUSE_VERSION="v$tag-k8s-v$KUBE_VERSION" oci_image "$PAUSE_ARCHIVE" "$PAUSE_IMAGE" fill_pause \
+    --config.user 65535:65535 --config.entrypoint /pause
+}
+fill_pause() {
+  gcc -Os -Wall -Werror -static -DVERSION="$PAUSE_VERSION" -o "$1/pause" "$PAUSE_SRC/linux/pause.c"
+  strip "$1/pause"
+}
+
+# CoreDNS as its Dockerfile (github.com/coredns/coredns@v$COREDNS_VERSION) makes it: /coredns with
+# cap_net_bind_service=+ep, USER nonroot (65532) of the distroless base, WORKDIR /, ENTRYPOINT
+# /coredns. The distroless base's other files (CA certificates, passwd) are not copied: the node's
+# Corefile forwards nowhere.
+build_coredns_image() {
+  [[ -s "$COREDNS_BIN_DIR/coredns" ]] || build_coredns
+  oci_image "$COREDNS_ARCHIVE" "$COREDNS_IMAGE" fill_coredns \
+    --config.user 65532:65532 --config.workingdir / --config.entrypoint /coredns \
+    --config.exposedports 53/tcp --config.exposedports 53/udp
+}
+fill_coredns() {
+  install -m 0755 "$COREDNS_BIN_DIR/coredns" "$1/coredns"
+  setcap cap_net_bind_service=+ep "$1/coredns"
+}
+
+# The node tier's test image: Debian's busybox-static with a link per applet in /bin (sh, wget,
+# nslookup, httpd), /tmp, root's passwd/group entries, and /bin/apicheck (test/node/apicheck.go,
+# an in-cluster API client).
+build_node_test_image() {
+  oci_image "$(node_test_archive)" "$NODE_TEST_IMAGE" fill_node_test \
+    --config.env PATH=/bin --config.cmd sh
+}
+fill_node_test() {
+  local a
+  mkdir -p "$1/bin" "$1/etc" "$1/tmp"
+  go build -trimpath -ldflags "-s -w" -o "$1/bin/apicheck" "$HERE/../test/node/apicheck.go"
+  chmod 1777 "$1/tmp"
+  install -m 0755 /bin/busybox "$1/bin/busybox"
+  for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$1/bin/$a"; done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$1/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$1/etc/group"
+}
+
 # ---------------------------------------------------------------- items
 
 run_one() {
@@ -257,14 +341,21 @@ run_one() {
     kube-controller-manager) item kube-controller-manager "$KUBE_BIN_DIR/kube-controller-manager" -- build_kube_controller_manager ;;
     kube-scheduler) item kube-scheduler "$KUBE_BIN_DIR/kube-scheduler" -- build_kube_scheduler ;;
     kwok) item kwok "$KWOK_BIN_DIR/kwok" "$KWOK_STAGES" -- build_kwok ;;
+    kubelet) item kubelet "$KUBE_BIN_DIR/kubelet" -- build_kubelet ;;
+    kube-proxy) item kube-proxy "$KUBE_BIN_DIR/kube-proxy" -- build_kube_proxy ;;
+    coredns) item coredns "$COREDNS_BIN_DIR/coredns" -- build_coredns ;;
+    pause-image) item pause-image "$PAUSE_ARCHIVE" -- build_pause_image ;;
+    coredns-image) item coredns-image "$COREDNS_ARCHIVE" -- build_coredns_image ;;
+    node-test-image) item node-test-image "$(node_test_archive)" -- build_node_test_image ;;
     helm) item helm "$HELM_BIN_DIR/helm" -- build_helm ;;
     actionlint) item actionlint "$ACTIONLINT_BIN_DIR/actionlint" -- build_actionlint ;;
-    *) die "unknown item '$1' (use all, k8s, tools or an item name)" ;;
+    *) die "unknown item '$1' (use all, k8s, tools, worker or an item name)" ;;
   esac
 }
 
 GROUP_K8S=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 GROUP_TOOLS=(helm actionlint)
+GROUP_WORKER=(kubelet kube-proxy coredns pause-image coredns-image node-test-image)
 
 ITEMS=()
 if [[ $# -eq 0 ]]; then
@@ -276,7 +367,8 @@ for a in "$@"; do
     all) ITEMS+=(node "${GROUP_K8S[@]}" "${GROUP_TOOLS[@]}") ;;
     k8s) ITEMS+=("${GROUP_K8S[@]}") ;;
     tools) ITEMS+=("${GROUP_TOOLS[@]}") ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    worker) ITEMS+=("${GROUP_WORKER[@]}") ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) ITEMS+=("$a") ;;
   esac
 done
@@ -288,7 +380,7 @@ for i in "${ITEMS[@]}"; do run_one "$i"; done
 cat >"$DIR/env.sh.tmp.$$" <<EOF
 # generated by .ci/toolchain.sh; source it: . "$DIR/env.sh"
 export JHUB_TOOLCHAIN_DIR="$DIR"
-export PATH="$KUBE_BIN_DIR:$ETCD_BIN_DIR:$KWOK_BIN_DIR:$HELM_BIN_DIR:$ACTIONLINT_BIN_DIR:\$PATH"
+export PATH="$KUBE_BIN_DIR:$ETCD_BIN_DIR:$KWOK_BIN_DIR:$HELM_BIN_DIR:$ACTIONLINT_BIN_DIR:$COREDNS_BIN_DIR:\$PATH"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 EOF
