@@ -2,6 +2,7 @@
 # Local Kubernetes control plane without kubelets, for running the Pulumi program
 # against a real API server:
 #   etcd + kube-apiserver + kube-controller-manager + kube-scheduler + kwok (fake node)
+# A real node joins it with .ci/node.sh (stop and clean stop that node first).
 #
 #   .ci/cluster.sh start|stop|status|clean
 #
@@ -139,6 +140,24 @@ extendedKeyUsage=clientAuth"
   touch "$PKI/.done-v2"
 }
 
+# the API server's client certificate towards kubelets (logs, exec, port-forward on the real node of
+# .ci/node.sh): made beside an existing PKI too, so that running clusters keep their certificates
+gen_kubelet_client() {
+  [[ -f "$PKI/apiserver-kubelet-client.crt" ]] && return 0
+  (
+    cd "$PKI"
+    umask 077
+    openssl req -newkey rsa:2048 -nodes -sha256 -keyout apiserver-kubelet-client.key \
+      -out apiserver-kubelet-client.csr -subj "/O=system:masters/CN=kube-apiserver-kubelet-client" 2>/dev/null
+    printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+      "extendedKeyUsage=clientAuth" >apiserver-kubelet-client.ext
+    openssl x509 -req -sha256 -days 3650 -in apiserver-kubelet-client.csr -CA ca.crt -CAkey ca.key \
+      -CAcreateserial -out apiserver-kubelet-client.crt -extfile apiserver-kubelet-client.ext 2>/dev/null
+    rm -f apiserver-kubelet-client.csr apiserver-kubelet-client.ext
+    chmod 0644 apiserver-kubelet-client.crt
+  )
+}
+
 write_kubeconfig() { # FILE USER(cert basename)
   local f=$1 user=$2 tmp="$1.tmp.$$"
   rm -f "$tmp"
@@ -233,6 +252,7 @@ start() {
   exec 8>"$STATE/.lock"
   flock 8
   gen_pki
+  gen_kubelet_client
   write_kubeconfig "$KUBECONFIG_OUT" admin
   write_kubeconfig "$STATE/kube-controller-manager.kubeconfig" kube-controller-manager
   write_kubeconfig "$STATE/kube-scheduler.kubeconfig" kube-scheduler
@@ -268,6 +288,9 @@ start() {
     --requestheader-extra-headers-prefix X-Remote-Extra- \
     --proxy-client-cert-file "$PKI/front-proxy-client.crt" \
     --proxy-client-key-file "$PKI/front-proxy-client.key" \
+    --kubelet-client-certificate "$PKI/apiserver-kubelet-client.crt" \
+    --kubelet-client-key "$PKI/apiserver-kubelet-client.key" \
+    --kubelet-preferred-address-types InternalIP \
     --allow-privileged=true \
     --profiling=false \
     --cert-dir "$STATE/certs-apiserver"
@@ -343,6 +366,10 @@ term_and_wait() { # NAME...
 }
 
 stop() {
+  # a real node of this cluster (.ci/node.sh) goes first, while the API server still answers
+  if [[ -f "$STATE/node/node.env" ]]; then
+    JHUB_CLUSTER_DIR="$STATE" JHUB_NODE_DIR="$STATE/node" bash "$HERE/node.sh" stop || log "stopping the node failed: see $STATE/node/logs"
+  fi
   [[ -d "$PIDS" ]] || { log "not running (no $PIDS)"; return 0; }
   # clients of the API server first, etcd last (the API server flushes to it on shutdown)
   term_and_wait kwok kube-scheduler kube-controller-manager
@@ -375,6 +402,12 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  clean) stop; rm -rf "$STATE"; log "removed $STATE" ;;
+  clean)
+    stop
+    # never rm -rf through a mount (a pod's volume could be a host directory)
+    if awk -v p="$STATE/" 'index($5, p) == 1 {found=1} END {exit !found}' /proc/self/mountinfo; then
+      die "mounts remain under $STATE: not removing it"
+    fi
+    rm -rf "$STATE"; log "removed $STATE" ;;
   *) echo "usage: $0 start|stop|status|clean" >&2; exit 2 ;;
 esac
