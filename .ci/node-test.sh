@@ -23,9 +23,12 @@ export JHUB_NODE_DIR="$JHUB_CLUSTER_DIR/node"
 tests=""
 # cluster.sh clean stops the node first, then the control plane, then removes both states
 cleanup() {
+  local rc=$?
   trap - EXIT INT TERM
-  [[ -n "$tests" ]] && kill -TERM "$tests" 2>/dev/null && wait "$tests" 2>/dev/null
+  set +e
+  if [[ -n "$tests" ]] && kill -TERM "$tests" 2>/dev/null; then wait "$tests" 2>/dev/null; fi
   bash .ci/cluster.sh clean >/dev/null 2>&1 || bash .ci/cluster.sh clean
+  exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT

@@ -169,7 +169,11 @@ launch() { # NAME [ENV=VALUE...] -- ARGS...
   log "starting $name (log: $LOGS/$name.log)"
   # setsid: its own session and process group, out of reach of the caller's ^C
   env "${envs[@]}" setsid "$(bin_of "$name")" "$@" >>"$LOGS/$name.log" 2>&1 </dev/null 7>&- 8>&- 9>&- &
-  echo $! >"$PIDS/$name.pid"
+  pid=$!
+  echo "$pid" >"$PIDS/$name.pid"
+  # until env and setsid have exec'd the daemon, /proc/PID/exe is theirs: running_pid would say "exited"
+  local end=$((SECONDS + 10))
+  while kill -0 "$pid" 2>/dev/null && ! running_pid "$name" >/dev/null && ((SECONDS < end)); do sleep 0.1; done
 }
 
 # SIGTERM, up to 20 s, then SIGKILL (the whole process group: socat forks per connection)
@@ -657,6 +661,12 @@ machine_lock() {
   flock -w 300 9
 }
 
+DAEMONS=(containerd kubelet kube-proxy apiserver-forwarder)
+all_running() {
+  local n
+  for n in "${DAEMONS[@]}"; do running_pid "$n" >/dev/null || return 1; done
+}
+
 check_started() { # NAME SECONDS CHECK...: the daemon is up, or fail with the reason it gave
   local name=$1 secs=$2 end=$((SECONDS + $2)); shift 2
   until "$@" >/dev/null 2>&1; do
@@ -684,7 +694,7 @@ start_node() {
     log "cleaning up a node that was not stopped (state $owner)"
     JHUB_NODE_DIR="$owner" JHUB_NODE_LOCKED=1 bash "$HERE/node.sh" stop 9>&- || true
   fi
-  if running_pid kubelet >/dev/null && running_pid containerd >/dev/null && node_ready; then
+  if all_running && node_ready && coredns_ready; then
     log "node $NODE_NAME already running"
     return 0
   fi
@@ -904,7 +914,7 @@ remove_stale_shim_sockets() {
 stop_node() {
   [[ -d "$NODE" ]] || { log "no node state at $NODE: nothing to stop"; return 0; }
   local t0=$SECONDS pid n running=0
-  for n in containerd kubelet kube-proxy apiserver-forwarder; do running_pid "$n" >/dev/null && running=1; done
+  for n in "${DAEMONS[@]}"; do running_pid "$n" >/dev/null && running=1; done
   # $SAVED exists from the first change a start makes to the machine until stop has undone them all
   if [[ ! -f "$SAVED/.done" ]] && ((running == 0)) && [[ -z "$(our_shims)" ]]; then
     log "node $NODE_NAME not running"
@@ -933,7 +943,7 @@ stop_node() {
 
 node_pids() { # the daemons, the shims and every process below them (the pods)
   local n pid all=()
-  for n in containerd kubelet kube-proxy apiserver-forwarder; do pid=$(running_pid "$n") && all+=("$pid"); done
+  for n in "${DAEMONS[@]}"; do pid=$(running_pid "$n") && all+=("$pid"); done
   for pid in $(our_shims); do all+=("$pid"); done
   local i=0 child
   while ((i < ${#all[@]})); do
@@ -958,7 +968,7 @@ usage() { # SECONDS: CPU share over that time and memory (PSS) of everything the
 
 status() {
   local n pid rc=0
-  for n in containerd kubelet kube-proxy apiserver-forwarder; do
+  for n in "${DAEMONS[@]}"; do
     if pid=$(running_pid "$n"); then
       printf '%-22s running (pid %s, %s MiB RSS)\n' "$n" "$pid" "$(($(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status") / 1024))"
     else

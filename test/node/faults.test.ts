@@ -1,10 +1,31 @@
 // A node that cannot start says what is missing in one line, in bounded time, and undoes its
 // partial start: the machine is as before. Run before node.test.ts, on the same control plane.
 import * as assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { before, describe, it } from "node:test";
 
-import { machine, Machine, messages, nodeSh, pin, requireCluster } from "../support/node-harness";
+import { machine, Machine, messages, nodeSh, pin, requireCluster, ROOT } from "../support/node-harness";
+
+/** Starts the node and sends SIGNAL to the script once it has started the kubelet; resolves with its
+ * exit status and stderr. */
+function startAndSignal(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn("bash", [path.join(ROOT, ".ci", "node.sh"), "start"], { stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        let sent = false;
+        child.stderr.on("data", (d: Buffer) => {
+            stderr += d.toString();
+            if (!sent && /starting kubelet/.test(stderr)) {
+                sent = true;
+                child.kill(signal);
+            }
+        });
+        child.on("error", reject);
+        child.on("close", (code, sig) => resolve({ code, signal: sig, stderr }));
+    });
+}
 
 describe("a node that cannot start", () => {
     let machineBefore: Machine;
@@ -36,6 +57,22 @@ describe("a node that cannot start", () => {
             new RegExp(`${pin("PAUSE_IMAGE").replace(/\./g, "\\.")}.*\\.ci/toolchain\\.sh worker`),
             30,
         );
+    });
+
+    it("a start interrupted (SIGTERM) once the kubelet runs: says so, and undoes what it started", async () => {
+        const r = await startAndSignal("SIGTERM");
+        assert.equal(r.code, 1, r.stderr);
+        assert.deepEqual(messages(r.stderr), ["node: cannot start: interrupted"]);
+        assert.deepEqual(machine(), machineBefore);
+    });
+
+    it("a start killed (SIGKILL) once the kubelet runs leaves daemons behind: stop undoes them all", async () => {
+        const r = await startAndSignal("SIGKILL");
+        assert.equal(r.signal, "SIGKILL");
+        assert.notDeepEqual(machine().processes, machineBefore.processes, "the daemons outlive the script");
+        const stop = nodeSh(["stop"]);
+        assert.equal(stop.status, 0, stop.stderr);
+        assert.deepEqual(machine(), machineBefore);
     });
 
     it("when the kubelet refuses the host's cgroups: the kubelet's own reason, and everything it started undone", (t) => {

@@ -45,7 +45,7 @@ describe("a real node: kubelet, kube-proxy, containerd and CoreDNS beside the co
         if (started) nodeSh(["stop"]);
     });
 
-    it(`the Node is Ready, with a kubelet and kube-proxy of v${KUBE_VERSION}, and CoreDNS runs on it`, () => {
+    it(`the Node is Ready, its kubelet of v${KUBE_VERSION} on containerd 1.x, its address the bridge's, and CoreDNS runs on it`, () => {
         const node = JSON.parse(kubectl(["get", "node", NODE_NAME, "-o", "json"])) as {
             status: {
                 conditions: Array<{ type: string; status: string }>;
