@@ -83,7 +83,7 @@ node_test_archive() {
 ensure_node_packages() {
   local p need=()
   for p in "${NODE_DEBS[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep "install ok installed" >/dev/null || need+=("$p")
   done
   ((${#need[@]})) || return 0
   [ "$(id -u)" = 0 ] || { log "Debian packages missing: ${need[*]} (install them as root)"; return 1; }

@@ -176,13 +176,20 @@ launch() { # NAME [ENV=VALUE...] -- ARGS...
   while kill -0 "$pid" 2>/dev/null && ! running_pid "$name" >/dev/null && ((SECONDS < end)); do sleep 0.1; done
 }
 
-# SIGTERM, up to 20 s, then SIGKILL (the whole process group: socat forks per connection)
+# signal a daemon, and its process group when it leads one (setsid made it; socat forks per connection)
+signal_daemon() { # SIGNAL PID
+  local pgrp
+  pgrp=$(awk '{print $5}' "/proc/$2/stat" 2>/dev/null || true)
+  if [[ "$pgrp" == "$2" ]]; then kill "-$1" -- "-$2" 2>/dev/null || true; else kill "-$1" "$2" 2>/dev/null || true; fi
+}
+
+# SIGTERM, up to 20 s, then SIGKILL
 term_and_wait() { # NAME...
   local name pid pids=() names=() i end
   for name in "$@"; do
     if pid=$(running_pid "$name"); then
       log "stopping $name (pid $pid)"
-      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+      signal_daemon TERM "$pid"
       pids+=("$pid"); names+=("$name")
     fi
   done
@@ -191,7 +198,7 @@ term_and_wait() { # NAME...
     while kill -0 "${pids[i]}" 2>/dev/null && ((SECONDS < end)); do sleep 0.2; done
     if kill -0 "${pids[i]}" 2>/dev/null; then
       log "${names[i]} did not exit after SIGTERM: SIGKILL"
-      kill -KILL -- "-${pids[i]}" 2>/dev/null || kill -KILL "${pids[i]}" 2>/dev/null || true
+      signal_daemon KILL "${pids[i]}"
       wait_until 10 bash -c "! kill -0 ${pids[i]}" || true
     fi
   done
@@ -204,7 +211,7 @@ our_shims() {
   for d in /proc/[0-9]*; do
     pid=${d#/proc/}
     [[ "$(readlink "$d/exe" 2>/dev/null)" == */containerd-shim-runc-v2 ]] || continue
-    tr '\0' '\n' <"$d/cmdline" 2>/dev/null | grep -qxF -- "$SOCK" && echo "$pid"
+    tr '\0' '\n' <"$d/cmdline" 2>/dev/null | grep -xF -- "$SOCK" >/dev/null && echo "$pid"
   done
   return 0
 }
@@ -247,7 +254,7 @@ save_machine() {
   : >"$SAVED/absent"
   for d in "${HOST_DIRS[@]}"; do [[ -e "$d" ]] || echo "$d" >>"$SAVED/absent"; done
   for d in "${SHARED_DIRS[@]}"; do [[ -e "$d" ]] || echo "$d" >>"$SAVED/absent-shared"; done
-  if find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -name 'kubepods*' -type d 2>/dev/null | grep -q .; then
+  if find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -name 'kubepods*' -type d 2>/dev/null | grep . >/dev/null; then
     touch "$SAVED/kubepods-existed"
   fi
   touch "$SAVED/.done"
@@ -456,7 +463,7 @@ setup_network() {
   # (the node's own addresses are the local table's, looked up first).
   ip route replace "$POD_CIDR" dev "$BRIDGE" src "$NODE_IP" table "$RT_TABLE"
   ip route replace unreachable default table "$RT_TABLE"
-  ip rule show | grep -q "^$RT_TABLE:" || ip rule add iif "$BRIDGE" lookup "$RT_TABLE" priority "$RT_TABLE"
+  ip rule show | grep "^$RT_TABLE:" >/dev/null || ip rule add iif "$BRIDGE" lookup "$RT_TABLE" priority "$RT_TABLE"
   # nftables: pods reach nothing beyond the node, nothing reaches them from outside, and nothing
   # else is forwarded when nothing was before
   local policy=accept
@@ -490,7 +497,7 @@ import_archive() { # ARCHIVE REF
   fi
   ctr_ images import --snapshotter overlayfs "$archive" >/dev/null || { rm -rf "${tmp:-}"; return 1; }
   rm -rf "${tmp:-}"
-  ctr_ images ls -q "name==$ref" | grep -qxF "$ref" || { echo "$ref is not in containerd after importing $1" >&2; return 1; }
+  ctr_ images ls -q "name==$ref" | grep -xF "$ref" >/dev/null || { echo "$ref is not in containerd after importing $1" >&2; return 1; }
   log "imported $ref in $((SECONDS - t0)) s"
 }
 
@@ -738,7 +745,7 @@ start_node() {
   import_archive "$PAUSE_TAR" "$PAUSE_IMAGE" 2>"$LOGS/import.err" || fail "the pause image $PAUSE_IMAGE: $(tail -n 1 "$LOGS/import.err")"
   import_archive "$COREDNS_ARCHIVE" "$COREDNS_IMAGE" 2>"$LOGS/import.err" || fail "the CoreDNS image $COREDNS_IMAGE: $(tail -n 1 "$LOGS/import.err")"
   for img in "$PAUSE_IMAGE" "$COREDNS_IMAGE"; do
-    ctr_ images ls -q "name==$img" | grep -qxF "$img" || fail "the image $img is not in the node's containerd"
+    ctr_ images ls -q "name==$img" | grep -xF "$img" >/dev/null || fail "the image $img is not in the node's containerd"
   done
 
   launch kubelet -- --config "$NODE/kubelet.yaml" --kubeconfig "$NODE/kubelet.kubeconfig" \
@@ -814,7 +821,7 @@ cleanup_network() {
     ip link del "$BRIDGE" 2>/dev/null || true
   fi
   nft delete table inet "$NFT_TABLE" 2>/dev/null || true
-  while ip rule show | grep -q "^$RT_TABLE:"; do ip rule del priority "$RT_TABLE" 2>/dev/null || break; done
+  while ip rule show | grep "^$RT_TABLE:" >/dev/null; do ip rule del priority "$RT_TABLE" 2>/dev/null || break; done
   ip route flush table "$RT_TABLE" 2>/dev/null || true
   [[ -f "$SAVED/nft-tables" ]] || return 0
   # tables made since the start (iptables-nft's ip/ip6 filter, nat, mangle of kube-proxy, the
