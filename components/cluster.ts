@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { DataPolicy, HubConfig, NfsConfig } from "../config";
+import type { ClusterNeeds } from "./cluster-needs";
 import { labels, OWNER_ANNOTATION, ownerAnnotations, PRIVILEGED_REASON, stackOwner } from "./common";
 import { CSI_DRIVER, STATIC_VOLUME_SUFFIXES } from "./nfs";
 import { type HubPodSecurity, podSecurityLabels, storageNamespaceName } from "./pod-security";
@@ -15,6 +16,8 @@ export interface ClusterArgs {
     hub: Pick<HubConfig, "chartVersion" | "allowDowngradeFrom">;
     /** The Pod Security level of the hub's namespace (hubPodSecurity). */
     podSecurity: HubPodSecurity;
+    /** What the stack needs of the cluster (clusterNeeds): checked by the preflight with the names. */
+    needs: ClusterNeeds;
 }
 
 /**
@@ -144,6 +147,7 @@ export class ClusterAccess extends pulumi.ComponentResource {
                     objects: claimedNames(cfg),
                     volumes: volumeCheck(cfg),
                     hub: { namespace: cfg.namespace, chartVersion: cfg.hub.chartVersion, allowDowngradeFrom: cfg.hub.allowDowngradeFrom ?? "" },
+                    needs: cfg.needs,
                 },
             },
             { parent: this, provider: this.adoptProvider },

@@ -1,5 +1,6 @@
 export * from "./backup";
 export * from "./cluster";
+export * from "./cluster-needs";
 export * from "./common";
 export * from "./groups";
 export * from "./jupyterhub";
