@@ -82,9 +82,10 @@ describe("what the stack needs of the cluster", () => {
         assert.equal(clusterNeeds(dev).csiDriver, undefined);
     });
 
-    it("prod: no claim of its own (external MySQL, directory and NFS), the ingress's class and TLS Secret, the CSI driver only when not installed", () => {
+    it("prod: no claim of its own (external MySQL, directory and NFS), the ingress's class, the CSI driver only when not installed", () => {
         assert.deepEqual(dataClaims(prod), []);
-        assert.deepEqual(ingressNeeds(prod), { namespace: "jupyterhub", host: "hub.example.org", className: "nginx", tlsSecret: "hub-example-org-tls" });
+        // Its TLS Secret is cert-manager's, made from the Ingress (the annotation): not looked for.
+        assert.deepEqual(ingressNeeds(prod), { namespace: "jupyterhub", host: "hub.example.org", className: "nginx", tlsSecret: "" });
         assert.equal(clusterNeeds(prod).csiDriver, undefined);
         const byDriver = parseConfig({ ...rawStackConfig("dev"), nfs: { installCsiDriver: false } }, "dev");
         assert.equal(clusterNeeds(byDriver).csiDriver, "nfs.csi.k8s.io");
