@@ -5,6 +5,7 @@
 // of these failed only deep in an update before (a claim waiting five minutes for a volume, the
 // chart refused after the database exists) or minutes later (homes never provisioned).
 import type { PlatformConfig } from "../config";
+import { toBytes } from "../lib/formats";
 import { kubeVersionRule, type KubeVersionRule } from "../lib/kube-versions";
 import { NS } from "../lib/schema";
 import { storageNamespaceOf } from "./cluster";
@@ -20,6 +21,10 @@ export interface DataClaim {
     name: string;
     /** Other namespaces where the claim may be kept: the 0.1.0 layout's NFS disk, in the hub's. */
     keptIn: string[];
+    /** The config key of its size, the size and the same in bytes (a kept claim cannot shrink, and grows only where its class allows). */
+    sizeKey: string;
+    size: string;
+    bytes: number;
     /**
      * Whether a kept claim keeps its own class whatever the key says (the NFS server's disk, whose
      * class the storage move reads from the kept claim); else the key is applied to it, and a
@@ -31,19 +36,37 @@ export interface DataClaim {
 /** The claims of the stack whose class comes from the config: the database's, the directory's, the NFS server's disk. */
 export function dataClaims(cfg: Pick<PlatformConfig, "namespace" | "nfs" | "mysql" | "ldap">): DataClaim[] {
     const ns = cfg.namespace;
-    const claim = (key: string, storageClass: string | undefined, name: string, namespace = ns, keptIn: string[] = [], keepsClass = false) => ({
-        key: `${NS}:${key}`,
+    // The claim `name`, whose class and size are the keys `classKey` and `sizeKey` of `section`.
+    const claim = (
+        name: string,
+        section: string,
+        [classKey, storageClass]: [string, string?],
+        [sizeKey, size]: [string, string],
+        more: Partial<DataClaim> = {},
+    ) => ({
+        key: `${NS}:${section}.${classKey}`,
         storageClass: storageClass ?? "",
-        namespace,
+        namespace: ns,
         name,
-        keptIn,
-        keepsClass,
+        keptIn: [],
+        keepsClass: false,
+        sizeKey: `${NS}:${section}.${sizeKey}`,
+        size,
+        bytes: toBytes(size),
+        ...more,
     });
+    const [db, dir, nfs] = [cfg.mysql, cfg.ldap, cfg.nfs];
     return [
-        ...(cfg.mysql.mode === "in-cluster" ? [claim("mysql.storageClass", cfg.mysql.storageClass, "mysql-data")] : []),
-        ...(cfg.ldap.mode === "in-cluster" ? [claim("ldap.storageClass", cfg.ldap.storageClass, "openldap-data")] : []),
-        ...(cfg.nfs.mode === "in-cluster"
-            ? [claim("nfs.serverStorageClass", cfg.nfs.serverStorageClass, "nfs-server-data", storageNamespaceOf(cfg) ?? ns, [ns], true)]
+        ...(db.mode === "in-cluster" ? [claim("mysql-data", "mysql", ["storageClass", db.storageClass], ["storageSize", db.storageSize])] : []),
+        ...(dir.mode === "in-cluster" ? [claim("openldap-data", "ldap", ["storageClass", dir.storageClass], ["storageSize", dir.storageSize])] : []),
+        ...(nfs.mode === "in-cluster"
+            ? [
+                  claim("nfs-server-data", "nfs", ["serverStorageClass", nfs.serverStorageClass], ["serverStorageSize", nfs.serverStorageSize], {
+                      namespace: storageNamespaceOf(cfg) ?? ns,
+                      keptIn: [ns],
+                      keepsClass: true,
+                  }),
+              ]
             : []),
     ];
 }

@@ -49,6 +49,17 @@ function ingressClass(name: string, isDefault: boolean): Obj {
     };
 }
 
+/** The in-cluster database with the dev stack's size (2Gi) and these fields. */
+const mysql = (fields: Record<string, string> = {}) => ({ "jupyterhub:mysql": { mode: "in-cluster", storageSize: "2Gi", ...fields } });
+
+async function until(what: string, ok: () => boolean, seconds = 60): Promise<void> {
+    const end = Date.now() + seconds * 1000;
+    while (!ok()) {
+        if (Date.now() > end) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 500));
+    }
+}
+
 /** The preflight's values as the program passes them for the dev stack in NS with these overrides. */
 async function valuesFor(overrides: Record<string, unknown> = {}): Promise<Obj> {
     const program = await runProgram("dev", { "jupyterhub:namespace": NS, ...overrides });
@@ -115,6 +126,7 @@ describe("real kube-apiserver: the preflight check refuses a cluster that cannot
         for (const name of Object.values(SC)) del("storageclass", name);
         for (const name of Object.values(IC)) del("ingressclass", name);
         for (const ns of [NS, "jhub-pf-elsewhere"]) del("namespace", ns);
+        del("persistentvolume", "jhub-pf-mysql");
         fs.rmSync(work, { recursive: true, force: true });
     });
 
@@ -216,18 +228,56 @@ describe("real kube-apiserver: the preflight check refuses a cluster that cannot
             apiVersion: "v1",
             kind: "PersistentVolumeClaim",
             metadata: { name: "mysql-data", namespace: NS },
-            spec: { accessModes: ["ReadWriteOnce"], storageClassName: SC.a, resources: { requests: { storage: "1Gi" } } },
+            spec: { accessModes: ["ReadWriteOnce"], storageClassName: SC.a, resources: { requests: { storage: "2Gi" } } },
         });
-        const values = await valuesFor({ "jupyterhub:mysql": { mode: "in-cluster", storageClass: SC.b } });
-        const { lines, ms, message } = preflight(values);
+        const { lines, ms, message } = preflight(await valuesFor(mysql({ storageClass: SC.b })));
         console.log(`preflight: a kept claim of another class: refused in ${ms} ms\n${message.replace(/^/gm, "    ")}`);
         assert.equal(lines.length, 1, message);
         assert.match(
             lines[0],
             /^PersistentVolumeClaim jhub-pf\/mysql-data is kept from an earlier update with StorageClass "jhub-pf-a", and jupyterhub:mysql\.storageClass names "jhub-pf-b": a claim's class cannot change.* Set jupyterhub:mysql\.storageClass to "jhub-pf-a" \(or remove it\)/,
         );
-        passes("a kept claim, its class unset in the config", await valuesFor());
-        passes("a kept claim, its own class in the config", await valuesFor({ "jupyterhub:mysql": { mode: "in-cluster", storageClass: SC.a } }));
+        passes("a kept claim, its class unset in the config", await valuesFor(mysql()));
+        passes("a kept claim, its own class in the config", await valuesFor(mysql({ storageClass: SC.a })));
+    });
+
+    it("a kept claim's size: never smaller; larger only when it is bound and its class allows expansion", async () => {
+        const shrink = preflight(await valuesFor(mysql({ storageSize: "1Gi" })));
+        console.log(`preflight: a kept claim made smaller: refused in ${shrink.ms} ms\n    ${shrink.lines.join("\n    ")}`);
+        assert.equal(shrink.lines.length, 1, shrink.message);
+        assert.match(
+            shrink.lines[0],
+            /^PersistentVolumeClaim jhub-pf\/mysql-data is kept from an earlier update with 2Gi, and jupyterhub:mysql\.storageSize asks for 1Gi: a claim cannot shrink.* Set jupyterhub:mysql\.storageSize to 2Gi \(or more\)\.$/,
+        );
+        const larger = await valuesFor(mysql({ storageSize: "3Gi" }));
+        const unbound = preflight(larger);
+        console.log(`preflight: a kept claim, not bound, made larger: refused in ${unbound.ms} ms\n    ${unbound.lines.join("\n    ")}`);
+        assert.equal(unbound.lines.length, 1, unbound.message);
+        assert.match(
+            unbound.lines[0],
+            /^PersistentVolumeClaim jhub-pf\/mysql-data .* asks for 3Gi: it cannot grow, because it is not bound, .* Set jupyterhub:mysql\.storageSize back to 2Gi/,
+        );
+        // Bound to a volume as a provisioner would bind it; its class does not allow expansion yet.
+        apply({
+            apiVersion: "v1",
+            kind: "PersistentVolume",
+            metadata: { name: "jhub-pf-mysql" },
+            spec: {
+                capacity: { storage: "2Gi" },
+                accessModes: ["ReadWriteOnce"],
+                storageClassName: SC.a,
+                hostPath: { path: "/var/lib/jhub-pf-mysql" },
+                claimRef: { apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: NS, name: "mysql-data" },
+            },
+        });
+        await until("the kept claim bound", () => kubectl(["get", "pvc", "mysql-data", "-n", NS, "-o", "jsonpath={.status.phase}"]) === "Bound");
+        const fixed = preflight(larger);
+        console.log(`preflight: a kept claim whose class does not expand, made larger: refused in ${fixed.ms} ms\n    ${fixed.lines.join("\n    ")}`);
+        assert.equal(fixed.lines.length, 1, fixed.message);
+        assert.match(fixed.lines[0], /it cannot grow, because its StorageClass "jhub-pf-a" does not allow volume expansion \(allowVolumeExpansion\)/);
+        kubectl(["patch", "storageclass", SC.a, "--type=merge", "-p", JSON.stringify({ allowVolumeExpansion: true })]);
+        passes("a kept claim, bound, its class expanding, made larger", larger);
+        passes("a kept claim, its size unchanged", await valuesFor(mysql()));
     });
 
     it("nfs.installCsiDriver false on a cluster without csi-driver-nfs", async () => {

@@ -63,10 +63,28 @@ describe("the Kubernetes version rule", () => {
 });
 
 describe("what the stack needs of the cluster", () => {
-    it("dev: the database's, the directory's and the NFS server's claims, with the keys that name their classes (none set: the default)", () => {
+    it("dev: the database's, the directory's and the NFS server's claims, with the keys that name their classes (none set: the default) and sizes", () => {
+        const GiB = 2 ** 30;
+        const size = (sizeKey: string, size: string, bytes: number) => ({ sizeKey: `jupyterhub:${sizeKey}`, size, bytes });
         assert.deepEqual(dataClaims(dev), [
-            { key: "jupyterhub:mysql.storageClass", storageClass: "", namespace: "jupyterhub-dev", name: "mysql-data", keptIn: [], keepsClass: false },
-            { key: "jupyterhub:ldap.storageClass", storageClass: "", namespace: "jupyterhub-dev", name: "openldap-data", keptIn: [], keepsClass: false },
+            {
+                key: "jupyterhub:mysql.storageClass",
+                storageClass: "",
+                namespace: "jupyterhub-dev",
+                name: "mysql-data",
+                keptIn: [],
+                keepsClass: false,
+                ...size("mysql.storageSize", "2Gi", 2 * GiB),
+            },
+            {
+                key: "jupyterhub:ldap.storageClass",
+                storageClass: "",
+                namespace: "jupyterhub-dev",
+                name: "openldap-data",
+                keptIn: [],
+                keepsClass: false,
+                ...size("ldap.storageSize", "1Gi", GiB),
+            },
             {
                 key: "jupyterhub:nfs.serverStorageClass",
                 storageClass: "",
@@ -74,6 +92,7 @@ describe("what the stack needs of the cluster", () => {
                 name: "nfs-server-data",
                 keptIn: ["jupyterhub-dev"],
                 keepsClass: true,
+                ...size("nfs.serverStorageSize", "5Gi", 5 * GiB),
             },
         ]);
         const named = parseConfig({ ...rawStackConfig("dev"), mysql: { mode: "in-cluster", storageClass: "fast" } }, "dev");
