@@ -7,7 +7,7 @@ import {
     assertLocalChart,
     Backup,
     ClusterAccess,
-    clusterNeeds,
+    clusterArgs,
     DATA_KEY_MISSING,
     directoryGroups,
     GROUP_SHARES_CLAIM,
@@ -35,14 +35,7 @@ if (!dataKey && cfg.dataPolicy === "retain") void pulumi.log.warn(DATA_KEY_MISSI
 // The namespaces (the hub's at the Pod Security level its users' pods allow, the privileged
 // storage parts' beside it) and the providers; every object below waits for them, and they wait
 // for the preflight check of the names the stack takes and what it needs of the cluster.
-const cluster = new ClusterAccess("cluster", {
-    namespace: ns,
-    dataPolicy: cfg.dataPolicy,
-    nfs,
-    hub: cfg.hub,
-    podSecurity: hubPodSecurity(cfg),
-    needs: clusterNeeds(cfg),
-});
+const cluster = new ClusterAccess("cluster", clusterArgs(cfg));
 const inCluster = { providers: [cluster.provider] };
 const keep = cluster.keep(cfg.dataPolicy);
 const storageKeep = cluster.keepStorage(cfg.dataPolicy);

@@ -8,8 +8,9 @@ import type { PlatformConfig } from "../config";
 import { toBytes } from "../lib/formats";
 import { kubeVersionRule, type KubeVersionRule } from "../lib/kube-versions";
 import { NS } from "../lib/schema";
-import { storageNamespaceOf } from "./cluster";
+import { type ClusterArgs, storageNamespaceOf } from "./cluster";
 import { CSI_DRIVER } from "./nfs";
+import { hubPodSecurity } from "./pod-security";
 
 /** A claim that holds data and takes its class from a config key (components/common.ts dataClaim). */
 export interface DataClaim {
@@ -110,4 +111,9 @@ export function clusterNeeds(cfg: Pick<PlatformConfig, "namespace" | "nfs" | "my
         ingress: ingressNeeds(cfg),
         csiDriver: cfg.nfs.installCsiDriver ? undefined : CSI_DRIVER,
     };
+}
+
+/** What ClusterAccess takes of the configuration (index.ts). */
+export function clusterArgs(cfg: PlatformConfig): ClusterArgs {
+    return { namespace: cfg.namespace, dataPolicy: cfg.dataPolicy, nfs: cfg.nfs, hub: cfg.hub, podSecurity: hubPodSecurity(cfg), needs: clusterNeeds(cfg) };
 }

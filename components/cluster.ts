@@ -98,6 +98,18 @@ export function volumeCheck(cfg: Pick<ClusterArgs, "namespace" | "nfs">) {
     };
 }
 
+/** The preflight chart's values (templates/check.yaml) for this stack (`owner`: stackOwner()). */
+export function preflightValues(cfg: ClusterArgs, owner: string) {
+    return {
+        owner,
+        annotation: OWNER_ANNOTATION,
+        objects: claimedNames(cfg),
+        volumes: volumeCheck(cfg),
+        hub: { namespace: cfg.namespace, chartVersion: cfg.hub.chartVersion, allowDowngradeFrom: cfg.hub.allowDowngradeFrom ?? "" },
+        needs: cfg.needs,
+    };
+}
+
 /** Relative to the project directory, where the engine starts the provider: the same on every machine. */
 const PREFLIGHT_CHART = "components/preflight";
 
@@ -141,14 +153,7 @@ export class ClusterAccess extends pulumi.ComponentResource {
             {
                 chart: PREFLIGHT_CHART,
                 namespace: cfg.namespace,
-                values: {
-                    owner: stackOwner(),
-                    annotation: OWNER_ANNOTATION,
-                    objects: claimedNames(cfg),
-                    volumes: volumeCheck(cfg),
-                    hub: { namespace: cfg.namespace, chartVersion: cfg.hub.chartVersion, allowDowngradeFrom: cfg.hub.allowDowngradeFrom ?? "" },
-                    needs: cfg.needs,
-                },
+                values: preflightValues(cfg, stackOwner()),
             },
             { parent: this, provider: this.adoptProvider },
         );

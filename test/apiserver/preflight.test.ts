@@ -12,14 +12,19 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
+import { preflightValues } from "../../components/cluster";
+import { clusterArgs } from "../../components/cluster-needs";
+import { parseConfig } from "../../config";
 import { kubeVersionProblem, type KubeVersionRule } from "../../lib/kube-versions";
 import { kubectl } from "../support/apiserver-harness";
 import { rawStackConfig, ROOT, run } from "../support/helpers";
 import { KUBE_VERSION_CASES } from "../support/kube-versions";
-import { reveal, runProgram } from "../support/program";
 
 type Obj = Record<string, unknown>;
 const NS = "jhub-pf";
+const OWNER = "organization/jupyterhub/dev";
+/** The namespace of the case with every problem at once. */
+const ALL = "jhub-pf-all";
 const CHART = path.join(ROOT, "components", "preflight");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "jhub-preflight-"));
 
@@ -60,10 +65,18 @@ async function until(what: string, ok: () => boolean, seconds = 60): Promise<voi
     }
 }
 
-/** The preflight's values as the program passes them for the dev stack in NS with these overrides. */
-async function valuesFor(overrides: Record<string, unknown> = {}): Promise<Obj> {
-    const program = await runProgram("dev", { "jupyterhub:namespace": NS, ...overrides });
-    return (reveal(program.byName("cluster-preflight").inputs) as { values: Obj }).values;
+/**
+ * The preflight's values as the program passes them for the dev stack in NS with these overrides
+ * (`jupyterhub:` keys): the program's own functions on the parsed config (test/program/preflight.test.ts
+ * checks that they are what the program passes), without a program run for each case.
+ */
+function valuesFor(overrides: Record<string, unknown> = {}): Obj {
+    const raw = {
+        ...rawStackConfig("dev"),
+        namespace: NS,
+        ...Object.fromEntries(Object.entries(overrides).map(([k, v]) => [k.replace(/^jupyterhub:/, ""), v])),
+    };
+    return JSON.parse(JSON.stringify(preflightValues(clusterArgs(parseConfig(raw, "dev")), OWNER))) as Obj;
 }
 
 let serverVersion = "";
@@ -99,7 +112,8 @@ function refuses(what: string, values: Obj, expected: RegExp[]): string[] {
     assert.equal(lines.length, expected.length, `expected ${expected.length} line(s):\n${lines.join("\n")}`);
     expected.forEach((re, i) => assert.match(lines[i], re));
     assert.ok(ms < 20000, `refused in ${ms} ms`);
-    assert.equal(exists("namespace", NS), false, "no namespace was created");
+    const ns = (values.hub as { namespace: string }).namespace;
+    assert.equal(exists("namespace", ns), false, `no namespace ${ns} was created`);
     return lines;
 }
 
@@ -111,7 +125,7 @@ function passes(what: string, values: Obj): void {
 
 describe("real kube-apiserver: the preflight check refuses a cluster that cannot take the stack, before anything exists", () => {
     let dev: Obj;
-    before(async () => {
+    before(() => {
         if (!process.env.KUBECONFIG) throw new Error("KUBECONFIG is not set: run this through `npm run test:apiserver` (.ci/apiserver.sh)");
         serverVersion = (JSON.parse(kubectl(["version", "-o", "json"])) as { serverVersion: { gitVersion: string } }).serverVersion.gitVersion;
         // The local control plane has no default class (as a bare kubeadm cluster): the cases add theirs.
@@ -119,7 +133,7 @@ describe("real kube-apiserver: the preflight check refuses a cluster that cannot
             (c) => (c.metadata.annotations as Record<string, string> | undefined)?.["storageclass.kubernetes.io/is-default-class"] === "true",
         );
         assert.deepEqual(defaults, [], "the cluster must start without a default StorageClass for these cases");
-        dev = await valuesFor();
+        dev = valuesFor();
     });
 
     after(() => {
@@ -153,17 +167,17 @@ describe("real kube-apiserver: the preflight check refuses a cluster that cannot
         passes("one default StorageClass (WaitForFirstConsumer)", dev);
     });
 
-    it("a named StorageClass that does not exist: its key, the class, the claim", async () => {
-        const values = await valuesFor({ "jupyterhub:mysql": { mode: "in-cluster", storageClass: "jhub-pf-missing" } });
+    it("a named StorageClass that does not exist: its key, the class, the claim", () => {
+        const values = valuesFor({ "jupyterhub:mysql": { mode: "in-cluster", storageClass: "jhub-pf-missing" } });
         refuses("a missing named StorageClass", values, [
             /^jupyterhub:mysql\.storageClass names StorageClass "jhub-pf-missing" for the claim jhub-pf\/mysql-data, and the cluster has no such class \(it has .*jhub-pf-a.*\): name one of the cluster's classes, or create that one first\.$/,
         ]);
-        passes("a named StorageClass that exists", await valuesFor({ "jupyterhub:mysql": { mode: "in-cluster", storageClass: SC.a } }));
+        passes("a named StorageClass that exists", valuesFor({ "jupyterhub:mysql": { mode: "in-cluster", storageClass: SC.a } }));
     });
 
-    it("ingress.className naming an IngressClass that does not exist", async () => {
+    it("ingress.className naming an IngressClass that does not exist", () => {
         apply(ingressClass(IC.other, false));
-        const values = await valuesFor({ "jupyterhub:ingress": { enabled: true, host: "hub.pf.example.org", className: IC.nginx } });
+        const values = valuesFor({ "jupyterhub:ingress": { enabled: true, host: "hub.pf.example.org", className: IC.nginx } });
         refuses("a missing IngressClass", values, [
             /^jupyterhub:ingress\.className names IngressClass "jhub-pf-nginx", and the cluster has no such class \(it has .*jhub-pf-other.*\): name one of them, or install the controller of that class first\.$/,
         ]);
@@ -171,8 +185,8 @@ describe("real kube-apiserver: the preflight check refuses a cluster that cannot
         passes("an IngressClass that exists", values);
     });
 
-    it("no ingress.className and no default IngressClass, then two defaults", async () => {
-        const values = await valuesFor({ "jupyterhub:ingress": { enabled: true, host: "hub.pf.example.org" } });
+    it("no ingress.className and no default IngressClass, then two defaults", () => {
+        const values = valuesFor({ "jupyterhub:ingress": { enabled: true, host: "hub.pf.example.org" } });
         refuses("no default IngressClass", values, [
             /^jupyterhub:ingress\.className is not set, and the cluster has no default IngressClass: .* Set jupyterhub:ingress\.className to a class of the cluster \(it has .*jhub-pf-nginx.*\), or make one the default: kubectl annotate ingressclass <name> ingressclass\.kubernetes\.io\/is-default-class=true\.$/,
         ]);
@@ -184,8 +198,8 @@ describe("real kube-apiserver: the preflight check refuses a cluster that cannot
         passes("one default IngressClass", values);
     });
 
-    it("ingress.tlsSecretName naming a Secret that is not in the namespace, then one that is no TLS Secret; then the fix it names", async () => {
-        const values = await valuesFor({
+    it("ingress.tlsSecretName naming a Secret that is not in the namespace, then one that is no TLS Secret; then the fix it names", () => {
+        const values = valuesFor({
             "jupyterhub:ingress": { enabled: true, host: "hub.pf.example.org", className: IC.nginx, tlsSecretName: "hub-pf-tls" },
         });
         const [line] = refuses("a missing TLS Secret", values, [
@@ -209,7 +223,7 @@ describe("real kube-apiserver: the preflight check refuses a cluster that cannot
         const [crt, key] = selfSigned("hub.pf.example.org");
         kubectl(["create", "secret", "tls", "hub-pf-tls", "-n", NS, `--cert=${crt}`, `--key=${key}`]);
         passes("the TLS Secret created as the line says, in the namespace annotated as it says", values);
-        const certManager = await valuesFor({
+        const certManager = valuesFor({
             "jupyterhub:namespace": "jhub-pf-cm",
             "jupyterhub:ingress": {
                 enabled: true,
@@ -222,7 +236,7 @@ describe("real kube-apiserver: the preflight check refuses a cluster that cannot
         passes("a TLS Secret cert-manager makes from the Ingress (not looked for)", certManager);
     });
 
-    it("a claim kept with another class than its key now names (a claim's class cannot change)", async () => {
+    it("a claim kept with another class than its key now names (a claim's class cannot change)", () => {
         assert.ok(exists("namespace", NS), "the namespace of the previous case, annotated as this stack's");
         apply({
             apiVersion: "v1",
@@ -230,26 +244,26 @@ describe("real kube-apiserver: the preflight check refuses a cluster that cannot
             metadata: { name: "mysql-data", namespace: NS },
             spec: { accessModes: ["ReadWriteOnce"], storageClassName: SC.a, resources: { requests: { storage: "2Gi" } } },
         });
-        const { lines, ms, message } = preflight(await valuesFor(mysql({ storageClass: SC.b })));
+        const { lines, ms, message } = preflight(valuesFor(mysql({ storageClass: SC.b })));
         console.log(`preflight: a kept claim of another class: refused in ${ms} ms\n${message.replace(/^/gm, "    ")}`);
         assert.equal(lines.length, 1, message);
         assert.match(
             lines[0],
             /^PersistentVolumeClaim jhub-pf\/mysql-data is kept from an earlier update with StorageClass "jhub-pf-a", and jupyterhub:mysql\.storageClass names "jhub-pf-b": a claim's class cannot change.* Set jupyterhub:mysql\.storageClass to "jhub-pf-a" \(or remove it\)/,
         );
-        passes("a kept claim, its class unset in the config", await valuesFor(mysql()));
-        passes("a kept claim, its own class in the config", await valuesFor(mysql({ storageClass: SC.a })));
+        passes("a kept claim, its class unset in the config", valuesFor(mysql()));
+        passes("a kept claim, its own class in the config", valuesFor(mysql({ storageClass: SC.a })));
     });
 
     it("a kept claim's size: never smaller; larger only when it is bound and its class allows expansion", async () => {
-        const shrink = preflight(await valuesFor(mysql({ storageSize: "1Gi" })));
+        const shrink = preflight(valuesFor(mysql({ storageSize: "1Gi" })));
         console.log(`preflight: a kept claim made smaller: refused in ${shrink.ms} ms\n    ${shrink.lines.join("\n    ")}`);
         assert.equal(shrink.lines.length, 1, shrink.message);
         assert.match(
             shrink.lines[0],
             /^PersistentVolumeClaim jhub-pf\/mysql-data is kept from an earlier update with 2Gi, and jupyterhub:mysql\.storageSize asks for 1Gi: a claim cannot shrink.* Set jupyterhub:mysql\.storageSize to 2Gi \(or more\)\.$/,
         );
-        const larger = await valuesFor(mysql({ storageSize: "3Gi" }));
+        const larger = valuesFor(mysql({ storageSize: "3Gi" }));
         const unbound = preflight(larger);
         console.log(`preflight: a kept claim, not bound, made larger: refused in ${unbound.ms} ms\n    ${unbound.lines.join("\n    ")}`);
         assert.equal(unbound.lines.length, 1, unbound.message);
@@ -277,12 +291,12 @@ describe("real kube-apiserver: the preflight check refuses a cluster that cannot
         assert.match(fixed.lines[0], /it cannot grow, because its StorageClass "jhub-pf-a" does not allow volume expansion \(allowVolumeExpansion\)/);
         kubectl(["patch", "storageclass", SC.a, "--type=merge", "-p", JSON.stringify({ allowVolumeExpansion: true })]);
         passes("a kept claim, bound, its class expanding, made larger", larger);
-        passes("a kept claim, its size unchanged", await valuesFor(mysql()));
+        passes("a kept claim, its size unchanged", valuesFor(mysql()));
     });
 
-    it("nfs.installCsiDriver false on a cluster without csi-driver-nfs", async () => {
+    it("nfs.installCsiDriver false on a cluster without csi-driver-nfs", () => {
         assert.equal(exists("csidriver", "nfs.csi.k8s.io"), false, "no csi-driver-nfs on this cluster");
-        const values = await valuesFor({ "jupyterhub:nfs": { ...(rawStackConfig("dev").nfs as object), installCsiDriver: false } });
+        const values = valuesFor({ "jupyterhub:nfs": { ...(rawStackConfig("dev").nfs as object), installCsiDriver: false } });
         const { lines, ms, message } = preflight(values);
         console.log(`preflight: no csi-driver-nfs: refused in ${ms} ms\n${message.replace(/^/gm, "    ")}`);
         assert.deepEqual(lines.length, 1, message);
@@ -292,7 +306,7 @@ describe("real kube-apiserver: the preflight check refuses a cluster that cannot
         );
     });
 
-    it("ingress.host already served at / by an Ingress of another namespace", async () => {
+    it("ingress.host already served at / by an Ingress of another namespace", () => {
         apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "jhub-pf-elsewhere" } });
         const rule = (host: string, p: string) => ({
             host,
@@ -306,11 +320,9 @@ describe("real kube-apiserver: the preflight check refuses a cluster that cannot
         });
         passes(
             "a host another Ingress serves at another path",
-            await valuesFor({ "jupyterhub:ingress": { enabled: true, host: "hub.pf.example.org", className: IC.nginx } }),
+            valuesFor({ "jupyterhub:ingress": { enabled: true, host: "hub.pf.example.org", className: IC.nginx } }),
         );
-        const { lines, ms, message } = preflight(
-            await valuesFor({ "jupyterhub:ingress": { enabled: true, host: "taken.pf.example.org", className: IC.nginx } }),
-        );
+        const { lines, ms, message } = preflight(valuesFor({ "jupyterhub:ingress": { enabled: true, host: "taken.pf.example.org", className: IC.nginx } }));
         console.log(`preflight: a host taken: refused in ${ms} ms\n${message.replace(/^/gm, "    ")}`);
         assert.equal(lines.length, 1, message);
         assert.match(
@@ -319,19 +331,19 @@ describe("real kube-apiserver: the preflight check refuses a cluster that cannot
         );
     });
 
-    it("every problem at once, in one failure", async () => {
+    it("every problem at once, in one failure", () => {
         for (const name of Object.values(SC)) del("storageclass", name);
-        kubectl(["delete", "namespace", NS, "--wait=true", "--timeout=90s"]);
-        const values = await valuesFor({
+        const values = valuesFor({
+            "jupyterhub:namespace": ALL,
             "jupyterhub:mysql": { mode: "in-cluster", storageClass: "jhub-pf-missing" },
             "jupyterhub:ingress": { enabled: true, host: "taken.pf.example.org", className: "jhub-pf-absent", tlsSecretName: "hub-pf-tls" },
         });
         refuses("every problem at once", values, [
             /^jupyterhub:mysql\.storageClass names StorageClass "jhub-pf-missing"/,
-            /^PersistentVolumeClaim jhub-pf\/openldap-data names no StorageClass/,
-            /^PersistentVolumeClaim jhub-pf-storage\/nfs-server-data names no StorageClass/,
+            /^PersistentVolumeClaim jhub-pf-all\/openldap-data names no StorageClass/,
+            /^PersistentVolumeClaim jhub-pf-all-storage\/nfs-server-data names no StorageClass/,
             /^jupyterhub:ingress\.className names IngressClass "jhub-pf-absent"/,
-            /^jupyterhub:ingress\.tlsSecretName names Secret jhub-pf\/hub-pf-tls, which does not exist/,
+            /^jupyterhub:ingress\.tlsSecretName names Secret jhub-pf-all\/hub-pf-tls, which does not exist/,
             /^Ingress jhub-pf-elsewhere\/other-site already serves host taken\.pf\.example\.org/,
         ]);
     });

@@ -4,7 +4,8 @@
 import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
-import { clusterNeeds } from "../../components/cluster-needs";
+import { preflightValues } from "../../components/cluster";
+import { clusterArgs, clusterNeeds } from "../../components/cluster-needs";
 import { parseConfig } from "../../config";
 import { rawStackConfig } from "../support/helpers";
 import { ProgramRun, reveal, runProgram } from "../support/program";
@@ -33,7 +34,15 @@ describe("program: the preflight check reads what the stack needs of the cluster
         named = await runProgram("dev", classes);
     });
 
-    it("dev: the values are clusterNeeds of the stack's config", () => {
+    it("the values are preflightValues(clusterArgs(config)) (which the apiserver tier renders without a program run)", () => {
+        for (const [run, raw] of [
+            [dev, rawStackConfig("dev")],
+            [named, { ...rawStackConfig("dev"), ...Object.fromEntries(Object.entries(classes).map(([k, v]) => [k.replace("jupyterhub:", ""), v])) }],
+        ] as const) {
+            const values = reveal(run.byName("cluster-preflight").inputs) as { values: { owner: string } };
+            assert.match(values.values.owner, /^[^/]+\/jupyterhub\/dev$/);
+            assert.deepEqual(values.values, JSON.parse(JSON.stringify(preflightValues(clusterArgs(parseConfig(raw, "dev")), values.values.owner))));
+        }
         assert.deepEqual(preflightNeeds(dev), JSON.parse(JSON.stringify(clusterNeeds(parseConfig(rawStackConfig("dev"), "dev")))));
     });
 
