@@ -20,6 +20,7 @@ import * as z from "zod";
 
 import { chartValueIssues } from "./lib/chart-values";
 import { ABS_PATH, DNS_LABEL, DNS_NAME, ENV_NAME, hidesSystemDir, imageRegistry, isCronSchedule, isDn, isTimeZone, PEM_CERT, toBytes } from "./lib/formats";
+import { KUBE_RANGE } from "./lib/kube-versions";
 import { credentialEnvName } from "./lib/pods";
 import { ConfigError, defaultMessage, problemLines } from "./lib/problems";
 import { bool, envValue, image, int, list, num, obj, oneOf, optStr, quantity, required, str, strMap, text } from "./lib/schema";
@@ -453,6 +454,9 @@ export const Sections = z.strictObject({
         "`retain`: `pulumi destroy` keeps the namespace and all data (homes, shared, LDAP and MySQL volumes); `delete`: destroy deletes them",
     ),
     skipAwait: bool(false).describe("do not wait for readiness (only for API-server-only test clusters, whose pods never run)"),
+    allowUntestedKubernetes: bool(false).describe(
+        `deploy to an API server newer than the Kubernetes versions this program is tested on (${KUBE_RANGE}), which the preflight check refuses otherwise`,
+    ),
     nfs: NfsWithGroupShares.prefault({}).describe("home and shared storage on NFS"),
     ldap: Ldap.prefault({}).describe("the login directory"),
     mysql: Mysql.prefault({}).describe("the hub database"),

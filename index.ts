@@ -7,6 +7,7 @@ import {
     assertLocalChart,
     Backup,
     ClusterAccess,
+    clusterArgs,
     DATA_KEY_MISSING,
     directoryGroups,
     GROUP_SHARES_CLAIM,
@@ -32,8 +33,9 @@ const dataKey = cfg.secretsPresent.dataKey ? secret("dataKey") : undefined;
 if (!dataKey && cfg.dataPolicy === "retain") void pulumi.log.warn(DATA_KEY_MISSING);
 
 // The namespaces (the hub's at the Pod Security level its users' pods allow, the privileged
-// storage parts' beside it) and the providers; every object below waits for them.
-const cluster = new ClusterAccess("cluster", { namespace: ns, dataPolicy: cfg.dataPolicy, nfs, hub: cfg.hub, podSecurity: hubPodSecurity(cfg) });
+// storage parts' beside it) and the providers; every object below waits for them, and they wait
+// for the preflight check of the names the stack takes and what it needs of the cluster.
+const cluster = new ClusterAccess("cluster", clusterArgs(cfg));
 const inCluster = { providers: [cluster.provider] };
 const keep = cluster.keep(cfg.dataPolicy);
 const storageKeep = cluster.keepStorage(cfg.dataPolicy);

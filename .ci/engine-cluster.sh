@@ -8,3 +8,17 @@ if ! command -v pulumi >/dev/null 2>&1; then
 fi
 # shellcheck source=.ci/private-cluster.sh
 . .ci/private-cluster.sh
+# A default StorageClass, as kind's (WaitForFirstConsumer): the preflight refuses the stack's
+# claims on a cluster without one. Nothing provisions it here: the suites bind the claims they
+# need to volumes of their own, as a provisioner would.
+kubectl apply -f - <<'YAML'
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: standard
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+provisioner: rancher.io/local-path
+volumeBindingMode: WaitForFirstConsumer
+reclaimPolicy: Delete
+YAML

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import type { DataPolicy, HubConfig, NfsConfig } from "../config";
 import { PRIVILEGED_REASON } from "../lib/pods";
+import type { ClusterNeeds } from "./cluster-needs";
 import { labels, OWNER_ANNOTATION, ownerAnnotations, stackOwner } from "./common";
 import { CSI_DRIVER, STATIC_VOLUME_SUFFIXES } from "./storage";
 import { type HubPodSecurity, podSecurityLabels, storageNamespaceName } from "./pod-security";
@@ -16,6 +17,8 @@ export interface ClusterArgs {
     hub: Pick<HubConfig, "chartVersion" | "allowDowngradeFrom">;
     /** The Pod Security level of the hub's namespace (hubPodSecurity). */
     podSecurity: HubPodSecurity;
+    /** What the stack needs of the cluster (clusterNeeds): checked by the preflight with the names. */
+    needs: ClusterNeeds;
 }
 
 /**
@@ -96,6 +99,18 @@ export function volumeCheck(cfg: Pick<ClusterArgs, "namespace" | "nfs">) {
     };
 }
 
+/** The preflight chart's values (templates/check.yaml) for this stack (`owner`: stackOwner()). */
+export function preflightValues(cfg: ClusterArgs, owner: string) {
+    return {
+        owner,
+        annotation: OWNER_ANNOTATION,
+        objects: claimedNames(cfg),
+        volumes: volumeCheck(cfg),
+        hub: { namespace: cfg.namespace, chartVersion: cfg.hub.chartVersion, allowDowngradeFrom: cfg.hub.allowDowngradeFrom ?? "" },
+        needs: cfg.needs,
+    };
+}
+
 /** Relative to the project directory, where the engine starts the provider: the same on every machine. */
 const PREFLIGHT_CHART = "components/preflight";
 
@@ -139,13 +154,7 @@ export class ClusterAccess extends pulumi.ComponentResource {
             {
                 chart: PREFLIGHT_CHART,
                 namespace: cfg.namespace,
-                values: {
-                    owner: stackOwner(),
-                    annotation: OWNER_ANNOTATION,
-                    objects: claimedNames(cfg),
-                    volumes: volumeCheck(cfg),
-                    hub: { namespace: cfg.namespace, chartVersion: cfg.hub.chartVersion, allowDowngradeFrom: cfg.hub.allowDowngradeFrom ?? "" },
-                },
+                values: preflightValues(cfg, stackOwner()),
             },
             { parent: this, provider: this.adoptProvider },
         );

@@ -1,6 +1,7 @@
 // What the program (index.ts) uses of the components, by name.
 export { Backup } from "./backup";
 export { ClusterAccess, storageNamespaceOf } from "./cluster";
+export { clusterArgs } from "./cluster-needs";
 export { skipAwaitTransform } from "./common";
 export { ldapAuthSettings, OpenLdap } from "./directory";
 export { directoryGroups } from "./groups";

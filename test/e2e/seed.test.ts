@@ -9,8 +9,9 @@
 // chart's schema rejects is refused by Helm at preview.
 //
 // Run by .ci/e2e.sh after engine.test.ts, on the same private control plane (kwok: pods never run,
-// so skipAwait). Its own namespace, StorageClass and no CSI driver of its own: nothing cluster-wide
-// is shared with the other engine suite.
+// so skipAwait). Its own namespace, StorageClass and no CSI driver of its own (the CSIDriver
+// object of one the cluster runs, which the preflight looks for): nothing cluster-wide is shared
+// with the other engine suite.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -41,9 +42,11 @@ function secretData(name: string): { type: string; data: Record<string, string> 
 const renderedValues = () => YAML.parse(secretData("hub").data["values.yaml"]) as Record<string, unknown>;
 
 let destroyed = false;
+let removeCsiDriver: () => void = () => undefined;
 
 before(() => {
     console.log(`seed e2e: ${project.describe()}`);
+    removeCsiDriver = project.clusterCsiDriver();
     project.initStack(STACK, {
         "jupyterhub:namespace": NS,
         "jupyterhub:dataPolicy": "delete",
@@ -60,6 +63,7 @@ after(() => {
     try {
         if (!destroyed) pulumi(["destroy", "--yes", "--skip-preview"], "cleanup destroy");
     } finally {
+        removeCsiDriver();
         project.printTimings("seed e2e");
         project.remove();
     }

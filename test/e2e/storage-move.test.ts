@@ -82,7 +82,9 @@ describe(`real engine: a stack of release ${release.version} moves its storage t
     it(`1. release ${release.version} deploys the stack, the NFS server's disk bound, a user's home on its address`, () => {
         project.pulumi(["up", "--yes", "--skip-preview"], { label: `up (${release.version})` });
         assert.ok(project.exists("deployment", "nfs-server", NS), "0.1.0 runs the server in the hub's namespace");
-        project.provisionServerDisk(DISK, NS);
+        // Of the class the claim got (the cluster's default, .ci/engine-cluster.sh).
+        const claimClass = project.kubectl(["get", "pvc", "nfs-server-data", "-n", NS, "-o", "jsonpath={.spec.storageClassName}"]);
+        project.provisionServerDisk(DISK, NS, claimClass);
         project.makeHome(NS, "mover", NS, HOME_CLASS);
         before0 = {
             diskUid: jsonpath("pv", DISK, "{.metadata.uid}"),

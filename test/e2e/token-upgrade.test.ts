@@ -12,7 +12,8 @@
 // package-lock.json is the same, else from `npm ci` of its own.
 //
 // Run by .ci/e2e.sh after the other engine suites, on the same private control plane (kwok: pods
-// never run, so skipAwait). Its own namespace and StorageClass, no CSI driver of its own.
+// never run, so skipAwait). Its own namespace and StorageClass, no CSI driver of its own (the
+// CSIDriver object of one the cluster runs, which the preflight looks for).
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -61,8 +62,11 @@ let chartToken = "";
 const generations: Record<string, number> = {};
 const DEPLOYMENTS = ["hub", "proxy", ...(project.realChart ? ["user-scheduler"] : [])];
 
+let removeCsiDriver: () => void = () => undefined;
+
 before(() => {
     const commit = release(RELEASE).commit;
+    removeCsiDriver = project.clusterCsiDriver();
     console.log(`token-upgrade e2e: ${project.describe()}; release ${RELEASE} is commit ${commit}`);
     useProgram(commit);
     // The stack as the release's dev stack, on its own namespace and StorageClass.
@@ -82,6 +86,7 @@ after(() => {
     try {
         if (!destroyed) pulumi(["destroy", "--yes", "--skip-preview"], "cleanup destroy");
     } finally {
+        removeCsiDriver();
         project.printTimings("token-upgrade e2e");
         project.remove();
     }

@@ -105,6 +105,17 @@ export class EngineProject {
     }
 
     /**
+     * The CSIDriver of a csi-driver-nfs the cluster runs itself, for a stack with
+     * nfs.installCsiDriver false (the preflight looks for it); returns the function that removes
+     * it, which the suite calls when done (a stack that installs the driver refuses a foreign one).
+     */
+    clusterCsiDriver(): () => void {
+        const driver = { apiVersion: "storage.k8s.io/v1", kind: "CSIDriver", metadata: { name: "nfs.csi.k8s.io" }, spec: { attachRequired: false } };
+        this.kubectl(["apply", "-f", "-"], JSON.stringify(driver));
+        return () => this.kubectl(["delete", "csidriver", "nfs.csi.k8s.io", "--ignore-not-found"]);
+    }
+
+    /**
      * A home as KubeSpawner asks for it (claim-<user>) and csi-driver-nfs provisions it (PV
      * pvc-<user> on the stack's NFS server, Retain): unknown to Pulumi. Returns when it is bound.
      */
