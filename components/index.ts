@@ -1,6 +1,7 @@
 export * from "./backup";
 export * from "./cluster";
 export * from "./common";
+export * from "./data-key";
 export * from "./groups";
 export * from "./jupyterhub";
 export * from "./mysql";

@@ -10,7 +10,8 @@ import { ConfigError } from "../lib/problems";
 import { NS } from "../lib/schema";
 import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod, toEnv } from "./common";
 import { readScript } from "./scripts";
-import { dataBoundKey, derivedUserPassword, derivedUserSalt, masterFingerprint, USER_SALT_BYTES } from "./secrets";
+import type { DataKeys } from "./data-key";
+import { derivedUserPassword, derivedUserSalt, masterFingerprint, USER_SALT_BYTES } from "./secrets";
 
 /** The port slapd serves StartTLS on in its pod, only with tlsStrategy before_bind (the Service maps 389 to it). */
 const LDAP_PORT = 1389;
@@ -423,8 +424,8 @@ export interface OpenLdapArgs {
     config: InClusterLdap;
     /** Options of the directory's volume, kept by `pulumi destroy` unless data is deleted (ClusterAccess.keep). */
     keep: pulumi.CustomResourceOptions;
-    /** The stack's data key (jupyterhub:dataKey), if set: users' passwords are derived from it. */
-    dataKey?: pulumi.Output<string>;
+    /** The stack's data keys (components/data-key.ts): users' passwords are derived from its directory-users key. */
+    dataKey: DataKeys;
 }
 
 /**
@@ -456,9 +457,9 @@ export class OpenLdap extends pulumi.ComponentResource {
         // One generated key for all users, whatever their number: each user's password and salt
         // are derived from it (components/secrets.ts), so a user costs no resource of their own.
         // Replacing it changes every user's password; the sync Job sets them in the directory.
-        // With the stack's data key, the key is derived from it, so that a stack destroyed with its data
-        // kept gives every user the same password again at the next `pulumi up`.
-        const master = dataBoundKey(`${name}-user-passwords`, "directory-users", args.dataKey, this).apply((b) => Buffer.from(b, "base64"));
+        // The key is kept with the data (data-key.ts), so that a stack destroyed with its data kept
+        // gives every user the same password again at the next `pulumi up`.
+        const master = args.dataKey.key("directory-users").apply((b) => Buffer.from(b, "base64"));
         const uids = cfg.users.map((u) => u.uid);
         const credentials = pulumi.secret(master.apply((m) => userCredentials(m, uids)));
         this.userPasswords = pulumi.secret(credentials.apply((c) => c.passwords));
@@ -711,7 +712,7 @@ export class OpenLdap extends pulumi.ComponentResource {
                                             syncEnv(
                                                 this.tree,
                                                 { uri: `ldaps://openldap.${n}.svc.cluster.local:636`, bootstrapDir: "/bootstrap", caFile: "/tls/ca.crt" },
-                                                args.dataKey ? (cfg.resetPasswordsFrom ?? "") : "any",
+                                                args.dataKey.configured ? (cfg.resetPasswordsFrom ?? "") : "any",
                                             ),
                                         ),
                                     ),
