@@ -170,10 +170,7 @@ describe("real engine: a stack without jupyterhub:dataKey keeps its data key wit
     });
 
     it("6. a rotation of the generated CryptKeeper key (up --replace) changes it and the kept one, not the users' passwords", () => {
-        const urn = pulumi(["stack", "--show-urns"])
-            .split("\n")
-            .map((l) => /(urn:pulumi:\S+DataKeys\$random:index\/randomBytes:RandomBytes::hub-secrets-crypt-keeper)/.exec(l)?.[1])
-            .find((u) => u !== undefined);
+        const urn = project.resources().find((r) => r.urn.endsWith("DataKeys$random:index/randomBytes:RandomBytes::hub-secrets-crypt-keeper"))?.urn;
         assert.ok(urn, "the generated key's URN under DataKeys");
         pulumi(["up", "--yes", "--skip-preview", "--replace", urn], "rotation up");
         const rotated = life();
