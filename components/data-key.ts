@@ -7,10 +7,13 @@
 //
 // What the Secret holds is the keys themselves, one per purpose, not a root they derive from: a
 // stack of release 0.2.0 without `jupyterhub:dataKey` has two independent generated keys in use,
-// which no root gives. They stay the program's RandomBytes (the same resources, moved here by
-// aliases), so an upgraded stack writes the keys it already had into the Secret and nothing
-// changes for its users. A configured data key derives both, as before, and wins: a kept key that
-// differs stops the update with one line (keyConflict) before anything changes.
+// which no root gives. Those were RandomBytes, still registered here (moved by aliases) so that an
+// upgrade finds them; they are used only where the stack's objects already use them, because a
+// RandomBytes' id is its value, in plain text in the state. A new stack's keys are the provider's
+// own (32 random bytes, made in check), secret from the start; a replaced RandomBytes
+// (`pulumi up --replace`) asks for a new one. A configured data key derives both, as before, and
+// wins: a kept key that differs stops the update with one line (keyConflict) before anything
+// changes.
 //
 // Why a dynamic resource, whose `check` reads the Secret: a `pulumi preview` runs check too, so the
 // preview of an up after a destroy already shows the kept keys, and previews of a deployed stack
@@ -89,6 +92,49 @@ export function readKeptKeys(k: Kubectl, namespace: string, name: string = DATA_
     return keys;
 }
 
+/**
+ * Where a deployed stack's objects hold each key, or its fingerprint: the hub's Secret its
+ * CryptKeeper key (hex; components/jupyterhub.ts, HUB_SECRET), the directory's bootstrap Secret the
+ * fingerprint of the users' key (components/openldap.ts, bootstrapFiles). Release 0.2.0 wrote both
+ * there too: how the keys of a stack deployed before they were kept are recognised.
+ */
+export const IN_USE: Record<DataKeyPurpose, { secret: string; key: string; form: "hex" | "fingerprint" }> = {
+    "directory-users": { secret: "openldap-bootstrap", key: "fingerprint", form: "fingerprint" },
+    "crypt-keeper": { secret: "hub-secrets", key: "hub.config.CryptKeeper.keys", form: "hex" },
+};
+
+/** What the stack's live objects hold of each key (IN_USE), by purpose: hex or fingerprint, as IN_USE says. */
+export function readInUse(k: Kubectl, namespace: string): Record<string, string> {
+    const found: Record<string, string> = {};
+    for (const [purpose, where] of Object.entries(IN_USE)) {
+        const out = k(["get", "secret", where.secret, "-n", namespace, "--ignore-not-found", "-o", "json"]).trim();
+        const value = out === "" ? undefined : (JSON.parse(out) as { data?: Record<string, string> }).data?.[where.key];
+        if (value !== undefined) found[purpose] = Buffer.from(value, "base64").toString("utf8").trim();
+    }
+    return found;
+}
+
+/** Whether a key is the one the live objects use (IN_USE). */
+function inUse(purpose: string, key: string, live: Record<string, string>): boolean {
+    const where = (IN_USE as Record<string, (typeof IN_USE)[DataKeyPurpose] | undefined>)[purpose];
+    if (!where || live[purpose] === undefined) return false;
+    return live[purpose] === (where.form === "hex" ? Buffer.from(key, "base64").toString("hex") : keyFingerprint(key));
+}
+
+/** 32 random bytes, base64: a key of the provider's own, never in the program nor in a resource's id. */
+export function freshKey(): string {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- runs in the dynamic provider's process, which loads it itself
+    return (require("crypto") as typeof import("crypto")).randomBytes(32).toString("base64");
+}
+
+/** What check reads of the cluster, when it needs to (each read once). */
+export interface ClusterView {
+    /** The kept keys (readKeptKeys). */
+    kept(): Keys | undefined;
+    /** What the live objects hold of each key (readInUse). */
+    inUse(): Record<string, string>;
+}
+
 /** What the dynamic resource is given and, after check, holds. */
 export interface DataKeyInputs {
     namespace: string;
@@ -118,38 +164,49 @@ export function keyConflict(a: Pick<DataKeyInputs, "namespace" | "secretName" | 
 }
 
 /**
- * The keys the stack uses, by purpose (check). `unknown` is the value a key not yet known at a
- * preview has (a RandomBytes about to be generated). For each purpose:
- *  - a resource already deployed with the same key from the program keeps its key: nothing is read;
- *  - without a configured key on either side, a new generated key is a rotation (`pulumi up
- *    --replace` of its RandomBytes, docs/operations.md): it is taken;
- *  - otherwise (a new resource: a new stack, an upgraded one, an up after a destroy; a dataKey
- *    set, changed or removed) the kept Secret decides: none kept, the program's key; without a
- *    configured key, the kept one; with one, the configured key, and a kept one that differs stops
- *    the update (keyConflict) unless ldap.resetPasswordsFrom names the kept key.
+ * The keys the stack uses, by purpose (check). `unknown` is the value of a key the engine does not
+ * know yet (a preview: a RandomBytes about to be generated). With `jupyterhub:dataKey` the
+ * program's keys are derived from it; without, they are 0.2.0's generated ones (RandomBytes),
+ * which are used only where the stack's objects already use them: a RandomBytes' id is its value,
+ * in plain text in the state, so a key of the provider's own (freshKey) is used anywhere else.
+ * For each purpose:
+ *  - a resource already deployed, given the same program key: its key, nothing read;
+ *  - deployed, no data key before nor now, a new generated key (`pulumi up --replace` of its
+ *    RandomBytes, docs/operations.md "Secret rotation"): a new key of the provider's own;
+ *  - with a data key: the derived key, unless the kept one differs, which stops the update
+ *    (keyConflict) unless ldap.resetPasswordsFrom names the kept key;
+ *  - without: the kept key (an up after a destroy; a data key removed); else the key the resource
+ *    had (its Secret deleted by hand); else the generated one if the stack's objects use it (a
+ *    stack upgraded from 0.2.0); else a new key of the provider's own (a new stack).
  */
-export function resolveDataKeys(olds: Partial<DataKeyInputs>, news: DataKeyInputs, readKept: () => Keys | undefined, unknown: string): DataKeyInputs {
+export function resolveDataKeys(olds: Partial<DataKeyInputs>, news: DataKeyInputs, cluster: ClusterView, unknown: string, fresh = freshKey): DataKeyInputs {
     const deployed = olds.namespace === news.namespace && olds.secretName === news.secretName && typeof olds.keys === "object" && olds.keys !== null;
     const candidates = Object.fromEntries(Object.entries(news.keys).map(([p, key]) => [p, key === unknown ? unknown : keyFingerprint(key)]));
-    let kept: Keys | undefined | null = null;
-    const fromCluster = () => (kept === null ? (kept = readKept() ?? undefined) : kept);
+    const once = <T>(read: () => T) => {
+        let v: { value: T } | undefined;
+        return () => (v ??= { value: read() }).value;
+    };
+    const kept = once(() => cluster.kept());
+    const live = once(() => cluster.inUse());
     const keys: Keys = {};
     /** Purposes whose configured key differs from the kept one, with the kept one. */
     const conflicts = new Map<string, string>();
     for (const [purpose, key] of Object.entries(news.keys)) {
         const old = deployed ? olds.keys?.[purpose] : undefined;
-        if (old !== undefined && olds.configured === news.configured && candidates[purpose] !== unknown && olds.candidates?.[purpose] === candidates[purpose]) {
+        const sameKey = olds.configured === news.configured && candidates[purpose] !== unknown && olds.candidates?.[purpose] === candidates[purpose];
+        if (old !== undefined && sameKey) {
             keys[purpose] = old;
         } else if (old !== undefined && !olds.configured && !news.configured) {
+            keys[purpose] = key === unknown ? unknown : fresh();
+        } else if (news.configured) {
+            const k = kept()?.[purpose];
+            if (k !== undefined && k !== key) conflicts.set(purpose, k);
             keys[purpose] = key;
         } else {
-            const k = fromCluster()?.[purpose];
-            if (k === undefined || k === key) keys[purpose] = key;
-            else if (!news.configured) keys[purpose] = k;
-            else {
-                conflicts.set(purpose, k);
-                keys[purpose] = key;
-            }
+            const k = kept()?.[purpose] ?? old;
+            if (k !== undefined) keys[purpose] = k;
+            else if (key === unknown) keys[purpose] = unknown;
+            else keys[purpose] = inUse(purpose, key, live()) ? key : fresh();
         }
     }
     if (conflicts.size > 0) {
@@ -190,7 +247,11 @@ function unknownValue(): string {
 const dataKeyProvider: pulumi.dynamic.ResourceProvider = {
     check(olds: Partial<DataKeyInputs>, news: DataKeyInputs) {
         try {
-            const inputs = resolveDataKeys(olds, news, () => readKeptKeys(localKubectl(), news.namespace, news.secretName), unknownValue());
+            const cluster = {
+                kept: () => readKeptKeys(localKubectl(), news.namespace, news.secretName),
+                inUse: () => readInUse(localKubectl(), news.namespace),
+            };
+            const inputs = resolveDataKeys(olds, news, cluster, unknownValue());
             return Promise.resolve({ inputs });
         } catch (e) {
             // One line for the engine to print ("... resource 'data-key' has a problem: <line>"), no stack trace.
@@ -220,7 +281,9 @@ class KeptDataKeys extends pulumi.dynamic.Resource {
     declare public readonly keys: pulumi.Output<Keys>;
 
     constructor(name: string, args: DataKeyArgs, opts?: pulumi.CustomResourceOptions) {
-        super(dataKeyProvider, name, { ...args, candidates: undefined }, { ...opts, additionalSecretOutputs: ["keys"] });
+        // No additionalSecretOutputs: the engine marks each key of the outputs secret already (from the
+        // inputs); marking `keys` as a whole too nests one secret in another, which the SDK unwraps once.
+        super(dataKeyProvider, name, { ...args, candidates: undefined }, opts);
     }
 }
 

@@ -1,15 +1,16 @@
 // The keys kept with the data (components/data-key.ts, issue 31) against a real kube-apiserver:
 // the data key's provider, loaded from its serialized text as the engine's dynamic provider host
 // loads it, runs `check` with this machine's kubectl on the cluster of KUBECONFIG, as it does at a
-// preview or an up. The Secret it reads is the one the program registers (its object under mocks,
-// applied server-side). Life by life: a new stack (no namespace yet), the Secret written, an up
-// after a destroy (new generated keys: the kept ones win), a configured data key that differs
+// preview or an up. The Secrets it reads are the ones the program registers (their objects under
+// mocks, applied server-side). Life by life: a new stack (no namespace yet), a stack of 0.2.0
+// (its hub and directory Secrets using the generated keys), the Secret written, an up after a
+// destroy (new generated keys: the kept ones win), a configured data key that differs
 // (refused, one line), the same one with ldap.resetPasswordsFrom naming the kept key (taken), and a
 // Secret edited by hand.
 import * as assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
-import { keyFingerprint, readKeptKeys } from "../../components/data-key";
+import { keyFingerprint, readInUse, readKeptKeys } from "../../components/data-key";
 import { kubectl } from "../support/apiserver-harness";
 import { loadProvider, plainInputs } from "../support/dynamic-provider";
 import { ProgramRun, Registered, reveal, runProgram } from "../support/program";
@@ -50,16 +51,29 @@ after(() => {
 describe("real kube-apiserver: the data key kept in the stack's namespace, read back by check", () => {
     const other = { "directory-users": Buffer.alloc(32, 7).toString("base64"), "crypt-keeper": Buffer.alloc(32, 8).toString("base64") };
 
-    it("a new stack, its namespace not there yet: check gives the program's keys, kubectl finding nothing is no error", async () => {
+    it("a new stack, its namespace not there yet: check gives keys of its own (not the generated RandomBytes); kubectl finding nothing is no error", async () => {
         assert.equal(kubectl(["get", "namespace", NS, "--ignore-not-found", "-o", "name"]).trim(), "");
         const r = await timed("check, no namespace", () => check(dynamic(keyless)));
         assert.equal(r.failures, undefined);
-        assert.deepEqual(r.inputs.keys, programKeys(keyless));
+        for (const [p, k] of Object.entries(r.inputs.keys)) {
+            assert.equal(Buffer.from(k, "base64").length, 32, p);
+            assert.notEqual(k, programKeys(keyless)[p], p);
+        }
         assert.equal(readKeptKeys(kubectl, NS), undefined);
     });
 
-    it("the program's Secret data-key, applied as registered, reads back as the keys it holds", () => {
+    it("a stack upgraded from 0.2.0, nothing kept: the generated keys its hub-secrets and openldap-bootstrap (applied as registered) use", async () => {
         kubectl(["create", "namespace", NS]);
+        for (const name of ["jupyterhub-secrets", "openldap-bootstrap"]) apply(reveal(keyless.byName(name, "Secret").inputs) as Record<string, unknown>);
+        assert.deepEqual(readInUse(kubectl, NS), {
+            "crypt-keeper": Buffer.from(programKeys(keyless)["crypt-keeper"], "base64").toString("hex"),
+            "directory-users": keyFingerprint(programKeys(keyless)["directory-users"]),
+        });
+        const r = await timed("check, 0.2.0's objects", () => check(dynamic(keyless)));
+        assert.deepEqual(r.inputs.keys, programKeys(keyless));
+    });
+
+    it("the program's Secret data-key, applied as registered, reads back as the keys it holds", () => {
         apply(secretObject(keyless));
         assert.deepEqual(readKeptKeys(kubectl, NS), programKeys(keyless));
         const s = JSON.parse(kubectl(["get", "secret", "data-key", "-n", NS, "-o", "json"])) as { type: string; metadata: { labels: Record<string, string> } };

@@ -167,35 +167,52 @@ describe("program: the data key's provider as the engine loads it (its serialize
         process.env.PATH = oldPath;
         fs.rmSync(dir, { recursive: true, force: true });
     });
-    const keep = (data: Record<string, string> | undefined) => {
-        fs.rmSync(kubectl.answer, { force: true });
+    /** The cluster holds these Secrets (name: data, as stringData), and no other. */
+    const cluster = (secrets: Record<string, Record<string, string>>) => {
+        fs.rmSync(kubectl.answers, { recursive: true, force: true });
+        fs.mkdirSync(kubectl.answers);
         fs.rmSync(kubectl.calls, { force: true });
-        if (data)
+        for (const [name, data] of Object.entries(secrets))
             fs.writeFileSync(
-                kubectl.answer,
+                path.join(kubectl.answers, name),
                 JSON.stringify({ kind: "Secret", data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")])) }),
             );
     };
     const check = (r: Registered, olds: Record<string, unknown> = {}, news: Record<string, unknown> = plainInputs(r)) =>
         loadProvider(r).check!(olds, news) as Promise<{ inputs: { keys: Record<string, string> }; failures?: Array<{ property: string; reason: string }> }>;
     const other = { "directory-users": Buffer.alloc(32, 7).toString("base64"), "crypt-keeper": Buffer.alloc(32, 8).toString("base64") };
+    /** The program's own Secret of that name, as the mocks registered it: what 0.2.0 left in the cluster. */
+    const live = (run: ProgramRun, name: string) => reveal(run.byName(name, "Secret").inputs.stringData) as Record<string, string>;
 
-    it("nothing kept: the program's keys; kubectl asked for the Secret of the stack's namespace", async () => {
-        keep(undefined);
-        const r = await check(dynamic(without));
-        assert.deepEqual(r.inputs.keys, keptData(without));
-        assert.equal(fs.readFileSync(kubectl.calls, "utf8"), "get secret data-key -n jupyterhub-dev --ignore-not-found -o json\n");
+    it("a new stack (nothing kept, no objects): keys of its own, not the generated RandomBytes; kubectl asked for the three Secrets of the stack's namespace", async () => {
+        cluster({});
+        const { keys } = (await check(dynamic(without))).inputs;
+        assert.deepEqual(Object.keys(keys).sort(), ["crypt-keeper", "directory-users"]);
+        for (const [p, k] of Object.entries(keys)) {
+            assert.equal(Buffer.from(k, "base64").length, 32, p);
+            assert.notEqual(k, keptData(without)[p], `${p} is not the RandomBytes' value`);
+        }
+        assert.deepEqual(fs.readFileSync(kubectl.calls, "utf8").trim().split("\n").sort(), [
+            "get secret data-key -n jupyterhub-dev --ignore-not-found -o json",
+            "get secret hub-secrets -n jupyterhub-dev --ignore-not-found -o json",
+            "get secret openldap-bootstrap -n jupyterhub-dev --ignore-not-found -o json",
+        ]);
+    });
+
+    it("a stack upgraded from 0.2.0 (its hub-secrets and openldap-bootstrap use the generated keys): those keys", async () => {
+        cluster({ "hub-secrets": live(without, "jupyterhub-secrets"), "openldap-bootstrap": live(without, "openldap-bootstrap") });
+        assert.deepEqual((await check(dynamic(without))).inputs.keys, keptData(without));
     });
 
     it("keys kept (an up after a destroy): the kept ones, also while the new generated ones are unknown (a preview)", async () => {
-        keep(other);
+        cluster({ [DATA_KEY_SECRET]: other });
         assert.deepEqual((await check(dynamic(without))).inputs.keys, other);
         const unknown = { ...plainInputs(dynamic(without)), keys: { "directory-users": UNKNOWN, "crypt-keeper": UNKNOWN } };
         assert.deepEqual((await check(dynamic(without), {}, unknown)).inputs.keys, other);
     });
 
     it("a configured data key that is not the kept one: no inputs but one failure, the line naming both fingerprints", async () => {
-        keep(other);
+        cluster({ [DATA_KEY_SECRET]: other });
         const { failures = [] } = await check(dynamic(withKey));
         assert.equal(failures.length, 1);
         assert.equal(failures[0].property, "");
@@ -207,13 +224,15 @@ describe("program: the data key's provider as the engine loads it (its serialize
     });
 
     it("create and update record what check decided; diff sees a new key and nothing else", async () => {
-        keep(undefined);
-        const p = loadProvider(dynamic(without));
-        const checked = (await check(dynamic(without))).inputs as unknown as Record<string, unknown>;
+        cluster({});
+        const p = loadProvider(dynamic(withKey));
+        const checked = (await check(dynamic(withKey))).inputs as unknown as Record<string, unknown>;
+        assert.deepEqual((checked as { keys: unknown }).keys, keptData(withKey), "a configured key, nothing kept: the derived keys");
         const created = await p.create(checked);
         assert.equal(created.id, "jupyterhub-dev/data-key");
         assert.deepEqual(created.outs, checked);
         assert.deepEqual(await p.diff!("x", checked, checked), { changes: false });
+        assert.deepEqual(await p.diff!("x", checked, { ...checked, resetFrom: "00faea6b8f42b7c1" }), { changes: false });
         assert.deepEqual(await p.diff!("x", checked, { ...checked, keys: other }), { changes: true });
     });
 });

@@ -28,13 +28,15 @@ export function plainInputs(r: Registered): Record<string, unknown> {
 
 /**
  * A directory holding a stand-in `kubectl` (put it first on PATH): it appends its arguments to
- * `calls` and prints the file `answer` if there is one, else nothing (kubectl's answer for an
- * object that does not exist under --ignore-not-found).
+ * `calls` and, for `get <kind> <name> ...`, prints the file `answers/<name>` if there is one, else
+ * nothing (kubectl's answer for an object that does not exist under --ignore-not-found).
  */
-export function standInKubectl(dir: string): { dir: string; calls: string; answer: string } {
-    fs.mkdirSync(dir, { recursive: true });
+export function standInKubectl(dir: string): { dir: string; calls: string; answers: string } {
+    const answers = path.join(dir, "answers");
+    fs.mkdirSync(answers, { recursive: true });
     const calls = path.join(dir, "calls");
-    const answer = path.join(dir, "answer");
-    fs.writeFileSync(path.join(dir, "kubectl"), `#!/bin/sh\necho "$*" >> "${calls}"\nif [ -f "${answer}" ]; then cat "${answer}"; fi\n`, { mode: 0o755 });
-    return { dir, calls, answer };
+    fs.writeFileSync(path.join(dir, "kubectl"), `#!/bin/sh\necho "$*" >> "${calls}"\nif [ -f "${answers}/$3" ]; then cat "${answers}/$3"; fi\n`, {
+        mode: 0o755,
+    });
+    return { dir, calls, answers };
 }
