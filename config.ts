@@ -177,8 +177,8 @@ const LdapInCluster = rule(
             "`on_connect` or `before_bind`",
         ),
         resetPasswordsFrom: optStr([/^[0-9a-f]{16}$/, 'must be a key fingerprint, 16 hex digits (e.g. "00faea6b8f42b7c1")']).describe(
-            "with `dataKey`: the fingerprint of the key the directory's passwords were set from, to let the sync Job give every user a password " +
-                "from this stack's key instead (a new data key; a stack re-created without its config file); without it the Job refuses, naming both keys",
+            "with `dataKey`: the fingerprint of the key the directory's passwords were set from (and the kept one, Secret `data-key`), to let a new data key " +
+                "replace it and the sync Job give every user a password from it; without it the update refuses, naming both keys",
         ),
     }),
     (l, add, ok) => {
@@ -481,9 +481,10 @@ export const Sections = z.strictObject({
     ingressTlsKey: secret("PEM private key of `ingress.tlsCert`"),
     registryPassword: secret("password (or token) of `singleuser.registry.username` at `singleuser.registry.server`"),
     dataKey: secret(
-        "base64 of 32 random bytes from which the credentials the kept data depend on are derived (directory users' passwords, the key of the hub's stored auth_state), " +
-            "so that `pulumi destroy` then `pulumi up` gives them back; `scripts/up-dev.sh` sets one for a new stack, else " +
-            '`pulumi config set --secret dataKey "$(openssl rand -base64 32)"`; without it they are generated and a destroy loses them. Keep it with the stack file',
+        "optional: base64 of 32 random bytes from which the keys the kept data open with are derived (directory users' passwords, the key of the hub's stored auth_state); " +
+            "without it they are generated on the first `pulumi up`. Either way they are kept in the Secret `data-key` of the namespace, which `pulumi destroy` keeps with the data " +
+            "and the next `pulumi up` reads back; a kept key that differs from this one stops the update, naming both. `scripts/up-dev.sh` sets one for a new stack, else " +
+            '`pulumi config set --secret dataKey "$(openssl rand -base64 32)"`',
     ),
 });
 

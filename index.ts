@@ -8,7 +8,7 @@ import {
     Backup,
     ClusterAccess,
     clusterArgs,
-    DATA_KEY_MISSING,
+    DataKeys,
     directoryGroups,
     GROUP_SHARES_CLAIM,
     HubSecrets,
@@ -28,9 +28,6 @@ assertLocalChart(cfg.hub, process.env);
 const secret = (key: string) => new pulumi.Config(NS).requireSecret(key);
 if (cfg.skipAwait) pulumi.runtime.registerResourceTransform(skipAwaitTransform);
 const { namespace: ns, nfs, ldap, mysql } = cfg;
-// The credentials kept data depend on come from the stack's data key, which outlives `pulumi destroy`.
-const dataKey = cfg.secretsPresent.dataKey ? secret("dataKey") : undefined;
-if (!dataKey && cfg.dataPolicy === "retain") void pulumi.log.warn(DATA_KEY_MISSING);
 
 // The namespaces (the hub's at the Pod Security level its users' pods allow, the privileged
 // storage parts' beside it) and the providers; every object below waits for them, and they wait
@@ -40,6 +37,14 @@ const inCluster = { providers: [cluster.provider] };
 const keep = cluster.keep(cfg.dataPolicy);
 const storageKeep = cluster.keepStorage(cfg.dataPolicy);
 const storageNs = storageNamespaceOf({ namespace: ns, nfs });
+// The keys kept data open with (directory users' passwords, the hub's stored auth_state): from
+// jupyterhub:dataKey when set, else generated once; kept beside the data, taken back after a destroy.
+const dataKey = new DataKeys("data-key", {
+    namespace: ns,
+    dataKey: cfg.secretsPresent.dataKey ? secret("dataKey") : undefined,
+    directory: ldap.mode === "in-cluster" ? ldap : undefined,
+    keep,
+});
 
 const storage = new NfsStorage(
     "nfs",

@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SUITE=e2e CLUSTER_PORT_BASE=${CLUSTER_PORT_BASE:-20000}
 # shellcheck source=.ci/engine-cluster.sh
 . .ci/engine-cluster.sh
-files=(test/e2e/engine.test.ts test/e2e/job-replace.test.ts test/e2e/preflight.test.ts test/e2e/seed.test.ts test/e2e/token-upgrade.test.ts test/e2e/storage-move.test.ts test/e2e/upgrade.test.ts)
+files=(test/e2e/engine.test.ts test/e2e/job-replace.test.ts test/e2e/preflight.test.ts test/e2e/seed.test.ts test/e2e/token-upgrade.test.ts test/e2e/storage-move.test.ts test/e2e/upgrade.test.ts test/e2e/data-key.test.ts)
 # The chart upgrade rehearsal needs the real chart and the oldest one the program supports
 # (config.ts CHART_RANGE), which a user keeps beside it: ~/.cache/jupyterhub-chart/4.3.5.
 export JUPYTERHUB_PREVIOUS_CHART_DIR="${JUPYTERHUB_PREVIOUS_CHART_DIR:-$(dirname "${JUPYTERHUB_CHART_DIR:-/nonexistent/chart}")/4.3.5}"

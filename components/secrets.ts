@@ -3,15 +3,11 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 
+import type { DataKeys } from "./data-key";
+
 /** The stack's data key: `jupyterhub:dataKey`, base64 of at least 32 random bytes. */
 export const DATA_KEY_BYTES = 32;
 export const DATA_KEY_HINT = 'pulumi config set --secret jupyterhub:dataKey "$(openssl rand -base64 32)"';
-
-/** The warning of a stack that keeps its data on destroy but has no data key. */
-export const DATA_KEY_MISSING =
-    "jupyterhub:dataKey is not set: after `pulumi destroy` (data kept) a `pulumi up` would generate new directory users' passwords and a new key for " +
-    `the hub's stored auth_state, which the kept data do not open; set one with ${DATA_KEY_HINT} (on a deployed stack this changes every ` +
-    "directory user's password once and makes stored auth_state unreadable once; docs/operations.md)";
 
 /** What the data key derives: each purpose a key of its own. */
 export type DataKeyPurpose = "directory-users" | "crypt-keeper";
@@ -34,20 +30,9 @@ export function dataKeyDerived(dataKey: string, purpose: DataKeyPurpose): Buffer
     return crypto.createHmac("sha256", raw).update(`jupyterhub-platform/data-key/v1/${purpose}`, "utf8").digest();
 }
 
-/** A key from the data key when the stack has one, else a generated one (RandomBytes, kept in the state): base64 of 32 bytes. Secret. */
-export function dataBoundKey(
-    name: string,
-    purpose: DataKeyPurpose,
-    dataKey: pulumi.Output<string> | undefined,
-    parent: pulumi.Resource,
-): pulumi.Output<string> {
-    if (dataKey) return pulumi.secret(dataKey.apply((k) => dataKeyDerived(k, purpose).toString("base64")));
-    return new random.RandomBytes(name, { length: 32 }, { parent }).base64;
-}
-
 export interface HubSecretsArgs {
-    /** The stack's data key (jupyterhub:dataKey), if set: the CryptKeeper key is derived from it. */
-    dataKey?: pulumi.Output<string>;
+    /** The stack's data keys (components/data-key.ts): the CryptKeeper key is its crypt-keeper key. */
+    dataKey: DataKeys;
 }
 
 /**
@@ -66,7 +51,7 @@ export class HubSecrets extends pulumi.ComponentResource {
      */
     public readonly proxyToken: pulumi.Output<string>;
 
-    constructor(name: string, args: HubSecretsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: HubSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub:index:HubSecrets", name, {}, opts);
         const parent = { parent: this };
         // RandomBytes marks both encodings secret; 32 bytes is what JupyterHub expects of the
@@ -74,7 +59,7 @@ export class HubSecrets extends pulumi.ComponentResource {
         const hex = (role: string) => new random.RandomBytes(`${name}-${role}`, { length: 32 }, parent).hex;
         this.cookieSecret = hex("cookie");
         // auth_state in the kept database is readable only with the key it was written with.
-        const cryptKeeper = dataBoundKey(`${name}-crypt-keeper`, "crypt-keeper", args.dataKey, this);
+        const cryptKeeper = args.dataKey.key("crypt-keeper");
         this.cryptKeeperKey = pulumi.secret(cryptKeeper.apply((b) => Buffer.from(b, "base64").toString("hex")));
         // Nothing kept depends on the token: after a destroy a new one comes with new pods.
         this.proxyToken = hex("proxy-token");

@@ -8,7 +8,7 @@ import { type InClusterLdap } from "../../config";
 import { ConfigError } from "../../lib/problems";
 import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod, toEnv } from "../common";
 import { readScript } from "../scripts";
-import { dataBoundKey } from "../secrets";
+import type { DataKeys } from "../data-key";
 import { DIRECTORY_NAME, DIRECTORY_SECRETS, directoryUri, LDAP_PORT, LDAPS_PORT, ldapCertDnsNames, STANDARD_PORTS } from "./client";
 import { ADMIN_PASSWORD_LENGTH, masterFingerprint, userCredentials } from "./passwords";
 import {
@@ -34,8 +34,8 @@ export interface OpenLdapArgs {
     config: InClusterLdap;
     /** Options of the directory's volume, kept by `pulumi destroy` unless data is deleted (ClusterAccess.keep). */
     keep: pulumi.CustomResourceOptions;
-    /** The stack's data key (jupyterhub:dataKey), if set: users' passwords are derived from it. */
-    dataKey?: pulumi.Output<string>;
+    /** The stack's data keys (components/data-key.ts): users' passwords are derived from its directory-users key. */
+    dataKey: DataKeys;
 }
 
 /** The users' credentials, from one master key. */
@@ -174,7 +174,7 @@ export class OpenLdap extends pulumi.ComponentResource {
 
         const admin = new random.RandomPassword(`${name}-admin`, { length: ADMIN_PASSWORD_LENGTH, special: false }, { parent: this });
         this.adminPassword = admin.result;
-        const users = this.userKeys(name, cfg, args.dataKey);
+        const users = this.userKeys(cfg, args.dataKey);
         this.userPasswords = pulumi.secret(users.credentials.apply((c) => c.passwords));
         const certs = this.certificates(name, ns, cfg);
         this.caCert = certs.caCertPem;
@@ -184,7 +184,7 @@ export class OpenLdap extends pulumi.ComponentResource {
         this.networkPolicy(name, ns, cfg);
         // Without a data key any new key resets the passwords (a rotation by --replace);
         // with one, only the key named by ldap.resetPasswordsFrom may be overridden.
-        const resetPasswordsFrom = args.dataKey ? (cfg.resetPasswordsFrom ?? "") : "any";
+        const resetPasswordsFrom = args.dataKey.configured ? (cfg.resetPasswordsFrom ?? "") : "any";
         this.syncJob(name, ns, cfg, secrets, users.fingerprint, resetPasswordsFrom, [deployment, service]);
 
         this.registerOutputs({ caCert: this.caCert, adminPassword: this.adminPassword, userPasswords: this.userPasswords });
@@ -197,8 +197,8 @@ export class OpenLdap extends pulumi.ComponentResource {
      * key is derived from it, so that a stack destroyed with its data kept gives every user the same
      * password again at the next `pulumi up`.
      */
-    private userKeys(name: string, cfg: InClusterLdap, dataKey: pulumi.Output<string> | undefined): UserKeys {
-        const master = dataBoundKey(`${name}-user-passwords`, "directory-users", dataKey, this).apply((b) => Buffer.from(b, "base64"));
+    private userKeys(cfg: InClusterLdap, dataKey: DataKeys): UserKeys {
+        const master = dataKey.key("directory-users").apply((b) => Buffer.from(b, "base64"));
         const uids = cfg.users.map((u) => u.uid);
         return {
             credentials: pulumi.secret(master.apply((m) => userCredentials(m, uids))),

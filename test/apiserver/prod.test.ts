@@ -24,6 +24,7 @@ apiServerSuite({
         `Namespace/${NS}-storage`,
         `PersistentVolume/${NS}-shared`,
         "PersistentVolumeClaim/jupyterhub-shared",
+        "Secret/data-key",
         "Secret/hub-secrets",
         "ServiceAccount/csi-nfs-controller-sa",
         "ServiceAccount/csi-nfs-node-sa",

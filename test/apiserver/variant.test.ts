@@ -32,6 +32,7 @@ apiServerSuite({
         "PersistentVolumeClaim/mysql-data",
         "PersistentVolumeClaim/nfs-server-data",
         "PersistentVolumeClaim/openldap-data",
+        "Secret/data-key",
         "Secret/hub-secrets",
         "Secret/jupyterhub-tls",
         "Secret/mysql-credentials",

@@ -96,6 +96,8 @@ const KEPT = [
     "PersistentVolumeClaim/mysql-data",
     "PersistentVolumeClaim/backups",
     "Service/nfs-server",
+    // The keys the kept data open with (components/data-key.ts).
+    "Secret/data-key",
 ];
 
 interface PreviewStep {

@@ -15,10 +15,12 @@
 import * as assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
+import { DATA_KEY_SECRET } from "../../components/data-key";
 import { EngineProject, waitFor } from "../support/engine-project";
 import { ROOT, run } from "../support/helpers";
 import { changedSteps, objectOf, type PreviewStep } from "../support/preview";
 import { matchesName, namedChanges, releaseWorktree, removeWorktree, upgradeFrom } from "../support/releases";
+import { secretData } from "../support/proxy-token";
 
 const NS = "jhub-upgrade";
 const STORAGE_NS = `${NS}-storage`;
@@ -80,9 +82,18 @@ after(() => {
     if (releaseDir) removeWorktree(releaseDir);
 });
 
+/** What the stack's users and hub open the kept data with: every directory user's password and the CryptKeeper key. */
+function credentials(): { passwords: string; cryptKeeper: string } {
+    return {
+        passwords: project.pulumi(["stack", "output", "ldapUserPasswords", "--show-secrets", "--json"]),
+        cryptKeeper: secretData(project, NS, "hub-secrets")["hub.config.CryptKeeper.keys"],
+    };
+}
+
 describe(`real engine: a stack of release ${from?.version} upgraded to the working tree`, () => {
     let before0 = new Map<string, { uid: string; bound: string }>();
     let changed: PreviewStep[] = [];
+    let credentials0 = { passwords: "", cryptKeeper: "" };
 
     it(`1. release ${from?.version} deploys the dev stack; the NFS server's disk bound, a user's home on its address`, () => {
         project.pulumi(["up", "--yes", "--skip-preview"], { label: `up (${from!.version})` });
@@ -91,6 +102,7 @@ describe(`real engine: a stack of release ${from?.version} upgraded to the worki
         project.makeHome(NS, USER, serverNs, HOME_CLASS);
         waitFor(() => jsonpath("pvc", "jupyterhub-shared", "{.status.phase}", NS) === "Bound", "the shared claim bound");
         before0 = dataObjects();
+        credentials0 = credentials();
         console.log(`upgrade: before, ${[...before0.keys()].join(", ")}`);
     });
 
@@ -139,6 +151,11 @@ describe(`real engine: a stack of release ${from?.version} upgraded to the worki
             waitFor(() => jsonpath("pv", was.bound, "{.status.phase}") === "Bound", `${was.bound} bound again`);
         }
         assert.equal(jsonpath("pvc", `claim-${USER}`, "{.status.phase}", NS), "Bound", "the user's home still bound");
+        // The stack's keys (0.2.0: generated, no data key) stay, and are kept with the data from now on (issue 31).
+        const now = credentials();
+        assert.equal(now.passwords, credentials0.passwords, "every directory user's password the same");
+        assert.equal(now.cryptKeeper, credentials0.cryptKeeper, "the CryptKeeper key the same");
+        assert.equal(Buffer.from(secretData(project, NS, DATA_KEY_SECRET)["crypt-keeper"], "base64").toString("hex"), now.cryptKeeper, "kept in data-key");
         project.pulumi(["preview", "--expect-no-changes"], { label: "preview after the upgrade" });
     });
 });

@@ -304,6 +304,8 @@ describe("program (dev stack): data survives destroy", () => {
             "PersistentVolumeClaim/nfs-server-data",
             "PersistentVolumeClaim/nfs-shared",
             "PersistentVolumeClaim/openldap-data",
+            // The keys the kept directory and database open with (components/data-key.ts).
+            "Secret/data-key",
             // Home volumes name the server by its ClusterIP: the Service keeps it for them.
             "Service/nfs-server",
         ]);

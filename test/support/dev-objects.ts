@@ -68,6 +68,7 @@ export function devStackObjects(ns: string): string[] {
         "PersistentVolumeClaim/mysql-data",
         "PersistentVolumeClaim/nfs-server-data",
         "PersistentVolumeClaim/openldap-data",
+        "Secret/data-key",
         "Secret/hub-secrets",
         "Secret/mysql-credentials",
         "Secret/openldap-bootstrap",

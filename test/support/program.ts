@@ -26,6 +26,8 @@ export interface Registered {
     deleteBeforeReplace: boolean;
     /** The transforms option: for a chart, what the program does to each object the provider renders. */
     transforms: pulumi.ResourceTransform[];
+    /** The aliases option (the names and parents the resource had before), as given. */
+    aliases: Array<pulumi.Input<pulumi.URN | pulumi.Alias>>;
 }
 
 export function isSecretWrapped(v: unknown): v is { value: unknown } {
@@ -142,6 +144,7 @@ async function runAfresh(stack: string, overrides: Record<string, unknown>, secr
     /** Every resource the program constructed (the stack transformation sees each), and those the mocks registered. */
     const constructed = new Set<string>();
     const registered = new Set<string>();
+    const aliases = new Map<string, Array<pulumi.Input<pulumi.URN | pulumi.Alias>>>();
 
     await pulumi.runtime.setMocks(
         {
@@ -195,6 +198,7 @@ async function runAfresh(stack: string, overrides: Record<string, unknown>, secr
                     replaceOnChanges: replacing.get(`${args.type}::${args.name}`)?.replaceOnChanges ?? [],
                     deleteBeforeReplace: replacing.get(`${args.type}::${args.name}`)?.deleteBeforeReplace ?? false,
                     transforms: transforms.get(`${args.type}::${args.name}`) ?? [],
+                    aliases: aliases.get(`${args.type}::${args.name}`) ?? [],
                 });
                 return { id: `${args.name}-id`, state: answer ?? state };
             },
@@ -220,7 +224,7 @@ async function runAfresh(stack: string, overrides: Record<string, unknown>, secr
     delete process.env.JUPYTERHUB_CHART_DIR;
     let mod: Record<string, unknown> = {};
     await pulumi.runtime.runInPulumiStack(() => {
-        // Records dependsOn, retainOnDelete, replaceOnChanges, deleteBeforeReplace and transforms as
+        // Records dependsOn, retainOnDelete, replaceOnChanges, deleteBeforeReplace, transforms and aliases as
         // the program states them (mocks see none of them).
         pulumi.runtime.registerStackTransformation((a) => {
             const d = a.opts.dependsOn;
@@ -233,6 +237,7 @@ async function runAfresh(stack: string, overrides: Record<string, unknown>, secr
             );
             if (a.opts.retainOnDelete) retained.add(key);
             transforms.set(key, a.opts.transforms ?? []);
+            aliases.set(key, a.opts.aliases ?? []);
             replacing.set(key, {
                 replaceOnChanges: a.opts.replaceOnChanges ?? [],
                 deleteBeforeReplace: (a.opts as pulumi.CustomResourceOptions).deleteBeforeReplace ?? false,
