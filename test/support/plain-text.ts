@@ -50,7 +50,8 @@ export function stateSecrets(shown: string): Record<string, string> {
         if (SECRET_SIG in o && typeof o.plaintext === "string") return leaves(JSON.parse(o.plaintext) as unknown, at, found);
         for (const [k, x] of Object.entries(o)) walk(x, `${at}.${k}`);
     };
-    const resources = (JSON.parse(shown) as { deployment: { resources?: Array<{ urn: string; inputs?: unknown; outputs?: unknown }> } }).deployment.resources ?? [];
+    const resources =
+        (JSON.parse(shown) as { deployment: { resources?: Array<{ urn: string; inputs?: unknown; outputs?: unknown }> } }).deployment.resources ?? [];
     for (const r of resources) {
         const name = r.urn.split("::").pop()!;
         walk(r.inputs, `${name} inputs`);

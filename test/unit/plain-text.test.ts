@@ -17,7 +17,9 @@ const state = (shown: boolean) =>
                     id: bytes.toString("base64"),
                     inputs: { length: 32 },
                     outputs: {
-                        hex: shown ? { [SIG]: "1b47061264138c4ac30d75fd1eb44270", plaintext: JSON.stringify(bytes.toString("hex")) } : { [SIG]: "x", ciphertext: "v1:abc" },
+                        hex: shown
+                            ? { [SIG]: "1b47061264138c4ac30d75fd1eb44270", plaintext: JSON.stringify(bytes.toString("hex")) }
+                            : { [SIG]: "x", ciphertext: "v1:abc" },
                         certificate: shown ? { [SIG]: "x", plaintext: JSON.stringify("-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----") } : "",
                     },
                 },
@@ -28,7 +30,12 @@ const state = (shown: boolean) =>
 describe("plain-text: a secret found in a state in any encoding", () => {
     it("the hex a Secret holds is found as the base64 of its bytes (a RandomBytes' id), and as base64url, unpadded, upper-case hex", () => {
         const all = encodings(bytes.toString("hex"));
-        for (const e of [bytes.toString("base64"), bytes.toString("base64url"), bytes.toString("base64").replace(/=+$/, ""), bytes.toString("hex").toUpperCase()])
+        for (const e of [
+            bytes.toString("base64"),
+            bytes.toString("base64url"),
+            bytes.toString("base64").replace(/=+$/, ""),
+            bytes.toString("hex").toUpperCase(),
+        ])
             assert.ok(all.includes(e), e);
         assert.deepEqual(plainTextLeaks(state(false), { cookie: bytes.toString("hex") }), ["cookie"]);
         // The grep the engine suite had: the hex form only, which this state does not hold.
