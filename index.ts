@@ -89,7 +89,7 @@ const hub = new JupyterHub(
         namespace: ns,
         config: { hub: cfg.hub, singleuser: cfg.singleuser, profiles: cfg.profiles, culling: cfg.culling, ingress: cfg.ingress, chartValues: cfg.chartValues },
         skipAwait: cfg.skipAwait,
-        secrets: new HubSecrets("hub-secrets", { dataKey }),
+        secrets: new HubSecrets("hub-secrets", { namespace: ns, dataKey }),
         dbUrl: database.hubDbUrl,
         dbUrlWithoutPassword: database.hubDbUrlWithoutPassword,
         dbPoolRecycle: mysql.poolRecycle,

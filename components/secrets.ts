@@ -1,9 +1,10 @@
 import * as crypto from "crypto";
 
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 
 import type { DataKeys } from "./data-key";
+import { COOKIE_SECRET_KEY, HUB_SECRET, PROXY_TOKEN_KEY } from "./hub/secrets";
+import { OwnSecret } from "./own-secret";
 
 /** The stack's data key: `jupyterhub:dataKey`, base64 of at least 32 random bytes. */
 export const DATA_KEY_BYTES = 32;
@@ -31,13 +32,15 @@ export function dataKeyDerived(dataKey: string, purpose: DataKeyPurpose): Buffer
 }
 
 export interface HubSecretsArgs {
+    /** The stack's namespace, where HUB_SECRET is (components/hub/secrets.ts). */
+    namespace: string;
     /** The stack's data keys (components/data-key.ts): the CryptKeeper key is its crypt-keeper key. */
     dataKey: DataKeys;
 }
 
 /**
  * The hub's own secrets and the proxy's token, generated once and kept in the state, encrypted;
- * they reach the hub and the proxy through the program's Secret (components/jupyterhub.ts
+ * they reach the hub and the proxy through the program's Secret (components/hub/secrets.ts
  * HUB_SECRET), never through chart values.
  */
 export class HubSecrets extends pulumi.ComponentResource {
@@ -53,16 +56,17 @@ export class HubSecrets extends pulumi.ComponentResource {
 
     constructor(name: string, args: HubSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub:index:HubSecrets", name, {}, opts);
-        const parent = { parent: this };
-        // RandomBytes marks both encodings secret; 32 bytes is what JupyterHub expects of the
-        // cookie secret and the CryptKeeper key, and 256 bits are as many for the token.
-        const hex = (role: string) => new random.RandomBytes(`${name}-${role}`, { length: 32 }, parent).hex;
-        this.cookieSecret = hex("cookie");
+        // 32 bytes is what JupyterHub expects of the cookie secret, and 256 bits are as many for the
+        // token. Not RandomBytes, whose id is its value in plain text (components/own-secret.ts); a
+        // stack of 0.2.0 keeps the values its Secret holds.
+        const own = (role: string, key: string) =>
+            pulumi.secret(new OwnSecret(`${name}-${role}`, { namespace: args.namespace, secretName: HUB_SECRET, key }, { parent: this }).value);
+        this.cookieSecret = own("cookie", COOKIE_SECRET_KEY);
         // auth_state in the kept database is readable only with the key it was written with.
         const cryptKeeper = args.dataKey.key("crypt-keeper");
         this.cryptKeeperKey = pulumi.secret(cryptKeeper.apply((b) => Buffer.from(b, "base64").toString("hex")));
         // Nothing kept depends on the token: after a destroy a new one comes with new pods.
-        this.proxyToken = hex("proxy-token");
+        this.proxyToken = own("proxy-token", PROXY_TOKEN_KEY);
         this.registerOutputs({});
     }
 }

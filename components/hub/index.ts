@@ -4,7 +4,16 @@
 // chart's checks), jupyterhub.ts (the component).
 export { assertLocalChart, CHART_DIR_ENV, chartSource, localChartProblems } from "./chart";
 export { hubUrl, ingressTlsSecretName, JupyterHub, type JupyterHubArgs } from "./jupyterhub";
-export { dockerConfigJson, HUB_SECRET, hubSecretData, type HubSecretValues, PROXY_TOKEN_ENV, PROXY_TOKEN_KEY, REGISTRY_SECRET } from "./secrets";
+export {
+    COOKIE_SECRET_KEY,
+    dockerConfigJson,
+    HUB_SECRET,
+    hubSecretData,
+    type HubSecretValues,
+    PROXY_TOKEN_ENV,
+    PROXY_TOKEN_KEY,
+    REGISTRY_SECRET,
+} from "./secrets";
 export { PROXY_TOKEN_READERS, proxyTokenFromHubSecret, stableChecksums } from "./transforms";
 export {
     CORE_RESOURCES,

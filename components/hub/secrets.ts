@@ -21,6 +21,8 @@ export const HUB_SECRET = "hub-secrets";
  */
 export const PROXY_TOKEN_ENV = "CONFIGPROXY_AUTH_TOKEN";
 export const PROXY_TOKEN_KEY = "hub.config.ConfigurableHTTPProxy.auth_token";
+/** The key of HUB_SECRET that z2jh's get_secret_value reads the cookie secret from. */
+export const COOKIE_SECRET_KEY = "hub.config.JupyterHub.cookie_secret";
 
 /** The generated and configured secrets the hub reads. */
 export interface HubSecretValues {
@@ -46,7 +48,7 @@ export function hubSecretData(s: HubSecretValues): Record<string, string> {
     const hub: Record<string, unknown> = { db: { url: s.dbUrl } };
     if (s.ldapSearchPassword !== undefined) hub.config = { LDAPAuthenticator: { lookup_dn_search_password: s.ldapSearchPassword } };
     return {
-        "hub.config.JupyterHub.cookie_secret": s.cookieSecret,
+        [COOKIE_SECRET_KEY]: s.cookieSecret,
         "hub.config.CryptKeeper.keys": s.cryptKeeperKey,
         [PROXY_TOKEN_KEY]: s.proxyToken,
         "values.yaml": JSON.stringify({ hub }),

@@ -15,7 +15,7 @@ import * as crypto from "node:crypto";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { HUB_SECRET, PROXY_TOKEN_KEY } from "../../components/hub";
+import { COOKIE_SECRET_KEY, HUB_SECRET, PROXY_TOKEN_KEY } from "../../components/hub";
 import { proxyTokenFingerprint } from "../../components/secrets";
 import { CLUSTER_SCOPED_KINDS, devStackObjects, namespaceOf } from "../support/dev-objects";
 import { ROOT } from "../support/helpers";
@@ -276,11 +276,11 @@ describe("real engine: the dev stack against a real API server", () => {
         assert.deepEqual([...new Set(steps.map(stepObject))].sort(), [
             "Deployment/hub",
             "Deployment/proxy",
-            "RandomBytes/hub-secrets-proxy-token",
+            "Resource/hub-secrets-proxy-token",
             `Secret/${HUB_SECRET}`,
         ]);
         for (const s of steps) {
-            if (stepObject(s).startsWith("RandomBytes/")) assert.match(s.op, /replace/, `${s.op} ${stepObject(s)}`);
+            if (stepObject(s).startsWith("Resource/")) assert.match(s.op, /replace/, `${s.op} ${stepObject(s)}`);
             else assert.equal(s.op, "update", `${s.op} ${stepObject(s)}: in place`);
         }
         pulumi(["up", "--yes", "--skip-preview", "--replace", before.urn], "rotation up");
@@ -294,6 +294,30 @@ describe("real engine: the dev stack against a real API server", () => {
             Object.fromEntries(Object.keys(generations).map((d) => [d, d === "hub" || d === "proxy" ? 1 : 0])),
         );
         pulumi(["preview", "--expect-no-changes"], "preview after rotation");
+    });
+
+    it("4c2. rotating the cookie secret (up --replace its URN, docs/operations.md) changes it and the hub's Secret only, not the token; the hub restarts by hand; then nothing", () => {
+        const urn = project
+            .resources()
+            .find((r) => r.type === "pulumi-nodejs:dynamic:Resource" && r.urn.endsWith("HubSecrets$pulumi-nodejs:dynamic:Resource::hub-secrets-cookie"))?.urn;
+        assert.ok(urn, "the cookie secret's resource, under the URN the docs give");
+        const before = decodeSecret(HUB_SECRET);
+        const hubGeneration = deployment(project, NS, "hub").metadata.generation;
+        const steps = preview(["--replace", urn], "cookie rotation preview").steps.filter((s) => s.op !== "same");
+        console.log(`e2e: cookie rotation preview steps: ${steps.map((s) => `${s.op} ${stepObject(s)}`).join(", ")}`);
+        assert.deepEqual([...new Set(steps.map(stepObject))].sort(), ["Resource/hub-secrets-cookie", `Secret/${HUB_SECRET}`]);
+        for (const s of steps) assert.match(s.op, stepObject(s) === `Secret/${HUB_SECRET}` ? /^update$/ : /replace/, `${s.op} ${stepObject(s)}`);
+        pulumi(["up", "--yes", "--skip-preview", "--replace", urn], "cookie rotation up");
+        const after = decodeSecret(HUB_SECRET);
+        assert.notEqual(after[COOKIE_SECRET_KEY], before[COOKIE_SECRET_KEY]);
+        assert.match(after[COOKIE_SECRET_KEY], /^[0-9a-f]{64}$/);
+        assert.equal(after[PROXY_TOKEN_KEY], before[PROXY_TOKEN_KEY], "the token stays");
+        assert.equal(
+            deployment(project, NS, "hub").metadata.generation,
+            hubGeneration,
+            "the chart's checksum does not cover the existing Secret: a restart by hand",
+        );
+        pulumi(["preview", "--expect-no-changes"], "preview after cookie rotation");
     });
 
     it("4d. the directory's sync Job replaced under its own name three times in a row (ldap.resetPasswordsFrom set, changed, unset): each update replaces it alone; then nothing", () => {
@@ -355,7 +379,7 @@ describe("real engine: the dev stack against a real API server", () => {
         secrets["ldap admin password"] = decodeSecret("openldap-bootstrap")["admin-password"];
         secrets["ldap server key"] = decodeSecret("openldap-tls")["tls.key"];
         const hub = decodeSecret("hub-secrets");
-        secrets["hub cookie secret"] = hub["hub.config.JupyterHub.cookie_secret"];
+        secrets["hub cookie secret"] = hub[COOKIE_SECRET_KEY];
         secrets["CryptKeeper key"] = hub["hub.config.CryptKeeper.keys"];
         secrets["hub database URL"] = (JSON.parse(hub["values.yaml"]) as { hub: { db: { url: string } } }).hub.db.url;
         secrets["proxy token"] = decodeSecret(HUB_SECRET)[PROXY_TOKEN_KEY];

@@ -16,9 +16,11 @@ import * as assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
 import { DATA_KEY_SECRET } from "../../components/data-key";
+import { COOKIE_SECRET_KEY, HUB_SECRET, PROXY_TOKEN_KEY } from "../../components/hub";
 import { EngineProject, waitFor } from "../support/engine-project";
 import { ROOT, run } from "../support/helpers";
 import { changedSteps, objectOf, type PreviewStep } from "../support/preview";
+import { plainTextLeaks } from "../support/plain-text";
 import { matchesName, namedChanges, releaseWorktree, removeWorktree, upgradeFrom } from "../support/releases";
 import { secretData } from "../support/proxy-token";
 
@@ -82,18 +84,24 @@ after(() => {
     if (releaseDir) removeWorktree(releaseDir);
 });
 
-/** What the stack's users and hub open the kept data with: every directory user's password and the CryptKeeper key. */
-function credentials(): { passwords: string; cryptKeeper: string } {
+/**
+ * What the stack's users and hub open the kept data with (every directory user's password and the
+ * CryptKeeper key), what logins are signed with (the cookie secret) and the proxy's token.
+ */
+function credentials(): { passwords: string; cryptKeeper: string; cookie: string; token: string } {
+    const hub = secretData(project, NS, HUB_SECRET);
     return {
         passwords: project.pulumi(["stack", "output", "ldapUserPasswords", "--show-secrets", "--json"]),
-        cryptKeeper: secretData(project, NS, "hub-secrets")["hub.config.CryptKeeper.keys"],
+        cryptKeeper: hub["hub.config.CryptKeeper.keys"],
+        cookie: hub[COOKIE_SECRET_KEY],
+        token: hub[PROXY_TOKEN_KEY],
     };
 }
 
 describe(`real engine: a stack of release ${from?.version} upgraded to the working tree`, () => {
     let before0 = new Map<string, { uid: string; bound: string }>();
     let changed: PreviewStep[] = [];
-    let credentials0 = { passwords: "", cryptKeeper: "" };
+    let credentials0 = { passwords: "", cryptKeeper: "", cookie: "", token: "" };
 
     it(`1. release ${from?.version} deploys the dev stack; the NFS server's disk bound, a user's home on its address`, () => {
         project.pulumi(["up", "--yes", "--skip-preview"], { label: `up (${from!.version})` });
@@ -156,7 +164,42 @@ describe(`real engine: a stack of release ${from?.version} upgraded to the worki
         assert.equal(now.passwords, credentials0.passwords, "every directory user's password the same");
         assert.equal(now.cryptKeeper, credentials0.cryptKeeper, "the CryptKeeper key the same");
         assert.equal(Buffer.from(secretData(project, NS, DATA_KEY_SECRET)["crypt-keeper"], "base64").toString("hex"), now.cryptKeeper, "kept in data-key");
+        // Nobody logged out, the proxy keeps its token; the state holds them from now on only encrypted.
+        assert.deepEqual(
+            { cookie: now.cookie, token: now.token },
+            { cookie: credentials0.cookie, token: credentials0.token },
+            "the cookie secret and the token the same",
+        );
+        assert.deepEqual(plainTextLeaks(project.pulumi(["stack", "export"]), { cookie: now.cookie, token: now.token }), [], "not in the state in plain text");
         project.pulumi(["preview", "--expect-no-changes"], { label: "preview after the upgrade" });
+    });
+
+    it("3b. the rotation that retires 0.2.0's values (docs/operations.md): up --replace of both makes new ones, the rest stays; then nothing", () => {
+        const urns = project
+            .resources()
+            .filter((r) => /HubSecrets\$pulumi-nodejs:dynamic:Resource::hub-secrets-(cookie|proxy-token)$/.test(r.urn))
+            .map((r) => r.urn);
+        assert.equal(urns.length, 2, "the cookie secret's and the token's resources");
+        const replace = urns.flatMap((u) => ["--replace", u]);
+        const steps = changedSteps(project.pulumi(["preview", "--json", ...replace], { label: "rotation preview" }));
+        console.log(`upgrade: the rotation's preview: ${steps.map((s) => `${s.op} ${objectOf(s).join(" ")}`).join(", ")}`);
+        // As docs/operations.md's table says of each: its resource replaced, hub-secrets updated, and for the token the two Deployments.
+        assert.deepEqual([...new Set(steps.map((s) => objectOf(s).join(" ")))].sort(), [
+            "Deployment hub",
+            "Deployment proxy",
+            "Resource hub-secrets-cookie",
+            "Resource hub-secrets-proxy-token",
+            `Secret ${HUB_SECRET}`,
+        ]);
+        project.pulumi(["up", "--yes", "--skip-preview", ...replace], { label: "rotation up" });
+        const now = credentials();
+        assert.notEqual(now.cookie, credentials0.cookie);
+        assert.notEqual(now.token, credentials0.token);
+        assert.deepEqual(
+            { passwords: now.passwords, cryptKeeper: now.cryptKeeper },
+            { passwords: credentials0.passwords, cryptKeeper: credentials0.cryptKeeper },
+        );
+        project.pulumi(["preview", "--expect-no-changes"], { label: "preview after the rotation" });
     });
 });
 

@@ -5,15 +5,13 @@
 // data-key, whose provider is run here as the engine loads it, with a stand-in kubectl (issue 31).
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 
 import { DATA_KEY_SECRET, keyFingerprint } from "../../components/data-key";
 import { HUB_SECRET } from "../../components/hub";
 import { dataKeyDerived } from "../../components/secrets";
 import { derivedUserPassword } from "../../components/directory/passwords";
-import { loadProvider, plainInputs, standInKubectl } from "../support/dynamic-provider";
+import { answerSecrets, loadProvider, plainInputs, standInKubectlOnPath } from "../support/dynamic-provider";
 import { promiseOf, rawStackConfig } from "../support/helpers";
 import { isSecretWrapped, plainStrings, ProgramRun, Registered, reveal, runProgram } from "../support/program";
 
@@ -43,7 +41,8 @@ describe("program (dev stack with jupyterhub:dataKey, under mocks)", () => {
         assert.ok(!randomNames(withKey).includes("openldap-user-passwords"), randomNames(withKey).join(","));
         assert.ok(!randomNames(withKey).includes("hub-secrets-crypt-keeper"), randomNames(withKey).join(","));
         // Regenerated on each up, and reconciled by the servers at start: the admin's and MySQL's passwords, the cookie secret.
-        for (const n of ["openldap-admin", "mysql-root", "mysql-hub", "hub-secrets-cookie"]) assert.ok(randomNames(withKey).includes(n), n);
+        for (const n of ["openldap-admin", "mysql-root", "mysql-hub"]) assert.ok(randomNames(withKey).includes(n), n);
+        assert.ok(withKey.byName("hub-secrets-cookie", "Resource"), "the cookie secret: the program's own (components/own-secret.ts)");
     });
 
     it("every user's password is derived from the data key: the same key, the same passwords", () => {
@@ -160,25 +159,9 @@ describe("program: the keys kept with the data (Secret data-key, issue 31)", () 
 const get = (o: Record<string, unknown>, k: string) => reveal(o[k]);
 
 describe("program: the data key's provider as the engine loads it (its serialized text), with a stand-in kubectl", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jhub-data-key-"));
-    const kubectl = standInKubectl(dir);
-    const oldPath = process.env.PATH;
-    before(() => (process.env.PATH = `${dir}:${oldPath}`));
-    after(() => {
-        process.env.PATH = oldPath;
-        fs.rmSync(dir, { recursive: true, force: true });
-    });
+    const kubectl = standInKubectlOnPath("jhub-data-key-");
     /** The cluster holds these Secrets (name: data, as stringData), and no other. */
-    const cluster = (secrets: Record<string, Record<string, string>>) => {
-        fs.rmSync(kubectl.answers, { recursive: true, force: true });
-        fs.mkdirSync(kubectl.answers);
-        fs.rmSync(kubectl.calls, { force: true });
-        for (const [name, data] of Object.entries(secrets))
-            fs.writeFileSync(
-                path.join(kubectl.answers, name),
-                JSON.stringify({ kind: "Secret", data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")])) }),
-            );
-    };
+    const cluster = (secrets: Record<string, Record<string, string>>) => answerSecrets(kubectl, secrets);
     const check = (r: Registered, olds: Record<string, unknown> = {}, news: Record<string, unknown> = plainInputs(r)) =>
         loadProvider(r).check!(olds, news) as Promise<{ inputs: { keys: Record<string, string> }; failures?: Array<{ property: string; reason: string }> }>;
     const other = { "directory-users": Buffer.alloc(32, 7).toString("base64"), "crypt-keeper": Buffer.alloc(32, 8).toString("base64") };

@@ -8,6 +8,7 @@ import { HUB_SECRET, PROXY_TOKEN_KEY, PROXY_TOKEN_READERS } from "../../componen
 import { derivedUserPassword, derivedUserSalt } from "../../components/directory/passwords";
 import { proxyTokenFingerprint } from "../../components/secrets";
 import { applyTransforms, ChartDeployment, z2jhDeployment } from "../support/chart-deployments";
+import { plainInputs } from "../support/dynamic-provider";
 import { at, get, promiseOf } from "../support/helpers";
 import { exportedOutputs, isSecretWrapped, plainStrings, ProgramRun, reveal, runProgram } from "../support/program";
 
@@ -85,10 +86,10 @@ describe("program (dev stack): wiring between components", () => {
     });
 
     it("the proxy's token: HubSecrets generates it, the hub's Secret holds it, the chart's hub and proxy are pointed there and carry its fingerprint", async () => {
-        const generated = run.byName("hub-secrets-proxy-token", "RandomBytes");
-        assert.equal(generated.inputs.length, 32);
+        const generated = run.byName("hub-secrets-proxy-token", "Resource");
+        assert.deepEqual(plainInputs(generated), { namespace: "jupyterhub-dev", secretName: HUB_SECRET, key: PROXY_TOKEN_KEY, adopted: "" });
         const token = at(reveal(run.byName("jupyterhub-secrets", "Secret").inputs), "stringData", PROXY_TOKEN_KEY);
-        assert.equal(token, generated.outputs.hex);
+        assert.equal(token, generated.outputs.value);
         assert.ok(!JSON.stringify(run.byName("jupyterhub").inputs).includes(String(token)), "not a chart value");
         const transforms = run.byName("jupyterhub").transforms;
         for (const name of PROXY_TOKEN_READERS) {

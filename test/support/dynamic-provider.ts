@@ -2,7 +2,9 @@
 // serialized text of its `__provider` input, required from a string (the module the host uses),
 // then `handler()`. Tests call its methods as the host does, with secrets already stripped.
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import { after, before } from "node:test";
 
 import type * as pulumi from "@pulumi/pulumi";
 
@@ -39,4 +41,28 @@ export function standInKubectl(dir: string): { dir: string; calls: string; answe
         mode: 0o755,
     });
     return { dir, calls, answers };
+}
+
+/** Makes the stand-in kubectl's cluster hold these Secrets (name: data, as stringData) and no other, and forgets its calls. */
+export function answerSecrets(kubectl: { calls: string; answers: string }, secrets: Record<string, Record<string, string>>): void {
+    fs.rmSync(kubectl.answers, { recursive: true, force: true });
+    fs.mkdirSync(kubectl.answers);
+    fs.rmSync(kubectl.calls, { force: true });
+    for (const [name, data] of Object.entries(secrets))
+        fs.writeFileSync(
+            path.join(kubectl.answers, name),
+            JSON.stringify({ kind: "Secret", data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")])) }),
+        );
+}
+
+/** A stand-in kubectl (standInKubectl) first on PATH for the tests of the calling suite, and gone after them. */
+export function standInKubectlOnPath(prefix: string): { dir: string; calls: string; answers: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    const oldPath = process.env.PATH;
+    before(() => (process.env.PATH = `${dir}:${oldPath}`));
+    after(() => {
+        process.env.PATH = oldPath;
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+    return standInKubectl(dir);
 }

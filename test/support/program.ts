@@ -167,6 +167,14 @@ async function runAfresh(stack: string, overrides: Record<string, unknown>, secr
                         answer = { ...state, hex: { [SIG]: SECRET_SIG, value: state.hex }, base64: { [SIG]: SECRET_SIG, value: state.base64 } };
                         break;
                     }
+                    case "pulumi-nodejs:dynamic:Resource":
+                        // An OwnSecret (components/own-secret.ts), whose create makes 32 bytes, hex, marked secret by additionalSecretOutputs.
+                        if ("adopted" in inputs) {
+                            state.value = fake(args.name, "own", 64);
+                            generatedSecrets.push(state.value as string);
+                            answer = { ...state, value: { [SIG]: SECRET_SIG, value: state.value } };
+                        }
+                        break;
                     case "tls:index/privateKey:PrivateKey":
                         state.privateKeyPem = `-----BEGIN PRIVATE KEY-----\n${fake(args.name, "key", 48)}\n-----END PRIVATE KEY-----\n`;
                         state.publicKeyPem = `-----BEGIN PUBLIC KEY-----\n${fake(args.name, "pub", 48)}\n-----END PUBLIC KEY-----\n`;

@@ -60,10 +60,10 @@ function plain(v: unknown): unknown {
     return v;
 }
 
-/** The generated token in the stack's state (RandomBytes hub-secrets-proxy-token), decrypted; undefined where there is none. */
+/** The generated token in the stack's state (hub-secrets-proxy-token, components/own-secret.ts), decrypted; undefined where there is none. */
 export function stateToken(project: EngineProject, stack?: string): { urn: string; token: string } | undefined {
-    const r = project.resources(stack, true).find((x) => x.type === "random:index/randomBytes:RandomBytes" && x.urn.endsWith("::hub-secrets-proxy-token"));
-    return r ? { urn: r.urn, token: plain(r.outputs?.hex) as string } : undefined;
+    const r = project.resources(stack, true).find((x) => x.type === "pulumi-nodejs:dynamic:Resource" && x.urn.endsWith("::hub-secrets-proxy-token"));
+    return r ? { urn: r.urn, token: plain(r.outputs?.value) as string } : undefined;
 }
 
 /**
