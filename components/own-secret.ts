@@ -4,39 +4,53 @@
 // `pulumi stack export` although their outputs were marked secret. Here the id names where the
 // value goes, and the value is only ever an output marked secret.
 //
-// An existing stack is not logged out by the upgrade: the first check of the resource (no earlier
-// state of it) reads the value the stack's Secret already holds under the key (kubectl, as the
-// data key's check does, components/data-key.ts) and keeps it. Every later check passes nothing
-// on, so `pulumi up --replace <urn>` (whose create gets the inputs of that check) makes a new one:
-// the rotation that retires a value that was in a 0.2.0 state.
+// An existing stack is not logged out by the upgrade: the resource's check reads the Secret the value
+// goes to (kubectl, as the data key's check does, components/data-key.ts) and keeps the value it
+// holds under the key, if a release before this one wrote it: the Secret does not carry
+// OWN_SECRETS_ANNOTATION, which the program puts on it. Once the program has written the Secret,
+// nothing is taken from it, so `pulumi up --replace <urn>` makes a new value (the engine checks a
+// replaced resource again without its earlier state): the rotation that retires a value that was
+// in a 0.2.0 state.
 import * as pulumi from "@pulumi/pulumi";
 
-/** What the dynamic resource is given; after its first check, `adopted` may hold the value in use. */
+/**
+ * The annotation of the Secret that says its generated values are this program's own (OwnSecret),
+ * not a release's RandomBytes: then none is taken from it.
+ */
+export const OWN_SECRETS_ANNOTATION = "platform.jupyterhub.org/own-secrets";
+
+/** What the dynamic resource is given; after check, `adopted` may hold the value in use. */
 export interface OwnSecretInputs {
     namespace: string;
     /** The Secret and key of it where the value goes (and where a deployed stack has it already). */
     secretName: string;
     key: string;
-    /** The value in use when the resource was first checked, or "": create makes a new one. Secret. */
+    /** The value a release before this one put under the key, or "": create makes a new one. Secret. */
     adopted: string;
+}
+
+/** What the Secret holds under the key, and whether the program wrote it (OWN_SECRETS_ANNOTATION). */
+export interface LiveValue {
+    value?: string;
+    own: boolean;
 }
 
 /** A value as the program makes them and release 0.2.0 made them: 32 bytes, hex. */
 const HEX32 = /^[0-9a-f]{64}$/;
 
 /**
- * The inputs create gets (check). `live` reads the value under the key in the stack's Secret, or
- * undefined. Read only on the resource's first check: after that the state has its value, and a
- * `--replace` must not take the old one back.
+ * The inputs create gets (check). `live` reads the Secret, or undefined when there is none: read
+ * only when the resource has no earlier state (a new stack, the upgrade, a replacement).
  */
-export function resolveOwnSecret(olds: Partial<OwnSecretInputs>, news: OwnSecretInputs, live: () => string | undefined): OwnSecretInputs {
+export function resolveOwnSecret(olds: Partial<OwnSecretInputs>, news: OwnSecretInputs, live: () => LiveValue | undefined): OwnSecretInputs {
     if (olds.key !== undefined) return { ...news, adopted: "" };
-    const inUse = live();
-    return { ...news, adopted: inUse !== undefined && HEX32.test(inUse) ? inUse : "" };
+    const found = live();
+    const value = found !== undefined && !found.own ? found.value : undefined;
+    return { ...news, adopted: value !== undefined && HEX32.test(value) ? value : "" };
 }
 
-/** The value under `key` of the Secret, with the kubectl of this machine (the provider's kubeconfig), or undefined. */
-function readLive(namespace: string, secretName: string, key: string): string | undefined {
+/** What the Secret holds, with the kubectl of this machine (the provider's kubeconfig); undefined when there is no such Secret. */
+function readLive(namespace: string, secretName: string, key: string): LiveValue | undefined {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- runs in the dynamic provider's process, which loads it itself
     const { execFileSync } = require("child_process") as typeof import("node:child_process");
     let out: string;
@@ -53,8 +67,13 @@ function readLive(namespace: string, secretName: string, key: string): string | 
                 : String(err.stderr ?? err.message).trim();
         throw new Error(`the generated secret for ${namespace}/${secretName} reads the value in use with kubectl: ${why}`, { cause: e });
     }
-    const value = out === "" ? undefined : (JSON.parse(out) as { data?: Record<string, string> }).data?.[key];
-    return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8").trim();
+    if (out === "") return undefined;
+    const secret = JSON.parse(out) as { metadata?: { annotations?: Record<string, string> }; data?: Record<string, string> };
+    const value = secret.data?.[key];
+    return {
+        value: value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8").trim(),
+        own: secret.metadata?.annotations?.[OWN_SECRETS_ANNOTATION] !== undefined,
+    };
 }
 
 const ownSecretProvider: pulumi.dynamic.ResourceProvider = {

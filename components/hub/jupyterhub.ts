@@ -7,6 +7,7 @@ import * as tls from "@pulumi/tls";
 import { type IngressConfig } from "../../config";
 import { ConfigError } from "../../lib/problems";
 import { dependsOnList, labels } from "../common";
+import { OWN_SECRETS_ANNOTATION } from "../own-secret";
 import { proxyTokenFingerprint } from "../secrets";
 import { chartSource } from "./chart";
 import { dockerConfigJson, HUB_SECRET, hubSecretData, REGISTRY_SECRET } from "./secrets";
@@ -195,7 +196,11 @@ export class JupyterHub extends pulumi.ComponentResource {
         before.push(
             new k8s.core.v1.Secret(
                 `${name}-secrets`,
-                { metadata: { name: HUB_SECRET, namespace: args.namespace, labels: labels("hub") }, stringData: pulumi.secret(secretData) },
+                {
+                    // The annotation: its generated values are the program's own, none is taken from it again (components/own-secret.ts).
+                    metadata: { name: HUB_SECRET, namespace: args.namespace, labels: labels("hub"), annotations: { [OWN_SECRETS_ANNOTATION]: "true" } },
+                    stringData: pulumi.secret(secretData),
+                },
                 { parent: this, dependsOn: before },
             ),
         );

@@ -122,7 +122,15 @@ describe(`real engine: a stack of release ${RELEASE} moves to the program's prox
                 .map((s) => `${s.op} ${objectOf(s)}`)
                 .filter((o) => !userPods.includes(o))
                 .sort(),
-            ["create RandomBytes/hub-secrets-proxy-token", "update Deployment/hub", "update Deployment/proxy", `update Secret/${HUB_SECRET}`],
+            // The cookie secret moves from the release's RandomBytes to the program's own resource, its value taken over (the hub's Secret holds it).
+            [
+                "create Resource/hub-secrets-cookie",
+                "create Resource/hub-secrets-proxy-token",
+                "delete RandomBytes/hub-secrets-cookie",
+                "update Deployment/hub",
+                "update Deployment/proxy",
+                `update Secret/${HUB_SECRET}`,
+            ],
         );
     });
 

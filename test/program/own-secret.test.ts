@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import { before, describe, it } from "node:test";
 
 import { COOKIE_SECRET_KEY, HUB_SECRET, PROXY_TOKEN_KEY } from "../../components/hub";
+import { OWN_SECRETS_ANNOTATION } from "../../components/own-secret";
 import { answerSecrets, loadProvider, plainInputs, standInKubectlOnPath } from "../support/dynamic-provider";
 import { isSecretWrapped, ProgramRun, Registered, reveal, runProgram } from "../support/program";
 
@@ -80,6 +81,23 @@ describe("program: the generated secrets' provider as the engine loads it, with 
         const made = await checkAndCreate(cookie());
         assert.equal(made.adopted, "");
         assert.match(made.value, /^[0-9a-f]{64}$/);
+    });
+
+    it("a Secret the program wrote (its annotation): nothing taken from it, so `up --replace` makes a new value though the engine checks a replacement without its earlier state", async () => {
+        answerSecrets(kubectl, { [HUB_SECRET]: { [COOKIE_SECRET_KEY]: OLD } }, { [HUB_SECRET]: { [OWN_SECRETS_ANNOTATION]: "true" } });
+        const replaced = await checkAndCreate(cookie());
+        assert.equal(replaced.adopted, "");
+        assert.match(replaced.value, /^[0-9a-f]{64}$/);
+        assert.notEqual(replaced.value, OLD);
+    });
+
+    it("the program's hub Secret carries that annotation", () => {
+        assert.deepEqual(run.byName("jupyterhub-secrets", "Secret").inputs.metadata, {
+            name: HUB_SECRET,
+            namespace: "jupyterhub-dev",
+            labels: (run.byName("jupyterhub-secrets", "Secret").inputs.metadata as { labels: unknown }).labels,
+            annotations: { [OWN_SECRETS_ANNOTATION]: "true" },
+        });
     });
 
     it("deployed (an earlier state): check takes nothing from the cluster, so `up --replace` makes a new value; diff never changes it", async () => {

@@ -43,15 +43,26 @@ export function standInKubectl(dir: string): { dir: string; calls: string; answe
     return { dir, calls, answers };
 }
 
-/** Makes the stand-in kubectl's cluster hold these Secrets (name: data, as stringData) and no other, and forgets its calls. */
-export function answerSecrets(kubectl: { calls: string; answers: string }, secrets: Record<string, Record<string, string>>): void {
+/**
+ * Makes the stand-in kubectl's cluster hold these Secrets (name: data, as stringData), with the
+ * annotations given by name, and no other; forgets its calls.
+ */
+export function answerSecrets(
+    kubectl: { calls: string; answers: string },
+    secrets: Record<string, Record<string, string>>,
+    annotations: Record<string, Record<string, string>> = {},
+): void {
     fs.rmSync(kubectl.answers, { recursive: true, force: true });
     fs.mkdirSync(kubectl.answers);
     fs.rmSync(kubectl.calls, { force: true });
     for (const [name, data] of Object.entries(secrets))
         fs.writeFileSync(
             path.join(kubectl.answers, name),
-            JSON.stringify({ kind: "Secret", data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")])) }),
+            JSON.stringify({
+                kind: "Secret",
+                metadata: { name, annotations: annotations[name] ?? {} },
+                data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")])),
+            }),
         );
 }
 
