@@ -2,15 +2,17 @@
 // provider of the program's own. Release 0.2.0 generated the hub's cookie secret and the proxy's
 // token with RandomBytes, whose resource id is its base64 value: both were readable in
 // `pulumi stack export` although their outputs were marked secret. Here the id names where the
-// value goes, and the value is only ever an output marked secret.
+// value goes, and the value is only ever a secret: the output `value`, and the input of the same
+// name when check took it from the Secret (then a preview shows it, and nothing that reads it
+// changes).
 //
 // An existing stack is not logged out by the upgrade: the resource's check reads the Secret the value
 // goes to (kubectl, as the data key's check does, components/data-key.ts) and keeps the value it
 // holds under the key, if a release before this one wrote it: the Secret does not carry
 // OWN_SECRETS_ANNOTATION, which the program puts on it. Once the program has written the Secret,
-// nothing is taken from it, so `pulumi up --replace <urn>` makes a new value (the engine checks a
-// replaced resource again without its earlier state): the rotation that retires a value that was
-// in a 0.2.0 state.
+// nothing is taken from it, so `pulumi up --replace <urn>` makes a new value: the rotation that
+// retires a value that was in a 0.2.0 state. (Telling a replacement by the earlier state check is
+// given does not serve: with the engine v3.276.0 such an `up --replace` gave the old value back.)
 import * as pulumi from "@pulumi/pulumi";
 
 /**
@@ -19,14 +21,18 @@ import * as pulumi from "@pulumi/pulumi";
  */
 export const OWN_SECRETS_ANNOTATION = "platform.jupyterhub.org/own-secrets";
 
-/** What the dynamic resource is given; after check, `adopted` may hold the value in use. */
+/** What the dynamic resource is given; after check, `value` is there only when it is taken from the Secret. */
 export interface OwnSecretInputs {
     namespace: string;
     /** The Secret and key of it where the value goes (and where a deployed stack has it already). */
     secretName: string;
     key: string;
-    /** The value a release before this one put under the key, or "": create makes a new one. Secret. */
-    adopted: string;
+    /**
+     * The value a release before this one put under the key, known at preview; absent: create makes
+     * a new one (unknown at preview). Secret: the program gives it as a secret "", so that the
+     * engine keeps what check puts here encrypted (the provider gets no secrets).
+     */
+    value?: string;
 }
 
 /** What the Secret holds under the key, and whether the program wrote it (OWN_SECRETS_ANNOTATION). */
@@ -43,10 +49,11 @@ const HEX32 = /^[0-9a-f]{64}$/;
  * only when the resource has no earlier state (a new stack, the upgrade, a replacement).
  */
 export function resolveOwnSecret(olds: Partial<OwnSecretInputs>, news: OwnSecretInputs, live: () => LiveValue | undefined): OwnSecretInputs {
-    if (olds.key !== undefined) return { ...news, adopted: "" };
+    const inputs = { namespace: news.namespace, secretName: news.secretName, key: news.key };
+    if (olds.key !== undefined) return inputs;
     const found = live();
     const value = found !== undefined && !found.own ? found.value : undefined;
-    return { ...news, adopted: value !== undefined && HEX32.test(value) ? value : "" };
+    return value !== undefined && HEX32.test(value) ? { ...inputs, value } : inputs;
 }
 
 /** What the Secret holds, with the kubectl of this machine (the provider's kubeconfig); undefined when there is no such Secret. */
@@ -85,7 +92,7 @@ const ownSecretProvider: pulumi.dynamic.ResourceProvider = {
     create(inputs: OwnSecretInputs) {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- runs in the dynamic provider's process, which loads it itself
         const { randomBytes } = require("crypto") as typeof import("crypto");
-        const value = inputs.adopted !== "" ? inputs.adopted : randomBytes(32).toString("hex");
+        const value = inputs.value ?? randomBytes(32).toString("hex");
         return Promise.resolve({ id: `${inputs.namespace}/${inputs.secretName}/${inputs.key}`, outs: { value } });
     },
     delete: () => Promise.resolve(),
@@ -103,7 +110,6 @@ export class OwnSecret extends pulumi.dynamic.Resource {
     declare public readonly value: pulumi.Output<string>;
 
     constructor(name: string, args: OwnSecretArgs, opts?: pulumi.CustomResourceOptions) {
-        // `adopted` is given as a secret, so what check puts there is kept encrypted (the provider gets no secrets).
-        super(ownSecretProvider, name, { ...args, adopted: pulumi.secret(""), value: undefined }, { ...opts, additionalSecretOutputs: ["value"] });
+        super(ownSecretProvider, name, { ...args, value: pulumi.secret("") }, { ...opts, additionalSecretOutputs: ["value"] });
     }
 }

@@ -87,7 +87,7 @@ describe("program (dev stack): wiring between components", () => {
 
     it("the proxy's token: HubSecrets generates it, the hub's Secret holds it, the chart's hub and proxy are pointed there and carry its fingerprint", async () => {
         const generated = run.byName("hub-secrets-proxy-token", "Resource");
-        assert.deepEqual(plainInputs(generated), { namespace: "jupyterhub-dev", secretName: HUB_SECRET, key: PROXY_TOKEN_KEY, adopted: "" });
+        assert.deepEqual(plainInputs(generated), { namespace: "jupyterhub-dev", secretName: HUB_SECRET, key: PROXY_TOKEN_KEY, value: "" });
         const token = at(reveal(run.byName("jupyterhub-secrets", "Secret").inputs), "stringData", PROXY_TOKEN_KEY);
         assert.equal(token, generated.outputs.value);
         assert.ok(!JSON.stringify(run.byName("jupyterhub").inputs).includes(String(token)), "not a chart value");

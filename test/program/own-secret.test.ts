@@ -25,9 +25,9 @@ describe("program (dev stack, under mocks): the cookie secret and the proxy toke
         for (const name of Object.keys(OWN)) assert.ok(!randoms.includes(name), `${name} is no RandomBytes`);
         for (const [name, key] of Object.entries(OWN)) {
             const r = run.byName(name, "Resource");
-            assert.deepEqual(plainInputs(r), { namespace: "jupyterhub-dev", secretName: HUB_SECRET, key, adopted: "" });
-            // What check puts in `adopted` (a 0.2.0 stack's value) is kept encrypted because the input is secret.
-            assert.ok(isSecretWrapped(r.inputs.adopted), `${name}: adopted is a secret input`);
+            assert.deepEqual(plainInputs(r), { namespace: "jupyterhub-dev", secretName: HUB_SECRET, key, value: "" });
+            // What check puts in `value` (a 0.2.0 stack's value) is kept encrypted because the input is secret.
+            assert.ok(isSecretWrapped(r.inputs.value), `${name}: value is a secret input`);
         }
     });
 
@@ -55,7 +55,8 @@ describe("program: the generated secrets' provider as the engine loads it, with 
     const checkAndCreate = async (r: Registered, olds: Record<string, unknown> = {}) => {
         const { inputs } = (await provider(r).check!(olds, plainInputs(r))) as { inputs: Record<string, string> };
         const made = await provider(r).create(inputs);
-        return { adopted: inputs.adopted, id: made.id, value: (made.outs as { value: string }).value };
+        // What check gives is what a preview shows: the value taken over, or none (unknown until create).
+        return { adopted: inputs.value, id: made.id, value: (made.outs as { value: string }).value };
     };
     const OLD = "0123456789abcdef".repeat(4);
 
@@ -63,7 +64,7 @@ describe("program: the generated secrets' provider as the engine loads it, with 
         answerSecrets(kubectl, {});
         const a = await checkAndCreate(cookie());
         const b = await checkAndCreate(cookie());
-        assert.equal(a.adopted, "");
+        assert.equal(a.adopted, undefined);
         assert.match(a.value, /^[0-9a-f]{64}$/);
         assert.notEqual(a.value, b.value);
         assert.equal(a.id, `jupyterhub-dev/${HUB_SECRET}/${COOKIE_SECRET_KEY}`);
@@ -79,14 +80,14 @@ describe("program: the generated secrets' provider as the engine loads it, with 
     it("a value that is not 32 bytes in hex (edited by hand) is not taken: a new one", async () => {
         answerSecrets(kubectl, { [HUB_SECRET]: { [COOKIE_SECRET_KEY]: "not-a-cookie-secret" } });
         const made = await checkAndCreate(cookie());
-        assert.equal(made.adopted, "");
+        assert.equal(made.adopted, undefined);
         assert.match(made.value, /^[0-9a-f]{64}$/);
     });
 
     it("a Secret the program wrote (its annotation): nothing taken from it, so `up --replace` makes a new value though the engine checks a replacement without its earlier state", async () => {
         answerSecrets(kubectl, { [HUB_SECRET]: { [COOKIE_SECRET_KEY]: OLD } }, { [HUB_SECRET]: { [OWN_SECRETS_ANNOTATION]: "true" } });
         const replaced = await checkAndCreate(cookie());
-        assert.equal(replaced.adopted, "");
+        assert.equal(replaced.adopted, undefined);
         assert.match(replaced.value, /^[0-9a-f]{64}$/);
         assert.notEqual(replaced.value, OLD);
     });
@@ -102,9 +103,9 @@ describe("program: the generated secrets' provider as the engine loads it, with 
 
     it("deployed (an earlier state): check takes nothing from the cluster, so `up --replace` makes a new value; diff never changes it", async () => {
         answerSecrets(kubectl, { [HUB_SECRET]: { [COOKIE_SECRET_KEY]: OLD } });
-        const olds = { ...plainInputs(cookie()), adopted: OLD };
+        const olds = { ...plainInputs(cookie()), value: OLD };
         const replaced = await checkAndCreate(cookie(), olds);
-        assert.equal(replaced.adopted, "");
+        assert.equal(replaced.adopted, undefined);
         assert.notEqual(replaced.value, OLD);
         assert.ok(!fs.existsSync(kubectl.calls), "kubectl not asked");
         const diff = await provider(cookie()).diff!(replaced.id, { value: OLD }, plainInputs(cookie()));

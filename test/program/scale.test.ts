@@ -36,7 +36,8 @@ describe(`program (dev stack with ${total} directory users, under mocks)`, () =>
 
     it("generates the same secrets as with two users: one master key for all directory users", () => {
         // The cookie secret and the proxy token are the program's own dynamic resources (components/own-secret.ts).
-        const generated = (r: { type: string; inputs: Record<string, unknown> }) => r.type.startsWith("random:") || "adopted" in r.inputs;
+        const generated = (r: { type: string; inputs: Record<string, unknown> }) =>
+            r.type.startsWith("random:") || ("secretName" in r.inputs && "key" in r.inputs);
         const random = run.resources.filter(generated).map((r) => r.name);
         assert.deepEqual(random.sort(), [
             "hub-secrets-cookie",

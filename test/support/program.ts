@@ -169,7 +169,7 @@ async function runAfresh(stack: string, overrides: Record<string, unknown>, secr
                     }
                     case "pulumi-nodejs:dynamic:Resource":
                         // An OwnSecret (components/own-secret.ts), whose create makes 32 bytes, hex, marked secret by additionalSecretOutputs.
-                        if ("adopted" in inputs) {
+                        if ("secretName" in inputs && "key" in inputs) {
                             state.value = fake(args.name, "own", 64);
                             generatedSecrets.push(state.value as string);
                             answer = { ...state, value: { [SIG]: SECRET_SIG, value: state.value } };
