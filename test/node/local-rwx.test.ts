@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
+import { sharedClaimSpec } from "../../components/storage";
 import { installLocalRwx, LOCAL_RWX, LOCAL_RWX_IMAGES } from "../support/local-rwx";
 import { kubectl, nodeSh, requireCluster } from "../support/node-harness";
 
@@ -67,13 +68,14 @@ describe("local-rwx: a ReadWriteMany class on the real node (local-path-provisio
         assert.deepEqual([sc.provisioner, sc.volumeBindingMode], [LOCAL_RWX.provisioner, "Immediate"]);
     });
 
-    it("a ReadWriteMany claim of it binds, to a folder of the node with no node affinity", () => {
+    it("a claim as the program makes the shared ones binds, ReadWriteMany, to a folder of the node with no node affinity", () => {
         const t0 = Date.now();
         apply({
             apiVersion: "v1",
             kind: "PersistentVolumeClaim",
             metadata: { name: CLAIM, namespace: NS },
-            spec: { accessModes: ["ReadWriteMany"], storageClassName: LOCAL_RWX.className, resources: { requests: { storage: "1Gi" } } },
+            // The spec the program gives the shared volume's and the group shares' claims (components/storage/class-storage.ts).
+            spec: sharedClaimSpec(LOCAL_RWX.className, "1Gi"),
         });
         kubectl(["-n", NS, "wait", `pvc/${CLAIM}`, "--for=jsonpath={.status.phase}=Bound", "--timeout=120s"]);
         console.log(`# claim bound in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
