@@ -40,11 +40,21 @@ export const PLAINTEXT: Record<string, string> = {
     "singleuser.registry.password": "`pulumi config set --secret registryPassword <password>`",
 };
 
+/** The NFS keys both NFS modes have: refused with `nfs.mode: storage-class`, whose class's own provisioner makes and mounts the volumes. */
+const NFS_ONLY = `is an NFS setting, unused with ${NS}:nfs.mode "storage-class" (the StorageClass's provisioner makes and mounts its volumes)`;
 const LDAP_ONLY = `is only used with LDAP login (${NS}:ldap.mode "in-cluster" or "external")`;
 /** Keys of other modes whose line says what to do instead of the generic "remove it, or change the mode". */
 const INSTEAD: Record<string, string> = {
     "ldap.adminGroups": `${LDAP_ONLY}; with ldap.mode "none" name the admins in ${NS}:hub.admins`,
     "ldap.syncGroups": `${LDAP_ONLY}; remove it`,
+    "nfs.shared.subPath": `is a directory of the NFS export, unused with ${NS}:nfs.mode "storage-class", where the shared volume is a claim of its own: remove it`,
+    "nfs.homeStorageClass": `${NFS_ONLY}: homes are claims of ${NS}:nfs.storageClass; remove it, or set ${NS}:nfs.mode to "in-cluster" or "external"`,
+    ...Object.fromEntries(
+        ["onDelete", "mountOptions", "mountPermissions", "csiDriverVersion", "installCsiDriver"].map((k) => [
+            `nfs.${k}`,
+            `${NFS_ONLY}: remove it, or set ${NS}:nfs.mode to "in-cluster" or "external"`,
+        ]),
+    ),
 };
 
 // ---------------------------------------------------------------- sections
@@ -84,20 +94,28 @@ const LATE = "or idle servers outlive the timeout";
 const EXCLUSIVE = "are exclusive: give a certificate or name an existing Secret, not both";
 const inCluster = z.literal("in-cluster").default("in-cluster");
 const whenMode = (section: string, hint = "") => `is required when ${NS}:${section}.mode is "external"${hint}`;
+const STORAGE_CLASS = `is required when ${NS}:nfs.mode is "storage-class": name an existing ReadWriteMany StorageClass (pulumi config set --path nfs.storageClass efs-sc)`;
 const NFS_SERVER = whenMode("nfs", ": set it to your NFS server's address (pulumi config set --path nfs.server nfs.example.org)");
 const clusterDefault = (doc: string) => optStr().meta({ shown: "cluster default" }).describe(doc);
 
-const Shared = obj("the volume mounted in every user pod", {
+const sharedFields = {
     enabled: bool(true).describe("mount a ReadWriteMany volume in every user pod"),
-    size: quantity().default("10Gi").describe("its capacity (informational for NFS, required by Kubernetes)"),
+    size: quantity().default("10Gi").describe("its capacity (informational for NFS, required by Kubernetes; the claim's request with `mode: storage-class`)"),
     mountPath: text([ABS_PATH, "must be an absolute path"])
         .refine((p) => !HIDDEN_DIRS.includes(p), "must not hide the home directory or system directories; use e.g. /mnt/shared")
         .default("/mnt/shared")
         .describe("where it appears in user pods"),
-    subPath: str("shared", SUBDIR).describe("its directory on the export"),
     readOnlyForUsers: bool(false).describe("read-only for users, writable for admins"),
+};
+const Shared = obj("the volume mounted in every user pod", {
+    ...sharedFields,
+    subPath: str("shared", SUBDIR).describe("its directory on the export (NFS modes; with `mode: storage-class` the volume is a claim of its own)"),
 });
 
+const groupShares = () =>
+    list(groupName("course-101")).describe(
+        "JupyterHub groups, each given `<export>/groups/<group>` (with `mode: storage-class`: the directory `<group>` of the claim `jupyterhub-group-shares`) mounted read-write at `/mnt/groups/<group>` in its members' pods only (in-cluster LDAP: cns of `ldap.groups`)",
+    );
 const nfsCommon = {
     homeStorageClass: str("jupyterhub-home", [DNS_NAME, "must be a DNS name (lower case)"]).describe("StorageClass created for home volumes"),
     onDelete: z
@@ -110,9 +128,7 @@ const nfsCommon = {
     shared: Shared.prefault({}),
     csiDriverVersion: str("v4.12.1", [/^v[0-9]+\.[0-9]+\.[0-9]+$/, 'must be a release tag such as "v4.12.1"']).describe("csi-driver-nfs version"),
     installCsiDriver: bool(true).describe("`false` when the cluster already runs csi-driver-nfs (one per cluster)"),
-    groupShares: list(groupName("course-101")).describe(
-        "JupyterHub groups, each given `<export>/groups/<group>` mounted read-write at `/mnt/groups/<group>` in its members' pods only (in-cluster LDAP: cns of `ldap.groups`)",
-    ),
+    groupShares: groupShares(),
 };
 
 const Nfs = byMode("mode", [
@@ -129,6 +145,17 @@ const Nfs = byMode("mode", [
         path: str("/", [ABS_PATH, 'must be an absolute path such as "/exports/jupyterhub"']).describe("the exported path"),
         ...nfsCommon,
     }),
+    obj(
+        "no NFS: an existing ReadWriteMany StorageClass (EFS, Filestore, Azure Files, CephFS, Longhorn...) for homes, the shared volume, group shares and backups",
+        {
+            mode: z.literal("storage-class"),
+            storageClass: required(STORAGE_CLASS, [DNS_NAME, "must be the name of a StorageClass of the cluster (lower case DNS name)"]).describe(
+                "the existing StorageClass (`mode: storage-class`) whose volumes users' pods on any node can share (ReadWriteMany): homes are claims of it, and so are the shared volume, the group shares and the backups",
+            ),
+            shared: obj("the volume mounted in every user pod", sharedFields).prefault({}),
+            groupShares: groupShares(),
+        },
+    ),
 ]);
 /** Group shares: each group once, and apart from the shared volume's directory and mount. */
 const NfsWithGroupShares = rule(Nfs, (n, add, ok) => {
@@ -136,7 +163,8 @@ const NfsWithGroupShares = rule(Nfs, (n, add, ok) => {
     n.groupShares.forEach((g, i) => n.groupShares.indexOf(g) !== i && add(["groupShares", i], `"${g}" is listed twice`, true));
     const [{ dir, mountRoot: root }, set] = [GROUP_SHARES, `while ${NS}:nfs.groupShares is set`];
     if (n.groupShares.length === 0) return;
-    if (ok("shared.subPath") && n.shared.subPath === dir) add(["shared", "subPath"], `must not be "${dir}" ${set}: group shares live in <export>/${dir}`);
+    if (ok("shared.subPath") && "subPath" in n.shared && n.shared.subPath === dir)
+        add(["shared", "subPath"], `must not be "${dir}" ${set}: group shares live in <export>/${dir}`);
     const inside = (p: string) => p === root || p.startsWith(`${root}/`);
     if (ok("shared.mountPath") && inside(n.shared.mountPath)) {
         add(["shared", "mountPath"], `must not be ${root} or inside it ${set}: group shares are mounted at ${root}/<group>`);
@@ -457,7 +485,7 @@ export const Sections = z.strictObject({
     allowUntestedKubernetes: bool(false).describe(
         `deploy to an API server newer than the Kubernetes versions this program is tested on (${KUBE_RANGE}), which the preflight check refuses otherwise`,
     ),
-    nfs: NfsWithGroupShares.prefault({}).describe("home and shared storage on NFS"),
+    nfs: NfsWithGroupShares.prefault({}).describe("home and shared storage: on NFS (in the cluster or yours), or on an existing ReadWriteMany StorageClass"),
     ldap: Ldap.prefault({}).describe("the login directory"),
     mysql: Mysql.prefault({}).describe("the hub database"),
     hub: Hub.prefault({}).describe("the Zero to JupyterHub chart and login"),
@@ -539,9 +567,10 @@ const NAME_AUTHENTICATOR = `is required when ${NS}:ldap.mode is "none": name the
 /** The schema of a stack's configuration (checks across sections included) and what the program receives. */
 export function configSchema(stack: string) {
     return rule(Sections, (c, add, ok) => {
-        if (ok("dataPolicy", "nfs.onDelete") && c.dataPolicy === "retain" && c.nfs.onDelete === "delete") add(["nfs", "onDelete"], CONTRADICTS);
+        const nfs = c.nfs.mode === "storage-class" ? undefined : c.nfs;
+        if (ok("dataPolicy", "nfs.onDelete") && c.dataPolicy === "retain" && nfs?.onDelete === "delete") add(["nfs", "onDelete"], CONTRADICTS);
         const db = c.mysql;
-        if (ok("mysql", "nfs.homeStorageClass") && db.mode === "in-cluster" && db.storageClass && db.storageClass === c.nfs.homeStorageClass) {
+        if (ok("mysql", "nfs.homeStorageClass") && db.mode === "in-cluster" && db.storageClass && db.storageClass === nfs?.homeStorageClass) {
             add(["mysql", "storageClass"], "must be block storage, not the NFS home class: MySQL on NFS corrupts under locking");
         }
         if (ok("mysql.mode", "mysqlPassword") && db.mode === "external" && !c.mysqlPassword) {
@@ -573,7 +602,7 @@ export function configSchema(stack: string) {
         ...c,
         stack,
         // The one default that depends on another key: deleting data deletes home directories too.
-        nfs: { ...c.nfs, onDelete: c.nfs.onDelete ?? (c.dataPolicy === "delete" ? "delete" : "retain") },
+        nfs: c.nfs.mode === "storage-class" ? c.nfs : { ...c.nfs, onDelete: c.nfs.onDelete ?? (c.dataPolicy === "delete" ? "delete" : "retain") },
         /** Which secret keys are set; their values are read separately, as secrets. */
         secretsPresent: present({ mysqlPassword, ldapBindPassword, ingressTlsKey, registryPassword, dataKey }),
     }));
@@ -583,6 +612,10 @@ export type PlatformConfig = z.output<ReturnType<typeof configSchema>>;
 export type DataPolicy = PlatformConfig["dataPolicy"];
 export type NfsConfig = PlatformConfig["nfs"];
 export type InClusterNfs = Extract<NfsConfig, { mode: "in-cluster" }>;
+/** The NFS modes (in-cluster server or an external one), which the NFS storage component takes. */
+export type NfsServerConfig = Exclude<NfsConfig, { mode: "storage-class" }>;
+/** `nfs.mode: storage-class`: an existing ReadWriteMany StorageClass, no NFS. */
+export type ClassStorageConfig = Extract<NfsConfig, { mode: "storage-class" }>;
 export type LdapConfig = PlatformConfig["ldap"];
 export type InClusterLdap = Extract<LdapConfig, { mode: "in-cluster" }>;
 export type ExternalLdap = Extract<LdapConfig, { mode: "external" }>;

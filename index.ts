@@ -6,12 +6,14 @@ import { NS } from "./lib/schema";
 import {
     assertLocalChart,
     Backup,
+    ClassStorage,
     ClusterAccess,
     clusterArgs,
     DataKeys,
     directoryGroups,
     GROUP_SHARES_CLAIM,
     HubSecrets,
+    homeClassOf,
     hubPodSecurity,
     JupyterHub,
     ldapAuthSettings,
@@ -46,17 +48,22 @@ const dataKey = new DataKeys("data-key", {
     keep,
 });
 
-const storage = new NfsStorage(
-    "nfs",
-    {
-        namespace: ns,
-        storage: storageNs && storageKeep ? { name: storageNs, keep: storageKeep } : undefined,
-        config: nfs,
-        dataPolicy: cfg.dataPolicy,
-        keep,
-    },
-    inCluster,
-);
+// Homes and shared folders: on NFS (the in-cluster server or the site's), or on claims of an
+// existing ReadWriteMany StorageClass (nfs.mode "storage-class").
+const storage =
+    nfs.mode === "storage-class"
+        ? new ClassStorage("storage", { namespace: ns, config: nfs, keep }, inCluster)
+        : new NfsStorage(
+              "nfs",
+              {
+                  namespace: ns,
+                  storage: storageNs && storageKeep ? { name: storageNs, keep: storageKeep } : undefined,
+                  config: nfs,
+                  dataPolicy: cfg.dataPolicy,
+                  keep,
+              },
+              inCluster,
+          );
 
 const directory = ldap.mode === "in-cluster" ? new OpenLdap("openldap", { namespace: ns, config: ldap, keep, dataKey }, inCluster) : undefined;
 
@@ -93,7 +100,7 @@ const hub = new JupyterHub(
         dbUrl: database.hubDbUrl,
         dbUrlWithoutPassword: database.hubDbUrlWithoutPassword,
         dbPoolRecycle: mysql.poolRecycle,
-        homeStorageClass: nfs.homeStorageClass,
+        homeStorageClass: homeClassOf(nfs),
         shared: storage.sharedClaimName
             ? { claimName: SHARED_CLAIM, mountPath: nfs.shared.mountPath, readOnlyForUsers: nfs.shared.readOnlyForUsers }
             : undefined,
@@ -121,7 +128,7 @@ export const storageNamespaceName = cluster.storageNamespace?.metadata.name;
 export const hubPodSecurityLevel = hubPodSecurity(cfg).enforce;
 export const homeStorageClass = storage.homeStorageClass;
 export const sharedVolumeClaim = storage.sharedClaimName;
-export const nfsServer = storage.server;
+export const nfsServer = nfs.mode === "storage-class" ? undefined : storage.server;
 export const mysqlService = database.endpoint;
 export const ldapBaseDn = ldap.mode === "none" ? undefined : ldap.baseDn;
 export const ldapUsers = directory && ldap.mode === "in-cluster" ? ldap.users.map((u) => directory.tree.userDn(u.uid)) : undefined;

@@ -287,7 +287,7 @@ export interface BackupArgs {
     directory?: { tree: LdapTree; image: string };
     /** The chart version the hub runs: part of the name of the dump before an upgrade. */
     chartVersion: string;
-    /** StorageClass of the backup claim: the NFS home class. */
+    /** StorageClass of the backup claim: the class of homes (the NFS one, or nfs.storageClass). */
     storageClass: pulumi.Input<string>;
     /** Options of the backup claim, kept by `pulumi destroy` unless data is deleted (ClusterAccess.keep). */
     keep: pulumi.CustomResourceOptions;

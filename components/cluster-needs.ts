@@ -1,7 +1,8 @@
 // What the stack needs of the cluster it goes to, which the preflight check reads there before
 // anything is created (components/preflight/templates/check.yaml, `.Values.needs`): a class for
 // each data claim, a Kubernetes version the chart and the program run on, the ingress's
-// IngressClass, TLS Secret and host, and csi-driver-nfs when the stack does not install it. Each
+// IngressClass, TLS Secret and host, csi-driver-nfs when the stack does not install it, and the
+// ReadWriteMany class of homes and shared claims with `nfs.mode: storage-class`. Each
 // of these failed only deep in an update before (a claim waiting five minutes for a volume, the
 // chart refused after the database exists) or minutes later (homes never provisioned).
 import type { PlatformConfig } from "../config";
@@ -95,6 +96,47 @@ export function ingressNeeds(cfg: Pick<PlatformConfig, "namespace" | "ingress">)
     return { namespace: cfg.namespace, host: ingress.host, className: ingress.className ?? "", tlsSecret: byCertManager ? "" : (ingress.tlsSecretName ?? "") };
 }
 
+/**
+ * Provisioners whose volumes one node mounts at a time (ReadWriteOnce, or ReadWriteMany only as raw
+ * block devices, which a pod cannot share as a folder), from each driver's documentation: a class of
+ * theirs cannot hold homes and shared folders that pods on any node mount. A list, because nothing
+ * in the API says which access modes a provisioner serves (a StorageClass and a CSIDriver name none).
+ */
+export const SINGLE_NODE_PROVISIONERS = [
+    "ebs.csi.aws.com",
+    "kubernetes.io/aws-ebs",
+    "pd.csi.storage.gke.io",
+    "kubernetes.io/gce-pd",
+    "disk.csi.azure.com",
+    "kubernetes.io/azure-disk",
+    "cinder.csi.openstack.org",
+    "kubernetes.io/cinder",
+    "rbd.csi.ceph.com",
+    "dobs.csi.digitalocean.com",
+    "csi.hetzner.cloud",
+    "openebs.io/local",
+    "topolvm.io",
+];
+
+/**
+ * With `nfs.mode: storage-class`, the class every home and shared claim is made of: it must exist,
+ * provision volumes (not `kubernetes.io/no-provisioner`) and not be of a provisioner known to serve
+ * one node only. What the preflight cannot tell: whether a provisioner not in the list (a CSI
+ * driver, local-path with or without `sharedFileSystemPath`) serves ReadWriteMany, and whether pods
+ * on two nodes see the same files; a class that cannot leaves the shared claim Pending, and the
+ * update fails on it.
+ */
+export interface SharedClassNeed {
+    key: string;
+    name: string;
+    singleNode: string[];
+}
+
+export function sharedClassNeed(nfs: PlatformConfig["nfs"]): SharedClassNeed | undefined {
+    if (nfs.mode !== "storage-class") return undefined;
+    return { key: `${NS}:nfs.storageClass`, name: nfs.storageClass, singleNode: SINGLE_NODE_PROVISIONERS };
+}
+
 /** Everything the preflight reads of the cluster for this stack (ClusterArgs.needs). */
 export interface ClusterNeeds {
     kube: KubeVersionRule;
@@ -102,6 +144,8 @@ export interface ClusterNeeds {
     ingress?: IngressNeeds;
     /** The CSI driver home volumes need when the stack does not install it (nfs.installCsiDriver false). */
     csiDriver?: string;
+    /** The existing ReadWriteMany class of homes and shared claims (nfs.mode "storage-class"). */
+    sharedClass?: SharedClassNeed;
 }
 
 export function clusterNeeds(cfg: Pick<PlatformConfig, "namespace" | "nfs" | "mysql" | "ldap" | "ingress" | "allowUntestedKubernetes">): ClusterNeeds {
@@ -109,7 +153,8 @@ export function clusterNeeds(cfg: Pick<PlatformConfig, "namespace" | "nfs" | "my
         kube: kubeVersionRule(cfg.allowUntestedKubernetes),
         claims: dataClaims(cfg),
         ingress: ingressNeeds(cfg),
-        csiDriver: cfg.nfs.installCsiDriver ? undefined : CSI_DRIVER,
+        csiDriver: cfg.nfs.mode === "storage-class" || cfg.nfs.installCsiDriver ? undefined : CSI_DRIVER,
+        sharedClass: sharedClassNeed(cfg.nfs),
     };
 }
 

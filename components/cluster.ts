@@ -25,8 +25,9 @@ export interface ClusterArgs {
  * The namespace of the privileged storage parts (the in-cluster NFS server, csi-driver-nfs), or
  * undefined when the stack runs none (an external server and a driver installed by somebody else).
  */
-export function storageNamespaceOf(cfg: { namespace: string; nfs: Pick<NfsConfig, "mode" | "installCsiDriver"> }): string | undefined {
-    return cfg.nfs.mode === "in-cluster" || cfg.nfs.installCsiDriver ? storageNamespaceName(cfg.namespace) : undefined;
+export function storageNamespaceOf(cfg: { namespace: string; nfs: { mode: NfsConfig["mode"]; installCsiDriver?: boolean } }): string | undefined {
+    // nfs.mode "storage-class": nothing privileged, the cluster's provisioner serves the volumes.
+    return cfg.nfs.mode === "in-cluster" || cfg.nfs.installCsiDriver === true ? storageNamespaceName(cfg.namespace) : undefined;
 }
 
 /** A name the stack takes in the cluster, and what to do when somebody else holds it. */
@@ -63,13 +64,15 @@ export function claimedNames(cfg: Pick<ClusterArgs, "namespace" | "nfs">): Claim
                       },
                   ],
         ),
-        {
-            apiVersion: "storage.k8s.io/v1",
-            kind: "StorageClass",
-            name: cfg.nfs.homeStorageClass,
-            fix: "Give this stack a home StorageClass name of its own (jupyterhub:nfs.homeStorageClass).",
-        },
     ];
+    // With nfs.mode "storage-class" the stack makes no StorageClass and no driver: it uses the cluster's.
+    if (cfg.nfs.mode === "storage-class") return names;
+    names.push({
+        apiVersion: "storage.k8s.io/v1",
+        kind: "StorageClass",
+        name: cfg.nfs.homeStorageClass,
+        fix: "Give this stack a home StorageClass name of its own (jupyterhub:nfs.homeStorageClass).",
+    });
     if (cfg.nfs.installCsiDriver) {
         names.push({
             apiVersion: "storage.k8s.io/v1",
@@ -90,6 +93,8 @@ export const staticVolumeNames = (namespace: string) => Object.values(STATIC_VOL
  * config's; the in-cluster server's is looked up where the next update takes it from.
  */
 export function volumeCheck(cfg: Pick<ClusterArgs, "namespace" | "nfs">) {
+    // No NFS server, no address to check (templates/check.yaml reads `volumes` only when given).
+    if (cfg.nfs.mode === "storage-class") return undefined;
     return {
         staticVolumes: staticVolumeNames(cfg.namespace),
         storageClass: cfg.nfs.homeStorageClass,

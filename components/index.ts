@@ -8,6 +8,6 @@ export { ldapAuthSettings, OpenLdap } from "./directory";
 export { directoryGroups } from "./groups";
 export { assertLocalChart, JupyterHub } from "./hub";
 export { MySql } from "./mysql";
-export { GROUP_SHARES_CLAIM, NfsStorage, SHARED_CLAIM } from "./storage";
+export { ClassStorage, GROUP_SHARES_CLAIM, homeClassOf, NfsStorage, SHARED_CLAIM } from "./storage";
 export { HubSecrets } from "./secrets";
 export { hubPodSecurity } from "./pod-security";

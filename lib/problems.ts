@@ -34,7 +34,7 @@ export function shown(path: readonly PropertyKey[], v: unknown): string {
 export interface KeyAdvice {
     /** Where users put secrets in plain text: the command that stores them as secrets instead. */
     plaintext: Record<string, string>;
-    /** Keys of other modes whose line says what to do instead of "remove it, or change the mode". */
+    /** Keys of other modes (or of another mode's variant of a section) whose line says what to do instead of "remove it, or change the mode". */
     instead: Record<string, string>;
 }
 
@@ -45,9 +45,10 @@ function unknownKey(path: readonly PropertyKey[], raw: unknown, root: z.ZodObjec
     const parent = path.slice(0, -1);
     const s = parent.reduce<z.ZodType>((s, k, j) => fieldOf(s, valueAt(raw, parent.slice(0, j)), k), root);
     const [{ objects, mode }, name] = [objectsOf(s), String(path.at(-1))];
+    // A key of another mode, or of another mode's variant of a section (nfs.shared.subPath), with its own advice.
+    if (advice.instead[dotted]) return `${key(path)} ${advice.instead[dotted]} (got ${given()})`;
     const owners = mode ? objects.filter((o) => name in o.shape).map((o) => JSON.stringify(literalOf(o, mode))) : [];
     if (mode && owners.length > 0) {
-        if (advice.instead[dotted]) return `${key(path)} ${advice.instead[dotted]} (got ${given()})`;
         const m = key([...parent, mode]);
         return `${key(path)} is only used when ${m} is ${owners.join(" or ")}: remove it, or change ${m} (got ${given()})`;
     }

@@ -4,7 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import { type NfsConfig } from "../../config";
+import { type NfsServerConfig } from "../../config";
 import { PRIVILEGED_REASON } from "../../lib/pods";
 import { labels, ownerAnnotations } from "../common";
 import type { MovedStorage } from "./nfs-storage";
@@ -25,7 +25,7 @@ const SMALL = { limits: { memory: "200Mi", cpu: "200m" }, requests: { cpu: "10m"
 const SOCKET_DIR = { name: "socket-dir", mountPath: "/csi" };
 
 /** csi-driver-nfs: controller (provisioner, resizer) and node plugin, with the RBAC they need. */
-export function csiDriver(parent: pulumi.Resource, name: string, hubNamespace: string, storage: MovedStorage, cfg: NfsConfig): pulumi.Resource[] {
+export function csiDriver(parent: pulumi.Resource, name: string, hubNamespace: string, storage: MovedStorage, cfg: NfsServerConfig): pulumi.Resource[] {
     const move = storage.move;
     const image = `registry.k8s.io/sig-storage/nfsplugin:${cfg.csiDriverVersion}`;
     const csiDriver = new k8s.storage.v1.CSIDriver(

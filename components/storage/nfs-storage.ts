@@ -4,7 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import { type DataPolicy, type NfsConfig } from "../../config";
+import { type DataPolicy, type NfsServerConfig } from "../../config";
 import { dependsOnList, labels, ownerAnnotations } from "../common";
 import { StorageMove } from "./move";
 import { CSI_DRIVER, csiDriver } from "./csi-driver";
@@ -27,7 +27,7 @@ export interface NfsStorageArgs {
     /** The namespace of the in-cluster NFS server and the driver (privileged pods); required with either. */
     storage?: StorageNamespace;
     /** Validated `nfs` config. */
-    config: NfsConfig;
+    config: NfsServerConfig;
     /** "retain" keeps the server's disk and users' directories on `pulumi destroy`. */
     dataPolicy: DataPolicy;
     /** Options of the objects `pulumi destroy` keeps with the data (ClusterAccess.keep). */
@@ -131,7 +131,7 @@ export class NfsStorage extends pulumi.ComponentResource {
     private staticClaim(
         name: string,
         a: { ns: pulumi.Input<string>; suffix: string; claim: string; path: string },
-        cfg: NfsConfig,
+        cfg: NfsServerConfig,
         driver: pulumi.Resource[],
         keep: pulumi.CustomResourceOptions,
     ): pulumi.Output<string> {

@@ -4,7 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import { GROUP_SHARES, type InClusterNfs, type NfsConfig } from "../../config";
+import { GROUP_SHARES, type InClusterNfs, type NfsServerConfig } from "../../config";
 import { PRIVILEGED_REASON } from "../../lib/pods";
 import { dataClaim, dependsOnList, labels, toEnv } from "../common";
 import { readScript } from "../scripts";
@@ -18,7 +18,7 @@ export const PREPARE_EXPORTS_SCRIPT = "prepare-exports.sh";
  * shared directory and each group share's directory, made writable by users' pods (which all run
  * as the same user). Names are validated plain names, so a space separates them.
  */
-export function prepareExportsEnv(cfg: NfsConfig, root = "/exports"): Record<string, string> {
+export function prepareExportsEnv(cfg: NfsServerConfig, root = "/exports"): Record<string, string> {
     const groupDirs = cfg.groupShares.length > 0 ? [GROUP_SHARES.dir, ...cfg.groupShares.map((g) => `${GROUP_SHARES.dir}/${g}`)] : [];
     return { EXPORT_ROOT: root, EXPORT_DIRS: [cfg.shared.subPath, ...groupDirs].join(" ") };
 }

@@ -1,6 +1,6 @@
 // What users' pods mount: the StorageClass of home volumes and the static volumes of the shared
 // directory and the group shares, with where they lie on the NFS export. Pure.
-import { GROUP_SHARES, type DataPolicy, type NfsConfig } from "../../config";
+import { GROUP_SHARES, type DataPolicy, type NfsConfig, type NfsServerConfig } from "../../config";
 import { CSI_DRIVER } from "./csi-driver";
 
 /** Name of the ReadWriteMany claim mounted in every user pod. */
@@ -12,12 +12,17 @@ export const GROUP_SHARES_CLAIM = "jupyterhub-group-shares";
 /** The static volumes are named `<namespace>-<suffix>` (cluster-scoped, unique once the namespace is the stack's). */
 export const STATIC_VOLUME_SUFFIXES = { shared: "shared", groupShares: "group-shares" } as const;
 
+/** The StorageClass of users' homes: the stack's NFS class, or the existing class of `nfs.mode: storage-class`. */
+export function homeClassOf(nfs: NfsConfig): string {
+    return nfs.mode === "storage-class" ? nfs.storageClass : nfs.homeStorageClass;
+}
+
 /**
  * StorageClass for per-user home volumes. Each volume is a directory named after its claim
  * (`<namespace>-claim-<user>`), so an operator can find a user's files on the server.
  * With data retained, PVs outlive their claims and csi-driver-nfs never deletes directories.
  */
-export function homeStorageClassSpec<S>(cfg: NfsConfig, dataPolicy: DataPolicy, server: S) {
+export function homeStorageClassSpec<S>(cfg: NfsServerConfig, dataPolicy: DataPolicy, server: S) {
     return {
         provisioner: CSI_DRIVER,
         reclaimPolicy: dataPolicy === "retain" ? "Retain" : "Delete",
@@ -35,13 +40,13 @@ export function homeStorageClassSpec<S>(cfg: NfsConfig, dataPolicy: DataPolicy, 
 }
 
 /** The NFS path of the shared volume, as the server exports it. */
-export function sharedSharePath(cfg: NfsConfig): string {
+export function sharedSharePath(cfg: NfsServerConfig): string {
     const base = cfg.mode === "in-cluster" ? "/" : cfg.path;
     return `${base.replace(/\/+$/, "")}/${cfg.shared.subPath}`;
 }
 
 /** The NFS path of the directory holding one directory per group share. */
-export function groupSharesPath(cfg: NfsConfig): string {
+export function groupSharesPath(cfg: NfsServerConfig): string {
     const base = cfg.mode === "in-cluster" ? "/" : cfg.path;
     return `${base.replace(/\/+$/, "")}/${GROUP_SHARES.dir}`;
 }

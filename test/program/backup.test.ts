@@ -10,7 +10,7 @@ import { mysqlClientOptions, preUpgradeJobName } from "../../components/backup";
 import { DIRECTORY_SECRETS, LDAPS_PORT } from "../../components/directory/client";
 import { parseConfig } from "../../config";
 import { selectorMatches } from "../../policy/rules";
-import { at, get, inMode, rawStackConfig, ROOT } from "../support/helpers";
+import { at, get, inMode, onNfs, rawStackConfig, ROOT } from "../support/helpers";
 import { isSecretWrapped, ProgramRun, Registered, reveal, runProgram } from "../support/program";
 
 type Obj = Record<string, unknown>;
@@ -182,7 +182,7 @@ describe("program (dev stack): backups", () => {
         assert.equal(claim.retainOnDelete, true);
         const spec = get(reveal(claim.inputs), "spec") as Obj;
         assert.deepEqual(spec.accessModes, ["ReadWriteMany"]);
-        assert.equal(spec.storageClassName, cfg.nfs.homeStorageClass);
+        assert.equal(spec.storageClassName, onNfs(cfg.nfs).homeStorageClass);
         assert.equal(get(spec, "resources.requests.storage"), "5Gi");
         // The class keeps the directory when the claim goes (dataPolicy retain).
         assert.equal(get(run.byName("nfs-home").inputs, "reclaimPolicy"), "Retain");

@@ -17,6 +17,45 @@ export const BAD: Array<[string, Record<string, unknown>, string[], string?]> = 
         { nfs: { mode: "external" } },
         ['jupyterhub:nfs.server is required when jupyterhub:nfs.mode is "external"', "pulumi config set --path nfs.server"],
     ],
+    [
+        "storage-class mode without a class",
+        { nfs: { mode: "storage-class" } },
+        ['jupyterhub:nfs.storageClass is required when jupyterhub:nfs.mode is "storage-class"', "pulumi config set --path nfs.storageClass"],
+    ],
+    [
+        "NFS settings with storage-class mode",
+        {
+            ldap: devUsers,
+            nfs: {
+                mode: "storage-class",
+                storageClass: "efs-sc",
+                homeStorageClass: "home",
+                mountOptions: ["nfsvers=4.1"],
+                onDelete: "archive",
+                installCsiDriver: false,
+            },
+        },
+        [
+            'jupyterhub:nfs.homeStorageClass is an NFS setting, unused with jupyterhub:nfs.mode "storage-class"',
+            "homes are claims of jupyterhub:nfs.storageClass; remove it",
+            'jupyterhub:nfs.mountOptions is an NFS setting, unused with jupyterhub:nfs.mode "storage-class" (the StorageClass\'s provisioner makes and mounts its volumes): remove it, or set jupyterhub:nfs.mode to "in-cluster" or "external"',
+            "jupyterhub:nfs.onDelete is an NFS setting",
+            "jupyterhub:nfs.installCsiDriver is an NFS setting",
+        ],
+    ],
+    [
+        "in-cluster server settings with storage-class mode",
+        { ldap: devUsers, nfs: { mode: "storage-class", storageClass: "efs-sc", serverImage: "nfs:1", shared: { subPath: "data" } } },
+        [
+            'jupyterhub:nfs.serverImage is only used when jupyterhub:nfs.mode is "in-cluster": remove it, or change jupyterhub:nfs.mode',
+            'jupyterhub:nfs.shared.subPath is a directory of the NFS export, unused with jupyterhub:nfs.mode "storage-class", where the shared volume is a claim of its own: remove it (got "data")',
+        ],
+    ],
+    [
+        "storage class not a name",
+        { ldap: devUsers, nfs: { mode: "storage-class", storageClass: "EFS SC" } },
+        ["jupyterhub:nfs.storageClass must be the name of a StorageClass", '"EFS SC"'],
+    ],
     ["NFS mode not octal", { nfs: { mountPermissions: "777" } }, ['jupyterhub:nfs.mountPermissions must be an octal mode such as "0777"', '"777"']],
     ["relative NFS path", { nfs: { mode: "external", server: "nfs", path: "exports" } }, ["jupyterhub:nfs.path must be an absolute path", '"exports"']],
     ["onDelete delete while retaining", { nfs: { onDelete: "delete" } }, ["jupyterhub:nfs.onDelete", 'contradicts jupyterhub:dataPolicy "retain"']],

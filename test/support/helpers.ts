@@ -11,6 +11,12 @@ export function inMode<T extends { mode: string }, M extends T["mode"]>(section:
     return section as Extract<T, { mode: M }>;
 }
 
+/** The `nfs` section of a stack on NFS (in-cluster or external server), as its tests expect (a failed assertion otherwise). */
+export function onNfs<T extends { mode: string }>(nfs: T): Exclude<T, { mode: "storage-class" }> {
+    if (nfs.mode === "storage-class") throw new Error('expected an NFS mode, got "storage-class"');
+    return nfs as Exclude<T, { mode: "storage-class" }>;
+}
+
 /** Project root. */
 export const ROOT = path.resolve(__dirname, "..", "..");
 

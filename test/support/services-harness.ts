@@ -80,7 +80,7 @@ import { SYNC_SCRIPT, syncEnv } from "../../components/directory/sync";
 import { userCredentials } from "../../components/directory/passwords";
 import { scriptPath } from "../../components/scripts";
 import { masterFingerprint } from "../../components/directory/passwords";
-import { chartDataDir, helmMerge, inMode, ROOT } from "./helpers";
+import { chartDataDir, helmMerge, inMode, onNfs, ROOT } from "./helpers";
 import { alnum, findTools, freePort, portOpen, run, Service, tail, Tools, waitFor } from "./services-env";
 
 export type Json = Record<string, unknown>;
@@ -617,7 +617,7 @@ export class TestBed {
      * and local wiring (claims as index.ts names them).
      */
     generatedValues(cfg: PlatformConfig = this.cfg): Json {
-        const { nfs } = cfg;
+        const nfs = onNfs(cfg.nfs);
         const directory = inMode(cfg.ldap, "in-cluster");
         const wiring: HubWiring = {
             dbUrl: this.localDbUrl(),

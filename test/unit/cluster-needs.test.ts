@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 
 import * as YAML from "yaml";
 
-import { clusterNeeds, dataClaims, ingressNeeds } from "../../components/cluster-needs";
+import { clusterNeeds, dataClaims, ingressNeeds, sharedClassNeed, SINGLE_NODE_PROVISIONERS } from "../../components/cluster-needs";
 import { parseConfig } from "../../config";
 import { CHART_KUBE_VERSION, KUBE_RANGE, kubeVersionProblem, kubeVersionRule, NEWEST_TESTED } from "../../lib/kube-versions";
 import { chartDataDir, rawStackConfig, ROOT } from "../support/helpers";
@@ -108,6 +108,30 @@ describe("what the stack needs of the cluster", () => {
         assert.equal(clusterNeeds(prod).csiDriver, undefined);
         const byDriver = parseConfig({ ...rawStackConfig("dev"), nfs: { installCsiDriver: false } }, "dev");
         assert.equal(clusterNeeds(byDriver).csiDriver, "nfs.csi.k8s.io");
+    });
+
+    it("nfs.mode storage-class: the class is looked for, no CSI driver and no NFS server's claim; the NFS modes look for no class", () => {
+        const cfg = parseConfig({ ...rawStackConfig("dev"), nfs: { mode: "storage-class", storageClass: "efs-sc" } }, "dev");
+        const needs = clusterNeeds(cfg);
+        assert.deepEqual(needs.sharedClass, { key: "jupyterhub:nfs.storageClass", name: "efs-sc", singleNode: SINGLE_NODE_PROVISIONERS });
+        assert.equal(needs.csiDriver, undefined);
+        assert.deepEqual(
+            needs.claims.map((c) => c.name),
+            ["mysql-data", "openldap-data"],
+        );
+        assert.equal(sharedClassNeed(dev.nfs), undefined);
+        assert.equal(sharedClassNeed(prod.nfs), undefined);
+        // Block-storage drivers of the clouds whose file-storage drivers the README names are in the list; those are not.
+        for (const p of ["ebs.csi.aws.com", "pd.csi.storage.gke.io", "disk.csi.azure.com"]) assert.ok(SINGLE_NODE_PROVISIONERS.includes(p), p);
+        for (const p of [
+            "efs.csi.aws.com",
+            "filestore.csi.storage.gke.io",
+            "file.csi.azure.com",
+            "cephfs.csi.ceph.com",
+            "driver.longhorn.io",
+            "rancher.io/local-path",
+        ])
+            assert.ok(!SINGLE_NODE_PROVISIONERS.includes(p), p);
     });
 
     it("a TLS Secret the program makes (self-signed, ingress.tlsCert) or cert-manager makes from the Ingress is not looked for", () => {

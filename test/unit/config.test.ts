@@ -10,7 +10,7 @@ import { parseConfig, SECRET_KEYS } from "../../config";
 import { isCronSchedule, toBytes } from "../../lib/formats";
 import { ConfigError, SECRET_PATH } from "../../lib/problems";
 import { BAD, devUsers } from "../support/bad-configs";
-import { inMode, projectDefaults, rawStackConfig, ROOT } from "../support/helpers";
+import { inMode, onNfs, projectDefaults, rawStackConfig, ROOT } from "../support/helpers";
 
 /** The error text for one bad config, which must exist. */
 function problemsOf(raw: Record<string, unknown>, stack = "dev"): string[] {
@@ -215,13 +215,29 @@ describe("config: bad input is refused with the key, the value and the fix", () 
     it("each mode has exactly its fields and defaults; nfs.onDelete follows dataPolicy unless set", () => {
         const external = inMode(parseConfig({ ldap: devUsers, nfs: { mode: "external", server: "nfs" } }, "dev").nfs, "external");
         assert.deepEqual([external.path, external.onDelete, "serverImage" in external], ["/", "retain", false]);
-        assert.equal(parseConfig({ ldap: devUsers, dataPolicy: "delete" }, "dev").nfs.onDelete, "delete");
-        assert.equal(parseConfig({ ldap: devUsers, dataPolicy: "delete", nfs: { onDelete: "archive" } }, "dev").nfs.onDelete, "archive");
+        assert.equal(onNfs(parseConfig({ ldap: devUsers, dataPolicy: "delete" }, "dev").nfs).onDelete, "delete");
+        assert.equal(onNfs(parseConfig({ ldap: devUsers, dataPolicy: "delete", nfs: { onDelete: "archive" } }, "dev").nfs).onDelete, "archive");
         const ldap = inMode(
             parseConfig({ ldap: { mode: "external", server: "ldap", lookupDn: true, searchUser: "cn=s" }, ldapBindPassword: "<secret>" }, "dev").ldap,
             "external",
         );
         assert.deepEqual([ldap.tlsStrategy, ldap.port, "users" in ldap], ["before_bind", undefined, false]);
+    });
+
+    it("nfs.mode storage-class takes the class, the shared volume without its NFS directory, and group shares; no NFS key", () => {
+        const raw = { ldap: devUsers, nfs: { mode: "storage-class", storageClass: "efs-sc", shared: { readOnlyForUsers: true }, groupShares: ["hub"] } };
+        const nfs = inMode(parseConfig(raw, "dev").nfs, "storage-class");
+        assert.deepEqual(nfs, {
+            mode: "storage-class",
+            storageClass: "efs-sc",
+            shared: { enabled: true, size: "10Gi", mountPath: "/mnt/shared", readOnlyForUsers: true },
+            groupShares: ["hub"],
+        });
+        // The checks of the shared volume and group shares hold in this mode too.
+        assert.deepEqual(problemsOf({ ...raw, nfs: { ...raw.nfs, groupShares: ["hub", "hub"] } }), ['jupyterhub:nfs.groupShares[1] "hub" is listed twice']);
+        assert.deepEqual(problemsOf({ ...raw, singleuser: { homeMountPath: "/mnt/shared/home" } }), [
+            'jupyterhub:nfs.shared.mountPath must not hide the home directory, jupyterhub:singleuser.homeMountPath "/mnt/shared/home" (got "/mnt/shared"); use e.g. /mnt/shared',
+        ]);
     });
 });
 

@@ -24,7 +24,7 @@ import { hubValues, HubWiring, ldapAuthenticatorConfig } from "../../components/
 import { groupSharesPath, PREPARE_EXPORTS_SCRIPT, prepareExportsEnv } from "../../components/storage";
 import { scriptPath } from "../../components/scripts";
 import { externalAuthSettings, ldapAuthSettings } from "../../components/directory/client";
-import { get, inMode, rawStackConfig } from "../support/helpers";
+import { get, inMode, onNfs, rawStackConfig } from "../support/helpers";
 
 const dev = parseConfig(rawStackConfig("dev"), "dev");
 /**
@@ -305,22 +305,22 @@ describe("groups: spawn hooks", () => {
 
 describe("groups: the NFS side of group shares", () => {
     it("one directory of the export holds the groups' directories, prepared on the in-cluster server", () => {
-        assert.equal(groupSharesPath(dev.nfs), "/groups");
-        assert.deepEqual(prepareExportsEnv(dev.nfs), { EXPORT_ROOT: "/exports", EXPORT_DIRS: "shared groups groups/course-101" });
+        assert.equal(groupSharesPath(onNfs(dev.nfs)), "/groups");
+        assert.deepEqual(prepareExportsEnv(onNfs(dev.nfs)), { EXPORT_ROOT: "/exports", EXPORT_DIRS: "shared groups groups/course-101" });
         const none = parseConfig({ ldap: { mode: "none" }, hub: { authenticatorClass: "dummy" } }, "dev");
-        assert.deepEqual(prepareExportsEnv(none.nfs), { EXPORT_ROOT: "/exports", EXPORT_DIRS: "shared" });
+        assert.deepEqual(prepareExportsEnv(onNfs(none.nfs)), { EXPORT_ROOT: "/exports", EXPORT_DIRS: "shared" });
         // The init container's script, run on an export that has the shared directory already (as
         // made by an earlier start, without the mode): every directory is there and writable by all.
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "jhub-exports-"));
         try {
             fs.mkdirSync(path.join(root, "shared"), { mode: 0o755 });
-            execFileSync("dash", [scriptPath(PREPARE_EXPORTS_SCRIPT)], { env: { PATH: "/usr/bin:/bin", ...prepareExportsEnv(dev.nfs, root) } });
+            execFileSync("dash", [scriptPath(PREPARE_EXPORTS_SCRIPT)], { env: { PATH: "/usr/bin:/bin", ...prepareExportsEnv(onNfs(dev.nfs), root) } });
             for (const d of ["shared", "groups", "groups/course-101"]) assert.equal(fs.statSync(path.join(root, d)).mode & 0o7777, 0o777, d);
             assert.deepEqual(fs.readdirSync(root).sort(), ["groups", "shared"]);
         } finally {
             fs.rmSync(root, { recursive: true, force: true });
         }
         const prod = parseConfig({ ...rawStackConfig("prod"), mysqlPassword: "<secret>", ldapBindPassword: "<secret>" }, "prod");
-        assert.equal(groupSharesPath(prod.nfs), "/exports/jupyterhub/groups");
+        assert.equal(groupSharesPath(onNfs(prod.nfs)), "/exports/jupyterhub/groups");
     });
 });
