@@ -19,7 +19,20 @@
 import * as z from "zod";
 
 import { chartValueIssues } from "./lib/chart-values";
-import { ABS_PATH, DNS_LABEL, DNS_NAME, ENV_NAME, hidesSystemDir, imageRegistry, isCronSchedule, isDn, isTimeZone, PEM_CERT, toBytes } from "./lib/formats";
+import {
+    ABS_PATH,
+    CIDR,
+    DNS_LABEL,
+    DNS_NAME,
+    ENV_NAME,
+    hidesSystemDir,
+    imageRegistry,
+    isCronSchedule,
+    isDn,
+    isTimeZone,
+    PEM_CERT,
+    toBytes,
+} from "./lib/formats";
 import { KUBE_RANGE } from "./lib/kube-versions";
 import { credentialEnvName } from "./lib/pods";
 import { ConfigError, defaultMessage, problemLines } from "./lib/problems";
@@ -121,6 +134,9 @@ const Nfs = byMode("mode", [
         serverImage: image().default("registry.k8s.io/e2e-test-images/volume/nfs:1.4").describe("image of the NFS server"),
         serverStorageSize: quantity().default("20Gi").describe("its block volume, which holds every home and the shared data"),
         serverStorageClass: clusterDefault("StorageClass of that volume"),
+        nodeCidrs: list(text([CIDR, 'must be a CIDR such as "192.168.10.0/24" or "10.244.1.0/32"'])).describe(
+            "the addresses nodes reach the server from (node IPs; with an overlay network each node's tunnel or bridge address too): the only clients its export and its NetworkPolicy admit; empty: the export admits any address and the policy only what the network plugin passes as the server's own node's traffic (README, Security)",
+        ),
         ...nfsCommon,
     }),
     obj("your NFS server", {

@@ -26,6 +26,7 @@ apiServerSuite({
         // The in-cluster NFS server's (privileged) namespace.
         `Namespace/${NS}-storage`,
         "NetworkPolicy/mysql",
+        "NetworkPolicy/nfs-server",
         "NetworkPolicy/openldap",
         `PersistentVolume/${NS}-shared`,
         "PersistentVolumeClaim/jupyterhub-shared",

@@ -159,18 +159,31 @@ describe("image checks: each finds the break it is for", () => {
 
     function goodNfsPod(): Obj {
         return {
-            initContainers: [{ name: "prepare-shared", image: NFS_SERVER.image, command: ["sh", "-c", "mkdir -p /exports/shared"] }],
+            initContainers: [
+                {
+                    name: "prepare-shared",
+                    image: NFS_SERVER.image,
+                    command: ["sh", "-c", "mkdir -p /exports/shared; echo '/exports 10.0.0.0/24(rw,fsid=0)' > /x/exports"],
+                    volumeMounts: [{ name: "exports", mountPath: "/x" }],
+                },
+            ],
             containers: [
                 {
                     name: "nfs-server",
                     image: "registry.k8s.io/e2e-test-images/volume/nfs:1.4",
-                    args: ["/exports"],
+                    args: ["--"],
                     securityContext: { privileged: true },
                     ports: [{ containerPort: 2049 }, { containerPort: 20048 }, { containerPort: 111 }],
-                    volumeMounts: [{ name: "data", mountPath: "/exports" }],
+                    volumeMounts: [
+                        { name: "data", mountPath: "/exports" },
+                        { name: "exports", mountPath: "/etc/exports", subPath: "exports" },
+                    ],
                 },
             ],
-            volumes: [{ name: "data", persistentVolumeClaim: { claimName: "nfs-server-data" } }],
+            volumes: [
+                { name: "data", persistentVolumeClaim: { claimName: "nfs-server-data" } },
+                { name: "exports", emptyDir: {} },
+            ],
         };
     }
     const server = (pod: Obj) => (pod.containers as Obj[])[0];
@@ -183,6 +196,21 @@ describe("image checks: each finds the break it is for", () => {
         ["passes -G 777 (a group id, not a mode)", (p) => (server(p).args = ["-G", "777", "/exports"]), /-G 777 makes every export mode 070, group 777/],
         ["leaves the image's CMD, which exports / as well", (p) => delete server(p).args, /exports \/exports, \/; each is fsid=0/],
         ["exports a directory that is not the claim", (p) => (server(p).args = ["/srv"]), /exports \/srv, which is not the data claim's mount/],
+        [
+            "exports the claim by argument, as run_nfs.sh does",
+            (p) => (server(p).args = ["/exports"]),
+            /exports \/exports \*\(rw,fsid=0,insecure,no_root_squash\): any address/,
+        ],
+        [
+            "starts with no export and no /etc/exports of the init container's",
+            (p) => ((server(p).volumeMounts as Obj[]).length = 1),
+            /exports nothing: no directory argument, and \/etc\/exports is not a file the init container writes/,
+        ],
+        [
+            "mounts the init container's exports read-only there (the init cannot write it)",
+            (p) => ((p.initContainers as Obj[])[0].volumeMounts = [{ name: "exports", mountPath: "/x", readOnly: true }]),
+            /exports nothing/,
+        ],
         ["is not privileged", (p) => (server(p).securityContext = {}), /not privileged; run_nfs\.sh: mount -t nfsd/],
         ["runs as a user", (p) => (server(p).securityContext = { privileged: true, runAsUser: 1000 }), /runs as 1000; run_nfs\.sh needs root/],
         ["has a read-only root", (p) => (server(p).securityContext = { privileged: true, readOnlyRootFilesystem: true }), /run_nfs\.sh writes \/etc\/exports/],
