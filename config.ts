@@ -192,6 +192,12 @@ const LdapInCluster = rule(
         tlsStrategy: oneOf(["before_bind", "on_connect"], "on_connect", (i) => (i.input === "insecure" ? INSECURE : undefined)).describe(
             "`on_connect` or `before_bind`",
         ),
+        lockout: obj("a user's account locked after failed logins (the directory's password policy)", {
+            maxFailures: int({ min: 1, max: 1000 }).default(5).describe("failed binds in a row (within `duration`) that lock the account"),
+            duration: int({ min: 0, max: 31536000 })
+                .default(900)
+                .describe("seconds the account stays locked, and the window failures are counted in; `0`: until the admin unlocks it (docs/operations.md)"),
+        }).prefault({}),
         resetPasswordsFrom: optStr([/^[0-9a-f]{16}$/, 'must be a key fingerprint, 16 hex digits (e.g. "00faea6b8f42b7c1")']).describe(
             "with `dataKey`: the fingerprint of the key the directory's passwords were set from (and the kept one, Secret `data-key`), to let a new data key " +
                 "replace it and the sync Job give every user a password from it; without it the update refuses, naming both keys",
