@@ -8,7 +8,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 
-import { ROOT } from "../support/helpers";
+import { LDAP_UID, POD_SLAPD_PATHS, slapdConf, SYMAS } from "../../components/directory/slapd";
+import { ldapTree } from "../../components/directory/tree";
+import { parseConfig } from "../../config";
+import { inMode, ROOT } from "../support/helpers";
 import {
     cannotWrite,
     csiControllerProblems,
@@ -20,7 +23,7 @@ import {
     parseRunNfsArgs,
     singleuserProblems,
 } from "../support/image-checks";
-import { ALL_CONTRACT_IMAGES, CSI_NFS, CSI_SIDECARS, DOCKER_STACKS, MYSQL, NFS_SERVER, SINGLEUSER_SAMPLE } from "../support/image-contracts";
+import { ALL_CONTRACT_IMAGES, CSI_NFS, CSI_SIDECARS, DOCKER_STACKS, MYSQL, NFS_SERVER, SINGLEUSER_SAMPLE, SYMAS_OPENLDAP } from "../support/image-contracts";
 
 type Obj = Record<string, unknown>;
 
@@ -336,6 +339,7 @@ describe("docs/images.md describes every image the contracts describe", () => {
             CSI_NFS.source.ref,
             ...Object.values(CSI_SIDECARS).map((s) => s.source.ref),
             ...DOCKER_STACKS.sources.map((s) => s.ref),
+            ...SYMAS_OPENLDAP.sources.map((s) => s.ref),
         ];
         const commits = refs.flatMap((r) => r.match(/\b[0-9a-f]{40}\b/g) ?? []);
         assert.ok(commits.length >= 10, String(commits.length));
@@ -345,7 +349,16 @@ describe("docs/images.md describes every image the contracts describe", () => {
         );
     });
 
-    it("keeps a section for the directory image, written by the lead", () => {
+    it("keeps a section for the directory image", () => {
         assert.match(doc, /^## `symas\/openldap:2\.6\.8-debian-12`/m);
+    });
+
+    it("symas/openldap: the program's uid, image and module folder are the contract's", () => {
+        assert.equal(LDAP_UID, SYMAS_OPENLDAP.user.uid);
+        assert.equal(inMode(parseConfig({ ldap: { users: [{ uid: "a" }] } }, "dev").ldap, "in-cluster").image, SYMAS_OPENLDAP.image);
+        // /opt/symas is a link to /opt/bitnami/openldap (Symas's post-unpack script, docs/images.md).
+        assert.equal(SYMAS.modulePath.replace("/opt/symas", "/opt/bitnami/openldap"), SYMAS_OPENLDAP.modules.dir);
+        const conf = slapdConf(ldapTree(inMode(parseConfig({ ldap: { users: [{ uid: "a" }] } }, "dev").ldap, "in-cluster")), POD_SLAPD_PATHS, { maxSize: 1 });
+        for (const m of SYMAS_OPENLDAP.modules.loaded) assert.ok(conf.split("\n").includes(`moduleload ${m}`), m);
     });
 });
