@@ -12,7 +12,7 @@ function nfs(over: Record<string, unknown> = {}): InClusterNfs {
     assert.ok(cfg.nfs.mode === "in-cluster");
     return cfg.nfs;
 }
-const LBL = { "app.kubernetes.io/component": "nfs-server" };
+const LBL = { "app.kubernetes.io/name": "nfs-server" };
 
 describe("nfs fence: the in-cluster server's exports", () => {
     it("by default: any address, but neither insecure nor root squashed (the kubelet chowns homes as root)", () => {
