@@ -19,7 +19,20 @@
 import * as z from "zod";
 
 import { chartValueIssues } from "./lib/chart-values";
-import { ABS_PATH, DNS_LABEL, DNS_NAME, ENV_NAME, hidesSystemDir, imageRegistry, isCronSchedule, isDn, isTimeZone, PEM_CERT, toBytes } from "./lib/formats";
+import {
+    ABS_PATH,
+    CIDR,
+    DNS_LABEL,
+    DNS_NAME,
+    ENV_NAME,
+    hidesSystemDir,
+    imageRegistry,
+    isCronSchedule,
+    isDn,
+    isTimeZone,
+    PEM_CERT,
+    toBytes,
+} from "./lib/formats";
 import { KUBE_RANGE } from "./lib/kube-versions";
 import { credentialEnvName } from "./lib/pods";
 import { ConfigError, defaultMessage, problemLines } from "./lib/problems";
@@ -137,6 +150,9 @@ const Nfs = byMode("mode", [
         serverImage: image().default("registry.k8s.io/e2e-test-images/volume/nfs:1.4").describe("image of the NFS server"),
         serverStorageSize: quantity().default("20Gi").describe("its block volume, which holds every home and the shared data"),
         serverStorageClass: clusterDefault("StorageClass of that volume"),
+        nodeCidrs: list(text([CIDR, 'must be a CIDR such as "192.168.10.0/24" or "10.244.1.0/32"'])).describe(
+            "the addresses nodes reach the server from (node IPs; with an overlay network each node's tunnel or bridge address too): the only clients its export and its NetworkPolicy admit; empty: the export admits any address and the policy only what the network plugin passes as the server's own node's traffic (README, Security)",
+        ),
         ...nfsCommon,
     }),
     obj("your NFS server", {
@@ -204,6 +220,12 @@ const LdapInCluster = rule(
         tlsStrategy: oneOf(["before_bind", "on_connect"], "on_connect", (i) => (i.input === "insecure" ? INSECURE : undefined)).describe(
             "`on_connect` or `before_bind`",
         ),
+        lockout: obj("a user's account locked after failed logins (the directory's password policy)", {
+            maxFailures: int({ min: 1, max: 1000 }).default(5).describe("failed binds in a row (within `duration`) that lock the account"),
+            duration: int({ min: 0, max: 31536000 })
+                .default(900)
+                .describe("seconds the account stays locked, and the window failures are counted in; `0`: until the admin unlocks it (docs/operations.md)"),
+        }).prefault({}),
         resetPasswordsFrom: optStr([/^[0-9a-f]{16}$/, 'must be a key fingerprint, 16 hex digits (e.g. "00faea6b8f42b7c1")']).describe(
             "with `dataKey`: the fingerprint of the key the directory's passwords were set from (and the kept one, Secret `data-key`), to let a new data key " +
                 "replace it and the sync Job give every user a password from it; without it the update refuses, naming both keys",

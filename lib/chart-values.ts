@@ -95,6 +95,7 @@ export const OWNED_CHART_VALUES: OwnedChartValue[] = [
     owned("hub.extraVolumeMounts", CA_FIX),
     owned("hub.config.Authenticator.manage_groups", use("ldap.syncGroups")),
     owned("hub.extraConfig.10-spawn-hooks", SPAWN_HOOKS_FIX),
+    owned("hub.extraConfig.15-locked-accounts", `use ${NS}:ldap.lockout instead (the program's message for an account the directory locked)`),
     owned(
         "hub.extraConfig.20-directory-groups",
         `use ${NS}:ldap.adminGroups and ${NS}:ldap.syncGroups instead (the program's authenticator for directory groups)`,

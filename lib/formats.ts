@@ -6,6 +6,9 @@ export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 export const ABS_PATH = /^\/[^\s]*$/;
 export const PEM_CERT = /-----BEGIN CERTIFICATE-----/;
+const OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+/** An IPv4 CIDR such as 10.0.0.0/24, or an IPv6 one (hex groups and colons, then a prefix up to 128). */
+export const CIDR = new RegExp(`^((${OCTET}\\.){3}${OCTET}/([0-9]|[12][0-9]|3[0-2])|[0-9a-fA-F:]*:[0-9a-fA-F:]*/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))$`);
 
 export const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 

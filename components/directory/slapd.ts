@@ -88,9 +88,10 @@ const SLAPD_CONF_HEADER = "# The in-cluster directory's configuration, written b
  *   by nobody (the admin, the rootdn, is above ACLs); every other attribute readable by
  *   authenticated users, writable by nobody but the admin;
  * - the mdb database on the claim, the admin as its rootdn, whose password (an {SSHA} hash) is
- *   included from the Secret, so that the server takes the stack's admin password at every start.
+ *   included from the Secret, so that the server takes the stack's admin password at every start;
+ * - the password policy overlay (passwordPolicyLines).
  */
-export function slapdConf(tree: Pick<LdapTree, "baseDn" | "adminDn">, paths: SlapdPaths, opts: { maxSize: number }): string {
+export function slapdConf(tree: Pick<LdapTree, "baseDn" | "adminDn" | "policyDn">, paths: SlapdPaths, opts: { maxSize: number }): string {
     return [
         SLAPD_CONF_HEADER,
         ...LDAP_SCHEMAS.map((s) => `include ${paths.schemaDir}/${s}.schema`),
@@ -98,6 +99,7 @@ export function slapdConf(tree: Pick<LdapTree, "baseDn" | "adminDn">, paths: Sla
         `argsfile ${paths.runDir}/slapd.args`,
         `modulepath ${paths.modulePath}`,
         "moduleload back_mdb",
+        "moduleload ppolicy",
         "",
         `TLSCACertificateFile ${paths.tlsDir}/ca.crt`,
         `TLSCertificateFile ${paths.tlsDir}/tls.crt`,
@@ -117,6 +119,7 @@ export function slapdConf(tree: Pick<LdapTree, "baseDn" | "adminDn">, paths: Sla
         `maxsize ${opts.maxSize}`,
         "index objectClass eq",
         "index uid,cn,member eq",
+        ...passwordPolicyLines(tree.policyDn),
         "access to attrs=userPassword",
         "    by self =w",
         "    by anonymous auth",
@@ -126,6 +129,19 @@ export function slapdConf(tree: Pick<LdapTree, "baseDn" | "adminDn">, paths: Sla
         "    by * none",
         "",
     ].join("\n");
+}
+
+/**
+ * The ppolicy overlay: its default policy is the tree's policy entry (tree.ts `policyEntry`: the
+ * lockout after `ldap.lockout.maxFailures` failed binds, for `ldap.lockout.duration`). A
+ * userPassword a user writes in clear text (an LDAP modify, which `by self =w` allows) is stored
+ * hashed ({SSHA}, slapd's default `password-hash`), never as given. A bind to a locked account
+ * fails as a wrong password does (49); a client that asks for the password policy control is told
+ * the account is locked (`ppolicy_use_lockout`), which the hub asks to say so to the user. The
+ * rootdn (the admin, the sync Job) is not subject to it.
+ */
+export function passwordPolicyLines(policyDn: string): string[] {
+    return ["overlay ppolicy", `ppolicy_default "${policyDn}"`, "ppolicy_hash_cleartext", "ppolicy_use_lockout"];
 }
 
 /**

@@ -10,6 +10,8 @@ export interface LdapTree {
     adminDn: string;
     usersDn: string;
     groupsDn: string;
+    /** The password policy entry (ppolicy's default policy, slapd.ts passwordPolicyLines). */
+    policyDn: string;
     /** The one bind template that matches every bootstrapped user. */
     bindDnTemplate: string;
     userDn(uid: string): string;
@@ -24,6 +26,7 @@ export function ldapTree(cfg: Pick<InClusterLdap, "baseDn" | "usersOu" | "groups
         adminDn: `cn=admin,${cfg.baseDn}`,
         usersDn,
         groupsDn,
+        policyDn: `cn=password-policy,${cfg.baseDn}`,
         bindDnTemplate: `uid={username},${usersDn}`,
         userDn: (uid) => `uid=${uid},${usersDn}`,
         groupDn: (cn) => `cn=${cn},${groupsDn}`,
@@ -67,6 +70,7 @@ function treeDraft(cfg: InClusterLdap, t: LdapTree): TreeDraft {
         baseEntry(cfg),
         [`dn: ${t.usersDn}`, "objectClass: top", "objectClass: organizationalUnit", attr("ou", cfg.usersOu)],
         [`dn: ${t.groupsDn}`, "objectClass: top", "objectClass: organizationalUnit", attr("ou", cfg.groupsOu)],
+        policyEntry(cfg, t),
     ]
         .map((e) => e.join("\n"))
         .join("\n\n");
@@ -117,12 +121,47 @@ export function bootstrapLdif(cfg: InClusterLdap, hashes: Record<string, string>
     return fillTree(treeDraft(cfg, ldapTree(cfg)), hashes);
 }
 
-/** LDIF that makes group membership match the config (run after the tree exists). */
+/**
+ * The policy entry's settings (ppolicy, OpenLDAP 2.5/2.6 schema built into the overlay): lock a
+ * user out after `maxFailures` failed binds within `duration` seconds, for `duration` seconds (0:
+ * until the admin deletes the user's pwdAccountLockedTime); users may change their own password,
+ * checked for nothing (pwdCheckQuality 0: the hub never sees it).
+ */
+function policySettings(lockout: InClusterLdap["lockout"]): string[] {
+    return [
+        "pwdAttribute: userPassword",
+        `pwdMaxFailure: ${lockout.maxFailures}`,
+        "pwdLockout: TRUE",
+        `pwdLockoutDuration: ${lockout.duration}`,
+        `pwdFailureCountInterval: ${lockout.duration}`,
+        "pwdAllowUserChange: TRUE",
+        "pwdCheckQuality: 0",
+    ];
+}
+
+/** The password policy entry, made with the tree (and by the sync Job where it lacks). */
+function policyEntry(cfg: InClusterLdap, t: LdapTree): string[] {
+    return [
+        `dn: ${t.policyDn}`,
+        "objectClass: top",
+        "objectClass: device",
+        "objectClass: pwdPolicy",
+        attr("cn", "password-policy"),
+        ...policySettings(cfg.lockout),
+    ];
+}
+
+/** LDIF that makes group membership and the password policy's settings match the config (run after the tree exists). */
 export function groupSyncLdif(cfg: InClusterLdap, tree: LdapTree = ldapTree(cfg)): string {
+    const policy = [`dn: ${tree.policyDn}`, "changetype: modify", ...policySettings(cfg.lockout).flatMap((l) => [`replace: ${l.split(":")[0]}`, l, "-"])];
     return (
-        cfg.groups
-            .map((g) =>
-                [`dn: ${tree.groupDn(g.cn)}`, "changetype: modify", "replace: member", ...g.members.map((m) => attr("member", tree.userDn(m))), "-"].join("\n"),
+        [policy.join("\n")]
+            .concat(
+                cfg.groups.map((g) =>
+                    [`dn: ${tree.groupDn(g.cn)}`, "changetype: modify", "replace: member", ...g.members.map((m) => attr("member", tree.userDn(m))), "-"].join(
+                        "\n",
+                    ),
+                ),
             )
             .join("\n\n") + "\n"
     );

@@ -13,7 +13,7 @@ import {
     spawnHooks,
     spawnHooksPy,
 } from "../groups";
-import { LDAP_CA_MOUNT, type LdapAuthSettings } from "../directory";
+import { LDAP_CA_MOUNT, type LdapAuthSettings, lockedAccountPy } from "../directory";
 import { restrictedUserPod, USER_POD_FS_GROUP } from "../pod-security";
 import { HUB_SECRET, REGISTRY_SECRET } from "./secrets";
 
@@ -175,6 +175,7 @@ function hubConfigValues(cfg: HubSections, w: HubWiring, extraConfig: Values): V
         hubConfig.LDAPAuthenticator = ldapAuthenticatorConfig(w.ldap);
         // JupyterHub 5 admits nobody without an allow rule: with no groups, every directory user.
         (hubConfig.Authenticator as Values).allow_all = w.ldap.allowedGroups.length === 0;
+        if (w.ldap.lockout) extraConfig["15-locked-accounts"] = lockedAccountPy(w.ldap.lockout);
         const groups = w.directoryGroups;
         if (groups && needsGroupAuthenticator(groups)) {
             if (groups.searched.length > 0) (hubConfig.LDAPAuthenticator as Values).allowed_groups = groups.searched.map((g) => g.dn);

@@ -6,5 +6,5 @@
 export { ClassStorage, type ClassStorageArgs, sharedClaimSpec } from "./class-storage";
 export { CSI_DRIVER, CSI_SIDECARS } from "./csi-driver";
 export { NfsStorage, type NfsStorageArgs, type StorageNamespace } from "./nfs-storage";
-export { PREPARE_EXPORTS_SCRIPT, prepareExportsEnv } from "./server";
+export { exportsFile, PREPARE_EXPORTS_SCRIPT, prepareExportsEnv, rootSquashed, serverNetworkPolicySpec, SQUASHED_ROOT } from "./server";
 export { GROUP_SHARES_CLAIM, groupSharesPath, homeClassOf, homeStorageClassSpec, SHARED_CLAIM, sharedSharePath, STATIC_VOLUME_SUFFIXES } from "./volumes";

@@ -13,14 +13,47 @@ import type { MovedStorage } from "./nfs-storage";
 /** The in-cluster server's init script, in components/scripts/ and in the ConfigMap `nfs-server-scripts`. */
 export const PREPARE_EXPORTS_SCRIPT = "prepare-exports.sh";
 
+/** The uid and gid a root-squashed export maps root to (exports(5) `anonuid`, `anongid`). */
+export const SQUASHED_ROOT = 65534;
+
+/**
+ * Whether the export squashes root. csi-driver-nfs's controller creates each home directory as
+ * root over NFS, and with `nfs.mountPermissions` "0" the kubelet then gives it the pod's group
+ * (`fsGroup`), a chown only root may make: only a class that sets the mode itself lets the
+ * export map root to nobody. The init container and the backups write as other uids or locally.
+ */
+export const rootSquashed = (cfg: NfsServerConfig) => Number.parseInt(cfg.mountPermissions, 8) !== 0;
+
+/**
+ * The server's /etc/exports: the claim, the NFSv4 root, to the nodes only (`nfs.nodeCidrs`, else
+ * any address), without `insecure` (a kernel client mounts from a port below 1024, which an
+ * unprivileged process cannot bind), root squashed where `rootSquashed` allows.
+ */
+export function exportsFile(cfg: InClusterNfs, root = "/exports"): string {
+    const squash = rootSquashed(cfg) ? `root_squash,anonuid=${SQUASHED_ROOT},anongid=${SQUASHED_ROOT}` : "no_root_squash";
+    const clients = cfg.nodeCidrs.length > 0 ? cfg.nodeCidrs : ["*"];
+    return `${root} ${clients.map((c) => `${c}(rw,fsid=0,sync,no_subtree_check,${squash})`).join(" ")}`;
+}
+
+/** Where the init container writes the exports file, which the server mounts at /etc/exports. */
+const EXPORTS_DIR = "/etc-exports";
+
 /**
  * Environment of the in-cluster server's init script (components/scripts/prepare-exports.sh): the
  * shared directory and each group share's directory, made writable by users' pods (which all run
- * as the same user). Names are validated plain names, so a space separates them.
+ * as the same user), the exports file, and with root squashed the mode of the directories on the
+ * export (`SQUASHED_MODE`). Names are validated plain names, so a space separates them.
  */
-export function prepareExportsEnv(cfg: NfsServerConfig, root = "/exports"): Record<string, string> {
+export function prepareExportsEnv(cfg: InClusterNfs, root = "/exports", exportsDir = EXPORTS_DIR): Record<string, string> {
     const groupDirs = cfg.groupShares.length > 0 ? [GROUP_SHARES.dir, ...cfg.groupShares.map((g) => `${GROUP_SHARES.dir}/${g}`)] : [];
-    return { EXPORT_ROOT: root, EXPORT_DIRS: [cfg.shared.subPath, ...groupDirs].join(" ") };
+    const squashed: Record<string, string> = rootSquashed(cfg) ? { SQUASHED_MODE: cfg.mountPermissions } : {};
+    return {
+        EXPORT_ROOT: root,
+        EXPORT_DIRS: [cfg.shared.subPath, ...groupDirs].join(" "),
+        EXPORTS_FILE: `${exportsDir}/exports`,
+        EXPORTS: exportsFile(cfg),
+        ...squashed,
+    };
 }
 
 /** The server's ports, on its container and its Service. */
@@ -29,6 +62,20 @@ const NFS_PORTS = [
     { name: "mountd", port: 20048 },
     { name: "rpcbind", port: 111 },
 ];
+
+/**
+ * The server's NetworkPolicy: what must reach it is the nodes (the kubelet and csi-driver-nfs's
+ * node plugin mount from the node's network namespace, the controller has the host network too).
+ * No pod or namespace selector matches that traffic: it comes from a node's address, not from a
+ * pod, so only an `ipBlock` admits it (`nfs.nodeCidrs`). Without them the policy admits no one,
+ * and what still reaches the server is what the network plugin passes as its node's own traffic
+ * (README, Security).
+ */
+export function serverNetworkPolicySpec(cfg: InClusterNfs, lbl: Record<string, string>) {
+    const ports = NFS_PORTS.map((p) => ({ protocol: "TCP", port: p.port }));
+    const from = cfg.nodeCidrs.map((cidr) => ({ ipBlock: { cidr } }));
+    return { podSelector: { matchLabels: lbl }, policyTypes: ["Ingress"], ingress: from.length > 0 ? [{ from, ports }] : [] };
+}
 
 /** The server's pod: the init container that prepares the exports, then the kernel NFS server. */
 function serverPodTemplate(cfg: InClusterNfs, lbl: Record<string, string>, dataClaimName: pulumi.Output<string>, scriptsConfigMap: pulumi.Output<string>) {
@@ -44,6 +91,7 @@ function serverPodTemplate(cfg: InClusterNfs, lbl: Record<string, string>, dataC
                     volumeMounts: [
                         { name: "data", mountPath: "/exports" },
                         { name: "scripts", mountPath: "/scripts", readOnly: true },
+                        { name: "exports", mountPath: EXPORTS_DIR },
                     ],
                     resources: { limits: { cpu: "100m", memory: "64Mi" }, requests: { cpu: "10m", memory: "16Mi" } },
                 },
@@ -52,13 +100,16 @@ function serverPodTemplate(cfg: InClusterNfs, lbl: Record<string, string>, dataC
                 {
                     name: "nfs-server",
                     image: cfg.serverImage,
-                    // Kernel NFS server: needs privileges to start nfsd. run_nfs.sh exports each path
-                    // argument rw,fsid=0,insecure,no_root_squash (NFSv4 root). No -G: it would chgrp the
-                    // export to that gid and chmod it 070; the init container sets the modes pods need.
-                    args: ["/exports"],
+                    // Kernel NFS server: needs privileges to start nfsd. run_nfs.sh would export each
+                    // path argument to any address, insecure, no_root_squash: "--" gives it none
+                    // (getopts ends there), so /etc/exports is only the init container's `exportsFile`.
+                    args: ["--"],
                     securityContext: { privileged: true },
                     ports: NFS_PORTS.map((p) => ({ name: p.name, containerPort: p.port })),
-                    volumeMounts: [{ name: "data", mountPath: "/exports" }],
+                    volumeMounts: [
+                        { name: "data", mountPath: "/exports" },
+                        { name: "exports", mountPath: "/etc/exports", subPath: "exports" },
+                    ],
                     readinessProbe: { tcpSocket: { port: 2049 }, periodSeconds: 10 },
                     resources: { limits: { cpu: "1", memory: "512Mi" }, requests: { cpu: "100m", memory: "128Mi" } },
                 },
@@ -66,6 +117,7 @@ function serverPodTemplate(cfg: InClusterNfs, lbl: Record<string, string>, dataC
             volumes: [
                 { name: "data", persistentVolumeClaim: { claimName: dataClaimName } },
                 { name: "scripts", configMap: { name: scriptsConfigMap, defaultMode: 0o444 } },
+                { name: "exports", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
             ],
         },
     };
@@ -114,6 +166,11 @@ export function nfsServer(parent: pulumi.Resource, name: string, storage: MovedS
                 template: serverPodTemplate(cfg, lbl, data.metadata.name, scripts.metadata.name),
             },
         },
+        opts,
+    );
+    new k8s.networking.v1.NetworkPolicy(
+        `${name}-server`,
+        { metadata: { name: "nfs-server", namespace: ns, labels: lbl }, spec: serverNetworkPolicySpec(cfg, lbl) },
         opts,
     );
     const svc = new k8s.core.v1.Service(

@@ -27,6 +27,8 @@ describe("program (prod stack, under mocks)", () => {
         assert.equal(get(sc, "parameters.server"), "nfs.example.org");
         assert.equal(get(sc, "parameters.share"), "/exports/jupyterhub");
         assert.equal(get(sc, "parameters.onDelete"), "archive");
+        // A root-squashed export: the class sets the home's mode (test/scripts/root-squash.test.ts).
+        assert.equal(get(sc, "parameters.mountPermissions"), "0777");
         const pv = run.byName("nfs-shared", "PersistentVolume").inputs;
         assert.equal(get(pv, "spec.csi.volumeAttributes.share"), "/exports/jupyterhub/shared");
         assert.equal(get(pv, "spec.persistentVolumeReclaimPolicy"), "Retain");

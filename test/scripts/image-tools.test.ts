@@ -12,7 +12,7 @@ import { DUMP_DIRS, hubDbEnv, SCRIPTS } from "../../components/backup";
 import { PREPARE_EXPORTS_SCRIPT, prepareExportsEnv } from "../../components/storage";
 import { readScript } from "../../components/scripts";
 import { loadConfig } from "../../config";
-import { onNfs, stackConfig } from "../support/helpers";
+import { stackConfig } from "../support/helpers";
 import { runWithImageTools } from "../support/image-checks";
 import { MYSQL, NFS_SERVER } from "../support/image-contracts";
 
@@ -74,15 +74,27 @@ describe("the shell the program runs in an image calls only programs that image 
     it("the NFS server's init script runs with the NFS image's programs only, and leaves the shares mode 0777", () => {
         const dir = scratch();
         const cfg = loadConfig(stackConfig("dev"), "dev");
-        const nfs = onNfs(cfg.nfs);
         const root = path.join(dir, "exports");
         fs.mkdirSync(root);
-        const r = runWithImageTools("sh", readScript(PREPARE_EXPORTS_SCRIPT), { binaries: NFS_SERVER.binaries, env: prepareExportsEnv(nfs, root), dir });
+        assert.ok(cfg.nfs.mode === "in-cluster");
+        // Root squashed (a class that sets the mode), so the script's chmod of existing directories runs too.
+        fs.mkdirSync(path.join(root, "jupyterhub-claim-alice"), { mode: 0o755 });
+        fs.mkdirSync(path.join(dir, "etc-exports"));
+        const nfs = { ...cfg.nfs, mountPermissions: "0777" };
+        const r = runWithImageTools("sh", readScript(PREPARE_EXPORTS_SCRIPT), {
+            binaries: NFS_SERVER.binaries,
+            env: prepareExportsEnv(nfs, root, path.join(dir, "etc-exports")),
+            dir,
+        });
         assert.deepEqual(r.missing, [], r.stderr);
         assert.equal(r.status, 0, r.stderr);
-        for (const d of [nfs.shared.subPath, "groups", "groups/course-101"]) {
+        for (const d of [cfg.nfs.shared.subPath, "groups", "groups/course-101", "jupyterhub-claim-alice", "."]) {
             assert.equal(fs.statSync(path.join(root, d)).mode & 0o777, 0o777, d);
         }
+        assert.match(
+            fs.readFileSync(path.join(dir, "etc-exports", "exports"), "utf8"),
+            /^\/exports \*\(rw,fsid=0,sync,no_subtree_check,root_squash,anonuid=65534,anongid=65534\)\n$/,
+        );
     });
 
     it("the programs the dump scripts use that the mysql image's source does not name are listed as such", () => {

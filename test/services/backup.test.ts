@@ -24,7 +24,6 @@ import * as path from "node:path";
 import { after, before, describe } from "node:test";
 
 import { directoryEnv, DUMP_DIRS, hubDbEnv, mysqlClientOptions, preUpgradeLabel, SCRIPTS } from "../../components/backup";
-import { sshaHash } from "../../components/directory/passwords";
 import { readScript, scriptPath } from "../../components/scripts";
 import { parseConfig, PlatformConfig } from "../../config";
 import { inMode, rawStackConfig } from "../support/helpers";
@@ -166,8 +165,11 @@ describe(`backup and restore with real MariaDB, slapd and JupyterHub, configured
         // Life after the bootstrap, which only the backups know: the administrator logs in, then
         // changes password; the outsider joins the allowed group and logs in too.
         source.assertLoggedIn(await source.login(ADMIN, source.passwords[ADMIN]), ADMIN);
-        source.ldapModifyAsAdmin(
-            `dn: ${tree.userDn(ADMIN)}\nchangetype: modify\nreplace: userPassword\nuserPassword: ${sshaHash(changedPassword, crypto.randomBytes(8))}\n`,
+        // The change as a user makes it: their own userPassword, in clear text (ppolicy stores it hashed).
+        source.ldap(
+            source.tools.ldapmodify,
+            ["-D", tree.userDn(ADMIN), "-w", source.passwords[ADMIN]],
+            `dn: ${tree.userDn(ADMIN)}\nchangetype: modify\nreplace: userPassword\nuserPassword: ${changedPassword}\n`,
         );
         source.ldapModifyAsAdmin(`dn: ${tree.groupDn(ALLOWED_GROUP)}\nchangetype: modify\nadd: member\nmember: ${tree.userDn(OUTSIDER)}\n`);
         source.assertLoggedIn(await source.login(OUTSIDER, source.passwords[OUTSIDER]), `${OUTSIDER}, once in ${ALLOWED_GROUP}`);
@@ -219,10 +221,20 @@ describe(`backup and restore with real MariaDB, slapd and JupyterHub, configured
         for (const f of files) assert.match(f, /^directory-\d{8}T\d{6}Z\.ldif$/);
         const ldif = read(DUMP_DIRS.directory, newest(DUMP_DIRS.directory));
         const dns = [...ldif.matchAll(/^dn: (.*)$/gm)].map((m) => m[1]);
-        // Base, two OUs, the users, the groups; parents first.
-        assert.equal(dns.length, 3 + directoryConfig.users.length + directoryConfig.groups.length, dns.join("\n"));
+        // Base, two OUs, the password policy, the users, the groups; parents first.
+        assert.equal(dns.length, 4 + directoryConfig.users.length + directoryConfig.groups.length, dns.join("\n"));
         assert.equal(dns[0], tree.baseDn);
         assert.equal((ldif.match(/^userPassword:: /gm) ?? []).length, directoryConfig.users.length, "every user's hash, as the admin sees it");
+        // The password the administrator set in clear text is in no dump, plain or encoded: only its hash.
+        for (const f of files) {
+            const text = read(DUMP_DIRS.directory, f);
+            const hashes = [...text.matchAll(/^userPassword:: (.*)$/gm)].map((m) => Buffer.from(m[1], "base64").toString("utf8"));
+            assert.ok(
+                hashes.every((h) => h.startsWith("{SSHA}")),
+                hashes.join(", "),
+            );
+            assert.ok(!text.includes(changedPassword) && !hashes.includes(changedPassword), `${f} holds a clear-text password`);
+        }
         assert.match(ldif, new RegExp(`member: ${tree.userDn(OUTSIDER)}`));
         console.log(`# directory export: ${dns.length} entries, ${Buffer.byteLength(ldif)} bytes in ${timings["dump directory"].toFixed(2)} s`);
     });

@@ -112,6 +112,76 @@ describe(`login with real OpenLDAP, MariaDB and JupyterHub, configured from Pulu
         assert.ok(bed.binds(bed.tree.userDn(OUTSIDER), bed.passwords[OUTSIDER]));
     });
 
+    bed.test("a user's own password change in clear text is stored hashed ({SSHA}, ppolicy_hash_cleartext), never as given", () => {
+        const dn = bed.tree.userDn(OUTSIDER);
+        const stored = () =>
+            [...bed.searchAsAdmin(dn, "-s", "base", "userPassword").matchAll(/^userPassword:: (.*)$/gm)].map((m) =>
+                Buffer.from(m[1], "base64").toString("utf8"),
+            );
+        const original = stored();
+        assert.equal(original.length, 1);
+        const mine = `self-set-${crypto.randomBytes(6).toString("hex")}`;
+        bed.ldap(
+            bed.tools.ldapmodify,
+            ["-D", dn, "-w", bed.passwords[OUTSIDER]],
+            `dn: ${dn}\nchangetype: modify\nreplace: userPassword\nuserPassword: ${mine}\n`,
+        );
+        const [now] = stored();
+        assert.match(now, /^\{SSHA\}[A-Za-z0-9+/]+=*$/, "stored as a salted hash");
+        assert.ok(!now.includes(mine), "not the clear text");
+        assert.ok(bed.binds(dn, mine), "and the user binds with what they set");
+        // Their old password back, as a hash (a hash is stored as given).
+        bed.ldap(bed.tools.ldapmodify, ["-D", dn, "-w", mine], `dn: ${dn}\nchangetype: modify\nreplace: userPassword\nuserPassword: ${original[0]}\n`);
+        assert.deepEqual(stored(), original);
+    });
+
+    bed.test("a lockout after ldap.lockout.maxFailures failed binds: the right password refused, the admin unlocks, or the set time does", async () => {
+        const dn = bed.tree.userDn(OUTSIDER);
+        // The sync Job sets the policy from ldap.lockout, as after `pulumi config set`: 3 failures, 2 s.
+        bed.sync({ ...directory, lockout: { maxFailures: 3, duration: 2 } }, bed.master);
+        try {
+            assert.match(bed.searchAsAdmin(bed.tree.policyDn, "-s", "base", "pwdMaxFailure", "pwdLockoutDuration"), /pwdMaxFailure: 3\npwdLockoutDuration: 2/);
+            const lockOut = () => {
+                for (let i = 0; i < 3; i++) assert.equal(bed.binds(dn, `wrong-${i}`), false);
+                assert.equal(bed.binds(dn, bed.passwords[OUTSIDER]), false, "locked: the right password is refused too (49, as a wrong one)");
+            };
+            lockOut();
+            // A client that asks for the password policy control is told why (ppolicy_use_lockout).
+            assert.throws(() => bed.ldap(bed.tools.ldapwhoami, ["-e", "ppolicy", "-D", dn, "-w", bed.passwords[OUTSIDER]]), /Account locked/i);
+            assert.match(bed.searchAsAdmin(dn, "-s", "base", "pwdAccountLockedTime"), /pwdAccountLockedTime: \d{14}Z/);
+            // The hub's login form says so (a 403 of its own), where a wrong password gets "Invalid username or password".
+            const r = await bed.login(OUTSIDER, bed.passwords[OUTSIDER]);
+            bed.assertRefused(r, `${OUTSIDER} (locked)`);
+            assert.equal(r.status, 403);
+            // The hub names the configured duration (Pulumi.dev.yaml's), not this test's 2 s.
+            const minutes = Math.ceil(directory.lockout.duration / 60);
+            assert.match(
+                r.body,
+                new RegExp(
+                    `This account is locked after too many failed logins\\. It unlocks by itself within ${minutes} minutes, or an administrator can unlock it\\.`,
+                ),
+            );
+            assert.doesNotMatch(r.body, /Invalid username or password/);
+            assert.match(r.hubLog(), new RegExp(`Account locked: ${dn}`));
+            // The admin unlocks (docs/operations.md): the lock's time deleted.
+            bed.ldapModifyAsAdmin(`dn: ${dn}\nchangetype: modify\ndelete: pwdAccountLockedTime\n`);
+            assert.ok(bed.binds(dn, bed.passwords[OUTSIDER]), "unlocked by the admin");
+            // Locked again, then unlocked by time: polled, and not before the 2 s.
+            lockOut();
+            const t0 = Date.now();
+            while (!bed.binds(dn, bed.passwords[OUTSIDER])) {
+                assert.ok(Date.now() - t0 < 15_000, "still locked 15 s after a 2 s lockout");
+                await new Promise((r) => setTimeout(r, 250));
+            }
+            const waited = (Date.now() - t0) / 1000;
+            assert.ok(waited >= 1, `unlocked after ${waited} s, not at once`);
+            console.log(`# lockout: unlocked by time after ${waited.toFixed(1)} s (pwdLockoutDuration 2)`);
+        } finally {
+            bed.sync(directory, bed.master);
+        }
+        assert.match(bed.searchAsAdmin(bed.tree.policyDn, "-s", "base", "pwdMaxFailure"), new RegExp(`pwdMaxFailure: ${directory.lockout.maxFailures}`));
+    });
+
     bed.test("an anonymous bind is refused, and so is a search without a bind", () => {
         assert.throws(() => bed.ldap(bed.tools.ldapwhoami, []), /anonymous bind disallowed|Inappropriate authentication \(48\)/);
         assert.throws(

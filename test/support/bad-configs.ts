@@ -57,9 +57,11 @@ export const BAD: Array<[string, Record<string, unknown>, string[], string?]> = 
         ["jupyterhub:nfs.storageClass must be the name of a StorageClass", '"EFS SC"'],
     ],
     ["NFS mode not octal", { nfs: { mountPermissions: "777" } }, ['jupyterhub:nfs.mountPermissions must be an octal mode such as "0777"', '"777"']],
+    ["node CIDR not a CIDR", { nfs: { nodeCidrs: ["10.0.0.1"] } }, ['jupyterhub:nfs.nodeCidrs[0] must be a CIDR such as "192.168.10.0/24"', '"10.0.0.1"']],
     ["relative NFS path", { nfs: { mode: "external", server: "nfs", path: "exports" } }, ["jupyterhub:nfs.path must be an absolute path", '"exports"']],
     ["onDelete delete while retaining", { nfs: { onDelete: "delete" } }, ["jupyterhub:nfs.onDelete", 'contradicts jupyterhub:dataPolicy "retain"']],
     ["shared volume hiding home", { nfs: { shared: { mountPath: "/home/jovyan" } } }, ["jupyterhub:nfs.shared.mountPath must not hide the home directory"]],
+    ["lockout that never locks", { ldap: { ...devUsers, lockout: { maxFailures: 0 } } }, ["jupyterhub:ldap.lockout.maxFailures must be at least 1 (got 0)"]],
     ["base DN not a DN", { ldap: { ...devUsers, baseDn: "example.org" } }, ['jupyterhub:ldap.baseDn must look like "dc=example,dc=org" (got "example.org")']],
     [
         "group member not a user",

@@ -76,6 +76,7 @@ export function devStackObjects(ns: string): string[] {
         `Namespace/${ns}`,
         `Namespace/${ns}-storage`,
         "NetworkPolicy/mysql",
+        "NetworkPolicy/nfs-server",
         "NetworkPolicy/openldap",
         `PersistentVolume/${ns}-group-shares`,
         `PersistentVolume/${ns}-shared`,

@@ -208,6 +208,13 @@ export function parseRunNfsArgs(args: string[]): { options: Record<string, strin
     return { options, exports: args.slice(i), problems };
 }
 
+/** The server's /etc/exports is a file (subPath) of a volume the init container mounts writable. */
+function initWritesExports(pod: Obj, server: Obj, init: Obj): boolean {
+    const m = mountFor(pod, server, "/etc/exports");
+    if (!m || m.mount.mountPath !== "/etc/exports" || !m.mount.subPath) return false;
+    return list(init.volumeMounts).some((im) => im.name === m.mount.name && im.readOnly !== true);
+}
+
 /** The in-cluster NFS server and its init container against run_nfs.sh and the image. */
 export function nfsServerProblems(pod: Obj, server = "nfs-server", init = "prepare-shared"): string[] {
     const c = containerOf(pod, server);
@@ -220,8 +227,14 @@ export function nfsServerProblems(pod: Obj, server = "nfs-server", init = "prepa
     if ("G" in parsed.options) {
         problems.push(`${who(c)}: -G ${parsed.options.G} makes every export mode 070, group ${parsed.options.G} (a group id, not a mode)`);
     }
-    if (parsed.exports.length !== 1) {
-        problems.push(`${who(c)}: exports ${parsed.exports.join(", ") || "nothing"}; each is fsid=0 (the NFSv4 root), so exactly one may be given`);
+    if (parsed.exports.length > 1) {
+        problems.push(`${who(c)}: exports ${parsed.exports.join(", ")}; each is fsid=0 (the NFSv4 root), so exactly one may be given`);
+    }
+    if (parsed.exports.length > 0) {
+        const open = `${NFS_SERVER.exportOptions}: any address, insecure, root never squashed`;
+        problems.push(`${who(c)}: run_nfs.sh exports ${parsed.exports.join(", ")} ${open}; give it "--" and the init container's /etc/exports`);
+    } else if (!initWritesExports(pod, c, containerOf(pod, init))) {
+        problems.push(`${who(c)}: exports nothing: no directory argument, and /etc/exports is not a file the init container writes`);
     }
     for (const e of parsed.exports) {
         const m = mountFor(pod, c, e);

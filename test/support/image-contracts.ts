@@ -3,8 +3,6 @@
 // names the file it comes from; a fact the source read here does not establish says so
 // (`established: false`) instead of being guessed. test/program/images.test.ts checks the pod specs
 // the program renders against these contracts.
-//
-// The directory image (symas/openldap) is the lead's: it is not described here.
 
 /** Where a fact comes from: a repository, the commit or tag read, and the files. */
 export interface Source {
@@ -468,6 +466,40 @@ export const CHART_SINGLEUSER_DEFAULTS = { uid: 1000, fsGid: 100 };
 /** The chart's image puller runs `/bin/sh -c 'echo "Pulling complete"'` in every user image as 65534 (_helpers-daemonset.tpl). */
 export const IMAGE_PULLER_NEEDS = "/bin/sh";
 
+// --- The directory: symas/openldap ------------------------------------------------------------
+
+/**
+ * symas/openldap:2.6.8-debian-12, built by Symas/containers from openldap/2.6/debian-12 (the
+ * Dockerfile's label `2.6.8-debian-12-r${BUILD}`). The program runs its own slapd.conf and
+ * command, never the Bitnami entrypoint (components/directory/slapd.ts, docs/images.md).
+ */
+export const SYMAS_OPENLDAP = {
+    image: "symas/openldap:2.6.8-debian-12",
+    sources: [
+        { repo: "Symas/containers", ref: "d42fb5b283af3fc9bad27f160a895915a8e51c30", files: ["openldap/2.6/debian-12/Dockerfile"] },
+        {
+            repo: "Symas/containers",
+            ref: "d25f457c24af3250a91dd8b05d3a526671b76d51",
+            files: ["openldap/2.6/debian-12/rootfs/opt/bitnami/scripts/libopenldap.sh"],
+        },
+    ] satisfies Source[],
+    /** Dockerfile: groupadd --gid 1001 slapd; useradd --system --gid 1001 --uid 1001 --groups root slapd; USER 1001. */
+    user: { name: "slapd", uid: 1001, gid: 1001, from: "Dockerfile (useradd --uid 1001 --gid 1001 --groups root; USER 1001)" } as User,
+    /** ... --groups root: uid 1001 is also in group 0, which owns the Bitnami folders (chmod g+rwX). */
+    supplementaryGroups: [0],
+    entrypoint: ["/opt/bitnami/scripts/openldap/entrypoint.sh"],
+    cmd: ["/opt/bitnami/scripts/openldap/run.sh"],
+    ports: [1389, 1636],
+    /** Dockerfile: install_packages symas-openldap-clients symas-openldap-server (Symas's apt repository, release26). */
+    packages: ["symas-openldap-clients", "symas-openldap-server"],
+    /**
+     * libopenldap.sh ldap_configure_ppolicy: `ldap_load_module "${LDAP_BASE_DIR}/lib/openldap" "ppolicy.so"`
+     * (LDAP_BASE_DIR /opt/bitnami/openldap, which /opt/symas links to): ppolicy is a module there,
+     * as back_mdb is (`olcModuleLoad: back_mdb.la`), and the program's `moduleload ppolicy` finds it.
+     */
+    modules: { dir: "/opt/bitnami/openldap/lib/openldap", loaded: ["back_mdb", "ppolicy"] },
+};
+
 /** The source files of every contract, for the doc check. */
 export const ALL_CONTRACT_IMAGES = [
     MYSQL.image,
@@ -475,6 +507,7 @@ export const ALL_CONTRACT_IMAGES = [
     CSI_NFS.image,
     ...Object.values(CSI_SIDECARS).map((s) => s.image),
     HUB.image,
+    SYMAS_OPENLDAP.image,
     SINGLEUSER_SAMPLE.image,
     ...DOCKER_STACKS.images,
     ...CHART_OWN_IMAGES.map((i) => i.image),

@@ -303,20 +303,26 @@ describe("groups: spawn hooks", () => {
     });
 });
 
+/** The directories of prepareExportsEnv, without the exports file's keys (test/unit/nfs-fence.test.ts). */
+const pick = ({ EXPORT_ROOT, EXPORT_DIRS }: Record<string, string>) => ({ EXPORT_ROOT, EXPORT_DIRS });
+
 describe("groups: the NFS side of group shares", () => {
     it("one directory of the export holds the groups' directories, prepared on the in-cluster server", () => {
         assert.equal(groupSharesPath(onNfs(dev.nfs)), "/groups");
-        assert.deepEqual(prepareExportsEnv(onNfs(dev.nfs)), { EXPORT_ROOT: "/exports", EXPORT_DIRS: "shared groups groups/course-101" });
+        assert.ok(dev.nfs.mode === "in-cluster");
+        const devNfs = dev.nfs;
+        assert.deepEqual(pick(prepareExportsEnv(devNfs)), { EXPORT_ROOT: "/exports", EXPORT_DIRS: "shared groups groups/course-101" });
         const none = parseConfig({ ldap: { mode: "none" }, hub: { authenticatorClass: "dummy" } }, "dev");
-        assert.deepEqual(prepareExportsEnv(onNfs(none.nfs)), { EXPORT_ROOT: "/exports", EXPORT_DIRS: "shared" });
+        assert.ok(none.nfs.mode === "in-cluster");
+        assert.deepEqual(pick(prepareExportsEnv(none.nfs)), { EXPORT_ROOT: "/exports", EXPORT_DIRS: "shared" });
         // The init container's script, run on an export that has the shared directory already (as
         // made by an earlier start, without the mode): every directory is there and writable by all.
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "jhub-exports-"));
         try {
             fs.mkdirSync(path.join(root, "shared"), { mode: 0o755 });
-            execFileSync("dash", [scriptPath(PREPARE_EXPORTS_SCRIPT)], { env: { PATH: "/usr/bin:/bin", ...prepareExportsEnv(onNfs(dev.nfs), root) } });
+            execFileSync("dash", [scriptPath(PREPARE_EXPORTS_SCRIPT)], { env: { PATH: "/usr/bin:/bin", ...prepareExportsEnv(devNfs, root, root) } });
             for (const d of ["shared", "groups", "groups/course-101"]) assert.equal(fs.statSync(path.join(root, d)).mode & 0o7777, 0o777, d);
-            assert.deepEqual(fs.readdirSync(root).sort(), ["groups", "shared"]);
+            assert.deepEqual(fs.readdirSync(root).sort(), ["exports", "groups", "shared"]);
         } finally {
             fs.rmSync(root, { recursive: true, force: true });
         }

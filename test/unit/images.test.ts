@@ -8,7 +8,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 
-import { ROOT } from "../support/helpers";
+import { LDAP_UID, POD_SLAPD_PATHS, slapdConf, SYMAS } from "../../components/directory/slapd";
+import { ldapTree } from "../../components/directory/tree";
+import { parseConfig } from "../../config";
+import { inMode, ROOT } from "../support/helpers";
 import {
     cannotWrite,
     csiControllerProblems,
@@ -20,7 +23,7 @@ import {
     parseRunNfsArgs,
     singleuserProblems,
 } from "../support/image-checks";
-import { ALL_CONTRACT_IMAGES, CSI_NFS, CSI_SIDECARS, DOCKER_STACKS, MYSQL, NFS_SERVER, SINGLEUSER_SAMPLE } from "../support/image-contracts";
+import { ALL_CONTRACT_IMAGES, CSI_NFS, CSI_SIDECARS, DOCKER_STACKS, MYSQL, NFS_SERVER, SINGLEUSER_SAMPLE, SYMAS_OPENLDAP } from "../support/image-contracts";
 
 type Obj = Record<string, unknown>;
 
@@ -159,18 +162,31 @@ describe("image checks: each finds the break it is for", () => {
 
     function goodNfsPod(): Obj {
         return {
-            initContainers: [{ name: "prepare-shared", image: NFS_SERVER.image, command: ["sh", "-c", "mkdir -p /exports/shared"] }],
+            initContainers: [
+                {
+                    name: "prepare-shared",
+                    image: NFS_SERVER.image,
+                    command: ["sh", "-c", "mkdir -p /exports/shared; echo '/exports 10.0.0.0/24(rw,fsid=0)' > /x/exports"],
+                    volumeMounts: [{ name: "exports", mountPath: "/x" }],
+                },
+            ],
             containers: [
                 {
                     name: "nfs-server",
                     image: "registry.k8s.io/e2e-test-images/volume/nfs:1.4",
-                    args: ["/exports"],
+                    args: ["--"],
                     securityContext: { privileged: true },
                     ports: [{ containerPort: 2049 }, { containerPort: 20048 }, { containerPort: 111 }],
-                    volumeMounts: [{ name: "data", mountPath: "/exports" }],
+                    volumeMounts: [
+                        { name: "data", mountPath: "/exports" },
+                        { name: "exports", mountPath: "/etc/exports", subPath: "exports" },
+                    ],
                 },
             ],
-            volumes: [{ name: "data", persistentVolumeClaim: { claimName: "nfs-server-data" } }],
+            volumes: [
+                { name: "data", persistentVolumeClaim: { claimName: "nfs-server-data" } },
+                { name: "exports", emptyDir: {} },
+            ],
         };
     }
     const server = (pod: Obj) => (pod.containers as Obj[])[0];
@@ -183,6 +199,21 @@ describe("image checks: each finds the break it is for", () => {
         ["passes -G 777 (a group id, not a mode)", (p) => (server(p).args = ["-G", "777", "/exports"]), /-G 777 makes every export mode 070, group 777/],
         ["leaves the image's CMD, which exports / as well", (p) => delete server(p).args, /exports \/exports, \/; each is fsid=0/],
         ["exports a directory that is not the claim", (p) => (server(p).args = ["/srv"]), /exports \/srv, which is not the data claim's mount/],
+        [
+            "exports the claim by argument, as run_nfs.sh does",
+            (p) => (server(p).args = ["/exports"]),
+            /exports \/exports \*\(rw,fsid=0,insecure,no_root_squash\): any address/,
+        ],
+        [
+            "starts with no export and no /etc/exports of the init container's",
+            (p) => ((server(p).volumeMounts as Obj[]).length = 1),
+            /exports nothing: no directory argument, and \/etc\/exports is not a file the init container writes/,
+        ],
+        [
+            "mounts the init container's exports read-only there (the init cannot write it)",
+            (p) => ((p.initContainers as Obj[])[0].volumeMounts = [{ name: "exports", mountPath: "/x", readOnly: true }]),
+            /exports nothing/,
+        ],
         ["is not privileged", (p) => (server(p).securityContext = {}), /not privileged; run_nfs\.sh: mount -t nfsd/],
         ["runs as a user", (p) => (server(p).securityContext = { privileged: true, runAsUser: 1000 }), /runs as 1000; run_nfs\.sh needs root/],
         ["has a read-only root", (p) => (server(p).securityContext = { privileged: true, readOnlyRootFilesystem: true }), /run_nfs\.sh writes \/etc\/exports/],
@@ -308,6 +339,7 @@ describe("docs/images.md describes every image the contracts describe", () => {
             CSI_NFS.source.ref,
             ...Object.values(CSI_SIDECARS).map((s) => s.source.ref),
             ...DOCKER_STACKS.sources.map((s) => s.ref),
+            ...SYMAS_OPENLDAP.sources.map((s) => s.ref),
         ];
         const commits = refs.flatMap((r) => r.match(/\b[0-9a-f]{40}\b/g) ?? []);
         assert.ok(commits.length >= 10, String(commits.length));
@@ -317,7 +349,16 @@ describe("docs/images.md describes every image the contracts describe", () => {
         );
     });
 
-    it("keeps a section for the directory image, written by the lead", () => {
+    it("keeps a section for the directory image", () => {
         assert.match(doc, /^## `symas\/openldap:2\.6\.8-debian-12`/m);
+    });
+
+    it("symas/openldap: the program's uid, image and module folder are the contract's", () => {
+        assert.equal(LDAP_UID, SYMAS_OPENLDAP.user.uid);
+        assert.equal(inMode(parseConfig({ ldap: { users: [{ uid: "a" }] } }, "dev").ldap, "in-cluster").image, SYMAS_OPENLDAP.image);
+        // /opt/symas is a link to /opt/bitnami/openldap (Symas's post-unpack script, docs/images.md).
+        assert.equal(SYMAS.modulePath.replace("/opt/symas", "/opt/bitnami/openldap"), SYMAS_OPENLDAP.modules.dir);
+        const conf = slapdConf(ldapTree(inMode(parseConfig({ ldap: { users: [{ uid: "a" }] } }, "dev").ldap, "in-cluster")), POD_SLAPD_PATHS, { maxSize: 1 });
+        for (const m of SYMAS_OPENLDAP.modules.loaded) assert.ok(conf.split("\n").includes(`moduleload ${m}`), m);
     });
 });

@@ -67,12 +67,13 @@ describe("openldap: tree and LDIF", () => {
 
     const ldif = bootstrapLdif(cfg, { alice: "{SSHA}aaa", bob: "{SSHA}bbb" });
 
-    it("bootstraps the base entry, both OUs, users and groups, parents first", () => {
+    it("bootstraps the base entry, both OUs, the password policy, users and groups, parents first", () => {
         const dns = [...ldif.matchAll(/^dn: (.*)$/gm)].map((m) => m[1]);
         assert.deepEqual(dns, [
             "dc=example,dc=org",
             "ou=people,dc=example,dc=org",
             "ou=groups,dc=example,dc=org",
+            "cn=password-policy,dc=example,dc=org",
             "uid=alice,ou=people,dc=example,dc=org",
             "uid=bob,ou=people,dc=example,dc=org",
             "cn=hub-users,ou=groups,dc=example,dc=org",
