@@ -24,7 +24,7 @@ import {
     slapdUrls,
     SYMAS,
 } from "./slapd";
-import { SYNC_KEY_ANNOTATION, SYNC_MOUNTS, SYNC_SCRIPT, syncEnv, syncJobName, syncJobSpec } from "./sync";
+import { SYNC_KEY_ANNOTATION, SYNC_MOUNTS, SYNC_SCRIPT, syncEnv, syncJobName, syncJobSpec, syncNetworkPolicySpec } from "./sync";
 import { bootstrapDraft, type BootstrapDraft, draftSizeProblems, fillBootstrap, type LdapTree, ldapTree } from "./tree";
 
 export interface OpenLdapArgs {
@@ -362,24 +362,27 @@ export class OpenLdap extends pulumi.ComponentResource {
         );
     }
 
-    /** Who may reach the server: the hub and the sync Job, on its ports. */
-    private networkPolicy(name: string, ns: pulumi.Output<string>, cfg: InClusterLdap): k8s.networking.v1.NetworkPolicy {
+    /** Who may reach the server (the hub and the sync Job, on its ports) and where it connects (nowhere); where the sync Job connects (the server). */
+    private networkPolicy(name: string, ns: pulumi.Output<string>, cfg: InClusterLdap): void {
         const lbl = labels(DIRECTORY_NAME);
-        return new k8s.networking.v1.NetworkPolicy(
+        const ports = cfg.tlsStrategy === "before_bind" ? [{ port: LDAP_PORT }, { port: LDAPS_PORT }] : [{ port: LDAPS_PORT }];
+        new k8s.networking.v1.NetworkPolicy(
             `${name}`,
             {
                 metadata: { name: DIRECTORY_NAME, namespace: ns, labels: lbl },
                 spec: {
                     podSelector: { matchLabels: lbl },
-                    policyTypes: ["Ingress"],
-                    ingress: [
-                        {
-                            from: [{ podSelector: HUB_POD_SELECTOR }, { podSelector: { matchLabels: labels("openldap-sync") } }],
-                            ports: cfg.tlsStrategy === "before_bind" ? [{ port: LDAP_PORT }, { port: LDAPS_PORT }] : [{ port: LDAPS_PORT }],
-                        },
-                    ],
+                    policyTypes: ["Ingress", "Egress"],
+                    ingress: [{ from: [{ podSelector: HUB_POD_SELECTOR }, { podSelector: { matchLabels: labels("openldap-sync") } }], ports }],
+                    egress: [],
                 },
             },
+            { parent: this },
+        );
+        const syncLabels = labels("openldap-sync");
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-sync`,
+            { metadata: { name: "openldap-sync", namespace: ns, labels: syncLabels }, spec: syncNetworkPolicySpec(syncLabels, lbl, ports) },
             { parent: this },
         );
     }

@@ -61,6 +61,7 @@ export function devStackObjects(ns: string): string[] {
         `Namespace/${ns}-storage`,
         "NetworkPolicy/mysql",
         "NetworkPolicy/openldap",
+        "NetworkPolicy/openldap-sync",
         `PersistentVolume/${ns}-group-shares`,
         `PersistentVolume/${ns}-shared`,
         "PersistentVolumeClaim/jupyterhub-group-shares",
@@ -78,6 +79,9 @@ export function devStackObjects(ns: string): string[] {
         "Service/openldap",
         "ServiceAccount/csi-nfs-controller-sa",
         "ServiceAccount/csi-nfs-node-sa",
+        // patched (automountServiceAccountToken: false), in the hub's and the storage namespace
+        "ServiceAccount/default",
+        "ServiceAccount/default",
         "StatefulSet/mysql",
         "StorageClass/jupyterhub-home",
     ];
