@@ -5,6 +5,7 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 
 import { type InClusterLdap } from "../../config";
+import { leastPrivilegeAnnotations } from "../../lib/pods";
 import { ConfigError } from "../../lib/problems";
 import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod, toEnv } from "../common";
 import { readScript } from "../scripts";
@@ -70,6 +71,13 @@ const SERVER_RESOURCES = { limits: { cpu: "500m", memory: "256Mi" }, requests: {
  * set empty, and the ports are above 1024.
  */
 const SERVER_CONTAINER_SECURITY = { ...RESTRICTED_CONTAINER, capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] }, readOnlyRootFilesystem: true };
+
+/** The policy pack's exception for both containers: the capability slapd's file carries (above). */
+const SERVER_EXCEPTIONS = leastPrivilegeAnnotations(
+    Object.fromEntries(
+        ["init", "openldap"].map((c) => [c, { checks: ["capabilities"], reason: "adds NET_BIND_SERVICE: slapd's file capability, or exec fails" }]),
+    ),
+);
 
 /** The mounts both of the directory's containers have. */
 const SERVER_MOUNTS = {
@@ -326,7 +334,7 @@ export class OpenLdap extends pulumi.ComponentResource {
                     strategy: { type: "Recreate" },
                     selector: { matchLabels: lbl },
                     template: {
-                        metadata: { labels: lbl, annotations: { [CONFIG_DIGEST_ANNOTATION]: digest } },
+                        metadata: { labels: lbl, annotations: { [CONFIG_DIGEST_ANNOTATION]: digest, ...SERVER_EXCEPTIONS } },
                         spec: {
                             // Any unprivileged uid: the program's configuration names no file of the
                             // image that must be written, and the claim is the pod's group's (fsGroup).
