@@ -96,12 +96,12 @@ describe("real kube-apiserver: every container of the dev stack and its chart, r
             const podSc = (pod.spec.securityContext ?? {}) as Obj;
             for (const { c } of pod.containers) {
                 const sc = (c.securityContext ?? {}) as Obj;
-                const user = sc.runAsUser ?? podSc.runAsUser ?? "image's";
+                const user = String((sc.runAsUser ?? podSc.runAsUser ?? "image's") as number | string);
                 const caps = ((sc.capabilities as Obj | undefined)?.add as string[] | undefined) ?? [];
                 const raw = pod.annotations[`${LEAST_PRIVILEGE_PREFIX}/${String(c.name)}`];
                 const e = typeof raw === "string" ? parseLeastPrivilegeException(raw) : undefined;
                 const keeps = typeof e === "object" ? `${e.checks.join(",")}${caps.length ? ` (${caps.join(",")})` : ""}: ${e.reason}` : "nothing";
-                rows.push(`${w.props.metadata && (w.props.metadata as Obj).namespace}/${w.name} ${String(c.name)}: uid ${String(user)}; keeps ${keeps}`);
+                rows.push(`${String((w.props.metadata as Obj).namespace)}/${w.name} ${String(c.name)}: uid ${user}; keeps ${keeps}`);
             }
         }
         console.log(rows.join("\n"));
