@@ -96,7 +96,7 @@ describe("real kube-apiserver: every container of the dev stack and its chart, r
             const podSc = (pod.spec.securityContext ?? {}) as Obj;
             for (const { c } of pod.containers) {
                 const sc = (c.securityContext ?? {}) as Obj;
-                const user = String((sc.runAsUser ?? podSc.runAsUser ?? "image's") as number | string);
+                const user = JSON.stringify(sc.runAsUser ?? podSc.runAsUser ?? "image's");
                 const caps = ((sc.capabilities as Obj | undefined)?.add as string[] | undefined) ?? [];
                 const raw = pod.annotations[`${LEAST_PRIVILEGE_PREFIX}/${String(c.name)}`];
                 const e = typeof raw === "string" ? parseLeastPrivilegeException(raw) : undefined;
