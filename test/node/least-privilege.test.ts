@@ -8,6 +8,10 @@
 import * as assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
 import { reveal, runProgram } from "../support/program";
 import { kubectl, must, nodeSh, nodeTestArchive, pin, requireCluster, sh } from "../support/node-harness";
 
@@ -15,7 +19,9 @@ type Obj = Record<string, unknown>;
 const NS = "jhub-node-least";
 const IMAGE = pin("NODE_TEST_IMAGE");
 /** The stand-in images these pods run (docs/images.md, "Stand-in images built here"). */
-const STAND_INS = ["mysql", "openldap"];
+const STAND_INS = ["mysql", "openldap", "hub", "configurable-http-proxy", "kube-scheduler"];
+/** The chart's pods started here: the hub (read-only root, its emptyDirs), the proxy, the user scheduler. */
+const CHART_DEPLOYMENTS = ["hub", "proxy", "user-scheduler"];
 
 /**
  * A reference as the kubelet asks containerd for it: without a registry, Docker Hub's
@@ -25,6 +31,55 @@ function fullReference(ref: string): string {
     const first = ref.split("/")[0];
     if (ref.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost")) return ref;
     return `docker.io/${ref.includes("/") ? "" : "library/"}${ref}`;
+}
+
+/**
+ * The directory's TLS files, made by openssl: under mocks the program's certificates are stand-in
+ * text, which slapd refuses. A CA and a server certificate for the names the program gives it
+ * (components/directory/client.ts ldapCertDnsNames), as the program's own are made.
+ */
+function directoryTls(dir: string): Record<string, string> {
+    const f = (n: string) => path.join(dir, n);
+    const names = ["openldap", `openldap.${NS}`, `openldap.${NS}.svc`, `openldap.${NS}.svc.cluster.local`, "localhost"];
+    fs.writeFileSync(f("ext.cnf"), `subjectAltName=${names.map((n) => `DNS:${n}`).join(",")}\n`);
+    must("openssl", [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=jhub-node-least-ca",
+        "-days",
+        "1",
+        "-keyout",
+        f("ca.key"),
+        "-out",
+        f("ca.crt"),
+    ]);
+    must("openssl", ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=openldap", "-keyout", f("tls.key"), "-out", f("tls.csr")]);
+    must("openssl", [
+        "x509",
+        "-req",
+        "-in",
+        f("tls.csr"),
+        "-CA",
+        f("ca.crt"),
+        "-CAkey",
+        f("ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        f("ext.cnf"),
+        "-out",
+        f("tls.crt"),
+    ]);
+    return {
+        "tls.crt": fs.readFileSync(f("tls.crt"), "utf8"),
+        "tls.key": fs.readFileSync(f("tls.key"), "utf8"),
+        "ca.crt": fs.readFileSync(f("ca.crt"), "utf8"),
+    };
 }
 
 /** A workload's pod template as a Pod, its data claims replaced by emptyDirs. */
@@ -61,6 +116,7 @@ function probePod(name: string, automount?: boolean): Obj {
 describe("a real node: the program's hardened pods start, and a pod without a token cannot reach the API", () => {
     let started = false;
     let objects: Obj[] = [];
+    let values: unknown;
 
     before(async () => {
         requireCluster();
@@ -79,9 +135,13 @@ describe("a real node: the program's hardened pods start, and a pod without a to
         }
         assert.equal(nodeSh(["import", nodeTestArchive(), IMAGE]).status, 0);
         const program = await runProgram("dev", { "jupyterhub:namespace": NS });
+        values = (reveal(program.byName("jupyterhub").inputs) as { values: unknown }).values;
         objects = program.resources
             .filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh"))
             .map((r) => reveal(r.inputs) as Obj);
+        const tls = objects.find((o) => o.kind === "Secret" && (o.metadata as Obj).name === "openldap-tls");
+        assert.ok(tls, "the program's Secret openldap-tls");
+        tls.stringData = directoryTls(fs.mkdtempSync(path.join(os.tmpdir(), "jhub-node-least-tls-")));
         // The namespace as the program makes it (restricted), its default ServiceAccount patched, and
         // what the pods read: Secrets, ConfigMaps, Services, NetworkPolicies.
         const kinds = ["Namespace", "ServiceAccount", "Secret", "ConfigMap", "Service", "NetworkPolicy"];
@@ -124,6 +184,42 @@ describe("a real node: the program's hardened pods start, and a pod without a to
         const logs = sh("kubectl", ["-n", NS, "logs", "openldap-sync"]).stdout;
         assert.equal(r.status, 0, `${r.stderr}\n${logs}\n${sh("kubectl", ["-n", NS, "describe", "pod", "openldap-sync"]).stdout.slice(-3000)}`);
         console.log(`# sync: ${logs.trim().split("\n").slice(-3).join(" | ")}`);
+    });
+
+    it("the chart's hub, proxy and user scheduler, rendered by real Helm with the program's values (read-only roots), become Ready", (t) => {
+        const chart = process.env.JUPYTERHUB_CHART_DIR;
+        if (!chart) return t.skip("least-privilege chart pods: SKIPPED — JUPYTERHUB_CHART_DIR is not set (the real chart)");
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "jhub-node-least-")), "values.json");
+        fs.writeFileSync(file, JSON.stringify(values));
+        // Not the image puller: it would pull every user image (the sample's stand-in is 170 MiB).
+        const rendered = must("helm", [
+            "template",
+            NS,
+            chart,
+            "--namespace",
+            NS,
+            "--kube-version",
+            pin("KUBE_VERSION"),
+            "-f",
+            file,
+            "--set",
+            "prePuller.continuous.enabled=false",
+        ]);
+        kubectl(["apply", "--server-side", "--field-manager=jhub-node-least", "-n", NS, "-f", "-"], rendered);
+        const t0 = Date.now();
+        for (const d of CHART_DEPLOYMENTS) {
+            const r = sh("kubectl", ["-n", NS, "rollout", "status", `deployment/${d}`, "--timeout=300s"]);
+            if (r.status !== 0) {
+                const pods = sh("kubectl", ["-n", NS, "get", "pods", "-o", "wide"]).stdout;
+                const logs = sh("kubectl", ["-n", NS, "logs", `deployment/${d}`, "--all-containers", "--tail=40"]).stdout;
+                assert.fail(`${d} not Ready:\n${r.stderr}\n${pods}\n${logs}`);
+            }
+        }
+        const hub = JSON.parse(kubectl(["-n", NS, "get", "deployment", "hub", "-o", "json"])) as {
+            spec: { template: { spec: { containers: Array<{ securityContext: Obj }> } } };
+        };
+        assert.equal(hub.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem, true);
+        console.log(`# hub, proxy, user-scheduler Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     });
 
     it("a pod without a token (the namespace's default ServiceAccount mounts none) cannot reach the API; one given a token can", () => {
