@@ -38,6 +38,8 @@ describe("real kube-apiserver: every container of the dev stack and its chart, r
     const realChart = process.env.JUPYTERHUB_CHART_DIR;
     let workloads: Subject[] = [];
     let policies: Subject[] = [];
+    /** The program's cluster-wide objects (CSIDriver, StorageClass, volumes, roles): deleted after, for the other suites. */
+    let clusterScoped: Obj[] = [];
 
     before(async () => {
         if (!process.env.KUBECONFIG) throw new Error("KUBECONFIG is not set: run this through `npm run test:apiserver` (.ci/apiserver.sh)");
@@ -45,6 +47,7 @@ describe("real kube-apiserver: every container of the dev stack and its chart, r
         const objects = program.resources
             .filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh"))
             .map((r) => reveal(r.inputs) as Obj);
+        clusterScoped = objects.filter((o) => !(o.metadata as Obj).namespace && o.kind !== "Namespace");
         const ordered = [...objects.filter((o) => o.kind === "Namespace"), ...objects.filter((o) => o.kind !== "Namespace")];
         kubectl(["apply", "--server-side", "--field-manager=jhub-least-test", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: ordered }));
         if (realChart) {
@@ -59,6 +62,8 @@ describe("real kube-apiserver: every container of the dev stack and its chart, r
 
     after(() => {
         for (const ns of [NS, STORAGE_NS]) kubectl(["delete", "namespace", ns, "--ignore-not-found", "--wait=false"]);
+        for (const o of clusterScoped) kubectl(["delete", String(o.kind), String((o.metadata as Obj).name), "--ignore-not-found", "--wait=false"]);
+        // the chart's cluster roles, named after the namespace
         for (const kind of ["clusterrole", "clusterrolebinding"]) {
             const names = kubectl(["get", kind, "-o", "name"])
                 .split("\n")

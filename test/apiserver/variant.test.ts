@@ -27,6 +27,7 @@ apiServerSuite({
         `Namespace/${NS}-storage`,
         "NetworkPolicy/mysql",
         "NetworkPolicy/openldap",
+        "NetworkPolicy/openldap-sync",
         `PersistentVolume/${NS}-shared`,
         "PersistentVolumeClaim/jupyterhub-shared",
         "PersistentVolumeClaim/mysql-data",
