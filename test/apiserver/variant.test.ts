@@ -42,6 +42,9 @@ apiServerSuite({
         "Service/mysql",
         "Service/nfs-server",
         "Service/openldap",
+        // patched (automountServiceAccountToken: false), in the hub's and the storage namespace
+        "ServiceAccount/default",
+        "ServiceAccount/default",
         "StatefulSet/mysql",
         "StorageClass/jupyterhub-home",
     ],
