@@ -22,6 +22,8 @@ const IMAGE = pin("NODE_TEST_IMAGE");
 const STAND_INS = ["mysql", "openldap", "hub", "configurable-http-proxy", "kube-scheduler"];
 /** The chart's pods started here: the hub (read-only root, its emptyDirs), the proxy, the user scheduler. */
 const CHART_DEPLOYMENTS = ["hub", "proxy", "user-scheduler"];
+/** The real chart: read before runProgram, which takes it out of the environment (the mocks' runs use the pinned chart). */
+const CHART_DIR = process.env.JUPYTERHUB_CHART_DIR;
 
 /**
  * A reference as the kubelet asks containerd for it: without a registry, Docker Hub's
@@ -187,7 +189,7 @@ describe("a real node: the program's hardened pods start, and a pod without a to
     });
 
     it("the chart's hub, proxy and user scheduler, rendered by real Helm with the program's values (read-only roots), become Ready", (t) => {
-        const chart = process.env.JUPYTERHUB_CHART_DIR;
+        const chart = CHART_DIR;
         if (!chart) return t.skip("least-privilege chart pods: SKIPPED — JUPYTERHUB_CHART_DIR is not set (the real chart)");
         const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "jhub-node-least-")), "values.json");
         fs.writeFileSync(file, JSON.stringify(values));
