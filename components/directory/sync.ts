@@ -101,7 +101,8 @@ export function syncJobSpec(p: {
                 ],
                 volumes: [
                     { name: "script", configMap: { name: p.scriptMap } },
-                    { name: "bootstrap", secret: { secretName: p.bootstrapSecret } },
+                    // The admin's password among them: read by the pod's group only (fsGroup), not by others.
+                    { name: "bootstrap", secret: { secretName: p.bootstrapSecret, defaultMode: 0o440 } },
                     { name: "tls", secret: { secretName: p.tlsSecret, items: [{ key: "ca.crt", path: "ca.crt" }] } },
                 ],
             },

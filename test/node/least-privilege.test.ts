@@ -185,6 +185,8 @@ describe("a real node: the program's hardened pods start, and a pod without a to
         const r = sh("kubectl", ["-n", NS, "wait", "pod/openldap-sync", "--for=jsonpath={.status.phase}=Succeeded", "--timeout=180s"]);
         const logs = sh("kubectl", ["-n", NS, "logs", "openldap-sync"]).stdout;
         assert.equal(r.status, 0, `${r.stderr}\n${logs}\n${sh("kubectl", ["-n", NS, "describe", "pod", "openldap-sync"]).stdout.slice(-3000)}`);
+        // ldap* tools warn about a password file others may read: the Secret's files are the group's only
+        assert.doesNotMatch(logs, /publicly readable/);
         console.log(`# sync: ${logs.trim().split("\n").slice(-3).join(" | ")}`);
     });
 
