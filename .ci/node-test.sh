@@ -36,9 +36,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-# Every file of the tier, or those given (`npm run test:node -- test/node/local-rwx.test.ts`).
+# Every file of the tier, or those given (`npm run test:node -- test/node/local-rwx.test.ts`, or
+# NODE_TESTS="test/node/least-privilege.test.ts"), one at a time, each starting and stopping the node.
 files=("$@")
-[[ ${#files[@]} -gt 0 ]] || files=(test/node/faults.test.ts test/node/node.test.ts test/node/local-rwx.test.ts)
+# shellcheck disable=SC2206  # NODE_TESTS is a list of paths without spaces
+[[ ${#files[@]} -gt 0 ]] || files=(${NODE_TESTS:-test/node/faults.test.ts test/node/node.test.ts test/node/local-rwx.test.ts test/node/least-privilege.test.ts})
 node --import tsx --test --test-concurrency=1 --test-timeout=900000 "${files[@]}" &
 tests=$!
 wait "$tests"

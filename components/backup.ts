@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { type BackupConfig, MYSQL_IMAGE, type MySqlConfig } from "../config";
 import { splitImage } from "../lib/formats";
-import { dependsOnList, labels, RESTRICTED_CONTAINER, restrictedPod, toEnv } from "./common";
+import { dependsOnList, DNS_EGRESS, labels, RESTRICTED_CONTAINER, restrictedPod, toEnv } from "./common";
 import { MYSQL_PORT } from "./mysql";
 import { DIRECTORY_NAME, DIRECTORY_SECRETS, directoryUri, LDAPS_PORT, type LdapTree } from "./directory";
 import { readScript } from "./scripts";
@@ -107,19 +107,10 @@ const BACKUP_GROUP = 2000;
 /** The users the images run their tools as: mysql (999) and the directory image's 1001. */
 const UID = { mysql: 999, openldap: 1001 } as const;
 
-/** DNS, which the backup pods need to find their server. */
-const DNS_EGRESS = {
-    ports: [
-        { port: 53, protocol: "UDP" },
-        { port: 53, protocol: "TCP" },
-    ],
-};
-
 /** A backup pod's security: restricted, as the image's user, in the group that may write the volume's root. */
 function podSecurity(uid: number) {
     return { ...restrictedPod(uid), fsGroup: BACKUP_GROUP, fsGroupChangePolicy: "OnRootMismatch" };
 }
-const CONTAINER_SECURITY = { ...RESTRICTED_CONTAINER, readOnlyRootFilesystem: true };
 /** What every backup pod's container mounts: the backup volume, the scripts, a scratch /tmp (the volumes of `Backup.volumes`). */
 const COMMON_MOUNTS = [
     { name: "backups", mountPath: MOUNT.backups },
@@ -175,7 +166,7 @@ function hubDbPod(p: {
                             preUpgradeLabel: p.preUpgradeLabel,
                         }),
                     ),
-                    securityContext: CONTAINER_SECURITY,
+                    securityContext: RESTRICTED_CONTAINER,
                     volumeMounts: [...COMMON_MOUNTS, { name: "credentials", mountPath: MOUNT.credentials, readOnly: true }],
                     resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
                 },
@@ -206,7 +197,7 @@ function directoryPod(p: { image: string; tree: LdapTree; namespace: string; kee
                     image: p.image,
                     command: ["sh", `${MOUNT.scripts}/${SCRIPTS.dumpDirectory}`],
                     env: toEnv(env),
-                    securityContext: CONTAINER_SECURITY,
+                    securityContext: RESTRICTED_CONTAINER,
                     volumeMounts: [
                         ...COMMON_MOUNTS,
                         { name: "credentials", mountPath: MOUNT.credentials, readOnly: true },

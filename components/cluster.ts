@@ -199,6 +199,19 @@ export class ClusterAccess extends pulumi.ComponentResource {
         }
         const namespaces = [this.namespace, ...(this.storageNamespace ? [this.storageNamespace] : [])];
         this.provider = new k8s.Provider(`${name}`, PROVIDER_SETTINGS, { parent: this, dependsOn: namespaces });
+        // A pod without a ServiceAccount of its own (z2jh's proxy) gets its namespace's default one:
+        // no token unless the pod asks for it (server-side apply of this one field).
+        for (const [role, ns] of [
+            ["default", this.namespace],
+            ["storage-default", this.storageNamespace],
+        ] as const) {
+            if (!ns) continue;
+            new k8s.core.v1.ServiceAccountPatch(
+                `${name}-${role}-sa`,
+                { metadata: { name: "default", namespace: ns.metadata.name }, automountServiceAccountToken: false },
+                { parent: this, provider: this.provider },
+            );
+        }
         this.registerOutputs({});
     }
 

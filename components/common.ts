@@ -113,4 +113,19 @@ export function restrictedPod(uid: number): {
     return { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: "RuntimeDefault" } };
 }
 
-export const RESTRICTED_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+/**
+ * A container of a restricted pod: no capability, no_new_privs, the root filesystem read-only
+ * (the paths the image writes are emptyDirs or the data volume, named beside each spec).
+ */
+export const RESTRICTED_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true };
+
+/** The RuntimeDefault seccomp profile, for containers whose pod does not set one. */
+export const RUNTIME_DEFAULT_SECCOMP = { seccompProfile: { type: "RuntimeDefault" } };
+
+/** DNS, for the egress rules of pods that resolve the cluster's names. */
+export const DNS_EGRESS = {
+    ports: [
+        { port: 53, protocol: "UDP" },
+        { port: 53, protocol: "TCP" },
+    ],
+};

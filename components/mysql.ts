@@ -76,6 +76,8 @@ function serverPod(p: { image: string; claim: pulumi.Input<string>; credentials:
     return {
         // The official image runs as its mysql user (999) when started as it.
         securityContext: restrictedPod(999),
+        // Nothing in the pod calls the Kubernetes API.
+        automountServiceAccountToken: false,
         containers: [
             {
                 name: "mysql",
@@ -90,10 +92,14 @@ function serverPod(p: { image: string; claim: pulumi.Input<string>; credentials:
                 // image's entrypoint passes these arguments to its initialisation too (docs/images.md).
                 args: MYSQL_ARGS,
                 ports: [{ name: "mysql", containerPort: MYSQL_PORT }],
+                // Read-only root: mysqld writes its data directory (the claim), its socket and pid
+                // file in /var/run/mysqld and temporary files in /tmp (docs/images.md), each an emptyDir.
                 securityContext: RESTRICTED_CONTAINER,
                 volumeMounts: [
                     { name: "data", mountPath: "/var/lib/mysql" },
                     { name: "credentials", mountPath: "/credentials", readOnly: true },
+                    { name: "run", mountPath: "/var/run/mysqld" },
+                    { name: "tmp", mountPath: "/tmp" },
                 ],
                 readinessProbe: { exec: { command: ping }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5 },
                 livenessProbe: { exec: { command: ping }, initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5 },
@@ -114,6 +120,8 @@ function serverPod(p: { image: string; claim: pulumi.Input<string>; credentials:
                     ],
                 },
             },
+            { name: "run", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
+            { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
         ],
     };
 }
@@ -214,8 +222,10 @@ export class MySql extends pulumi.ComponentResource {
                 metadata: { name: "mysql", namespace: ns, labels: lbl },
                 spec: {
                     podSelector: { matchLabels: lbl },
-                    policyTypes: ["Ingress"],
+                    // Answers the hub (and the backups, components/backup.ts); reaches nothing.
+                    policyTypes: ["Ingress", "Egress"],
                     ingress: [{ from: [{ podSelector: HUB_POD_SELECTOR }], ports: [{ port: MYSQL_PORT }] }],
+                    egress: [],
                 },
             },
             { parent: this },

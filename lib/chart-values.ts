@@ -2,7 +2,7 @@
 // `jupyterhub:chartValues` against them (config.ts runs it with the other checks, before anything
 // is deployed). A unit test holds this table to what hubValues (components/hub/values.ts) produces.
 import { isMap } from "./formats";
-import { PRIVILEGED_REASON } from "./pods";
+import { API_TOKEN_REASON, PRIVILEGED_REASON } from "./pods";
 import { key, shown } from "./problems";
 import { NS } from "./schema";
 
@@ -27,6 +27,11 @@ const STORAGE_FIX = use("nfs", "homes are volumes of the StorageClass jupyterhub
 const SUDO_FIX = use("singleuser.grantSudo", "a root start only with docker-stacks' drop to the user");
 const SPAWN_HOOKS_FIX = `use ${NS}:nfs.shared.readOnlyForUsers, ${NS}:nfs.groupShares and ${NS}:profiles[].groups instead (the program's spawn hooks)`;
 const POD_SECURITY_FIX = `remove it: the program fits users' pods to the hub namespace's Pod Security level (restricted, or baseline with ${NS}:singleuser.grantSudo)`;
+const LEAST_PRIVILEGE_FIX = "remove it: the program gives the chart's pods the least privilege they run with (docs/security.md), and checks it";
+/** The chart containers' security contexts the program adds to (components/hub/least-privilege.ts). */
+const CHART_CONTAINER_SECURITY_PATHS = ["hub", "proxy.chp", "scheduling.userScheduler", "scheduling.userPlaceholder", "prePuller", "prePuller.pause"].flatMap(
+    (p) => ["readOnlyRootFilesystem", "seccompProfile"].map((k) => [...p.split("."), "containerSecurityContext", k]),
+);
 const METADATA_FIX =
     "remove it: blocking with iptables adds a privileged init container to every user pod, which the hub namespace's Pod Security refuses; " +
     "the chart's NetworkPolicy for user pods already blocks the cloud metadata server (singleuser.networkPolicy.egressAllowRules.cloudMetadataServer false)";
@@ -130,6 +135,11 @@ export const OWNED_CHART_VALUES: OwnedChartValue[] = [
     owned("singleuser.cloudMetadata.blockWithIptables", METADATA_FIX),
     // Culling.
     ...["enabled", "timeout", "every", "maxAge", "users"].map((k) => owned(`cull.${k}`, use(`culling.${k}`))),
+    // Least privilege of the chart's pods.
+    ...CHART_CONTAINER_SECURITY_PATHS.map((p) => owned(p, LEAST_PRIVILEGE_FIX)),
+    owned("proxy.chp.extraPodSpec.automountServiceAccountToken", LEAST_PRIVILEGE_FIX),
+    owned(["hub", "annotations", API_TOKEN_REASON], LEAST_PRIVILEGE_FIX),
+    owned(["scheduling", "userScheduler", "annotations", API_TOKEN_REASON], LEAST_PRIVILEGE_FIX),
     // Helm hooks.
     owned("prePuller.hook.enabled", "remove it: helm.v4.Chart does not run Helm hooks, so the hook pre-puller stays off"),
 ];

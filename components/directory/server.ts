@@ -5,6 +5,7 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 
 import { type InClusterLdap } from "../../config";
+import { leastPrivilegeAnnotations } from "../../lib/pods";
 import { ConfigError } from "../../lib/problems";
 import { dataClaim, HUB_POD_SELECTOR, labels, RESTRICTED_CONTAINER, restrictedPod, toEnv } from "../common";
 import { readScript } from "../scripts";
@@ -24,7 +25,7 @@ import {
     slapdUrls,
     SYMAS,
 } from "./slapd";
-import { SYNC_KEY_ANNOTATION, SYNC_MOUNTS, SYNC_SCRIPT, syncEnv, syncJobName, syncJobSpec } from "./sync";
+import { SYNC_KEY_ANNOTATION, SYNC_MOUNTS, SYNC_SCRIPT, syncEnv, syncJobName, syncJobSpec, syncNetworkPolicySpec } from "./sync";
 import { bootstrapDraft, type BootstrapDraft, draftSizeProblems, fillBootstrap, type LdapTree, ldapTree } from "./tree";
 
 export interface OpenLdapArgs {
@@ -70,6 +71,13 @@ const SERVER_RESOURCES = { limits: { cpu: "500m", memory: "256Mi" }, requests: {
  * set empty, and the ports are above 1024.
  */
 const SERVER_CONTAINER_SECURITY = { ...RESTRICTED_CONTAINER, capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] }, readOnlyRootFilesystem: true };
+
+/** The policy pack's exception for both containers: the capability slapd's file carries (above). */
+const SERVER_EXCEPTIONS = leastPrivilegeAnnotations(
+    Object.fromEntries(
+        ["init", "openldap"].map((c) => [c, { checks: ["capabilities"], reason: "adds NET_BIND_SERVICE: slapd's file capability, or exec fails" }]),
+    ),
+);
 
 /** The mounts both of the directory's containers have. */
 const SERVER_MOUNTS = {
@@ -326,7 +334,7 @@ export class OpenLdap extends pulumi.ComponentResource {
                     strategy: { type: "Recreate" },
                     selector: { matchLabels: lbl },
                     template: {
-                        metadata: { labels: lbl, annotations: { [CONFIG_DIGEST_ANNOTATION]: digest } },
+                        metadata: { labels: lbl, annotations: { [CONFIG_DIGEST_ANNOTATION]: digest, ...SERVER_EXCEPTIONS } },
                         spec: {
                             // Any unprivileged uid: the program's configuration names no file of the
                             // image that must be written, and the claim is the pod's group's (fsGroup).
@@ -362,24 +370,27 @@ export class OpenLdap extends pulumi.ComponentResource {
         );
     }
 
-    /** Who may reach the server: the hub and the sync Job, on its ports. */
-    private networkPolicy(name: string, ns: pulumi.Output<string>, cfg: InClusterLdap): k8s.networking.v1.NetworkPolicy {
+    /** Who may reach the server (the hub and the sync Job, on its ports) and where it connects (nowhere); where the sync Job connects (the server). */
+    private networkPolicy(name: string, ns: pulumi.Output<string>, cfg: InClusterLdap): void {
         const lbl = labels(DIRECTORY_NAME);
-        return new k8s.networking.v1.NetworkPolicy(
+        const ports = cfg.tlsStrategy === "before_bind" ? [{ port: LDAP_PORT }, { port: LDAPS_PORT }] : [{ port: LDAPS_PORT }];
+        new k8s.networking.v1.NetworkPolicy(
             `${name}`,
             {
                 metadata: { name: DIRECTORY_NAME, namespace: ns, labels: lbl },
                 spec: {
                     podSelector: { matchLabels: lbl },
-                    policyTypes: ["Ingress"],
-                    ingress: [
-                        {
-                            from: [{ podSelector: HUB_POD_SELECTOR }, { podSelector: { matchLabels: labels("openldap-sync") } }],
-                            ports: cfg.tlsStrategy === "before_bind" ? [{ port: LDAP_PORT }, { port: LDAPS_PORT }] : [{ port: LDAPS_PORT }],
-                        },
-                    ],
+                    policyTypes: ["Ingress", "Egress"],
+                    ingress: [{ from: [{ podSelector: HUB_POD_SELECTOR }, { podSelector: { matchLabels: labels("openldap-sync") } }], ports }],
+                    egress: [],
                 },
             },
+            { parent: this },
+        );
+        const syncLabels = labels("openldap-sync");
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-sync`,
+            { metadata: { name: "openldap-sync", namespace: ns, labels: syncLabels }, spec: syncNetworkPolicySpec(syncLabels, lbl, ports) },
             { parent: this },
         );
     }

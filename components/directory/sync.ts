@@ -5,7 +5,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 
 import { type InClusterLdap } from "../../config";
-import { RESTRICTED_CONTAINER, restrictedPod } from "../common";
+import { DNS_EGRESS, RESTRICTED_CONTAINER, restrictedPod } from "../common";
 import { readScript } from "../scripts";
 import { LDAP_UID } from "./slapd";
 import { type LdapTree } from "./tree";
@@ -80,12 +80,16 @@ export function syncJobSpec(p: {
             spec: {
                 restartPolicy: "OnFailure",
                 securityContext: restrictedPod(LDAP_UID),
+                // The script talks LDAP to the directory, never to the Kubernetes API.
+                automountServiceAccountToken: false,
                 containers: [
                     {
                         name: "sync",
                         image: p.image,
                         command: ["sh", `${SYNC_MOUNTS.script}/${SYNC_SCRIPT}`],
                         env: p.env,
+                        // Read-only root: the script and the ldap* clients write nothing but to stdout and stderr
+                        // (components/scripts/ldap-sync.sh: no file, no here-document).
                         securityContext: RESTRICTED_CONTAINER,
                         volumeMounts: [
                             { name: "script", mountPath: SYNC_MOUNTS.script, readOnly: true },
@@ -97,10 +101,24 @@ export function syncJobSpec(p: {
                 ],
                 volumes: [
                     { name: "script", configMap: { name: p.scriptMap } },
-                    { name: "bootstrap", secret: { secretName: p.bootstrapSecret } },
+                    // The admin's password among them: read by the pod's group only (fsGroup), not by others.
+                    { name: "bootstrap", secret: { secretName: p.bootstrapSecret, defaultMode: 0o440 } },
                     { name: "tls", secret: { secretName: p.tlsSecret, items: [{ key: "ca.crt", path: "ca.crt" }] } },
                 ],
             },
         },
+    };
+}
+
+/**
+ * The sync Job's NetworkPolicy: nothing reaches it; it reaches the directory's pods (`directory`)
+ * on their `ports`, and DNS for the directory's name (syncEnv's URI is the Service's name).
+ */
+export function syncNetworkPolicySpec(sync: Record<string, string>, directory: Record<string, string>, ports: { port: number }[]) {
+    return {
+        podSelector: { matchLabels: sync },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [],
+        egress: [DNS_EGRESS, { to: [{ podSelector: { matchLabels: directory } }], ports }],
     };
 }

@@ -15,6 +15,7 @@ import {
 } from "../groups";
 import { LDAP_CA_MOUNT, type LdapAuthSettings, lockedAccountPy } from "../directory";
 import { restrictedUserPod, USER_POD_FS_GROUP } from "../pod-security";
+import { hubWritableVolumes, leastPrivilegeValues } from "./least-privilege";
 import { HUB_SECRET, REGISTRY_SECRET } from "./secrets";
 
 /** Chart values, and any map inside them. */
@@ -193,7 +194,7 @@ function hubConfigValues(cfg: HubSections, w: HubWiring, extraConfig: Values): V
     return hubConfig;
 }
 
-/** The hub's extra volumes: the directory's CA, when the hub verifies the directory with it. */
+/** The hub's extra volumes: the directory's CA, when the hub verifies the directory with it, and what it writes. */
 function hubVolumes(w: HubWiring): { extraVolumes: Values[]; extraVolumeMounts: Values[] } {
     const extraVolumes: Values[] = [];
     const extraVolumeMounts: Values[] = [];
@@ -201,7 +202,9 @@ function hubVolumes(w: HubWiring): { extraVolumes: Values[]; extraVolumeMounts: 
         extraVolumes.push({ name: "ldap-ca", configMap: { name: w.ldapCaConfigMap } });
         extraVolumeMounts.push({ name: "ldap-ca", mountPath: LDAP_CA_MOUNT, readOnly: true });
     }
-    return { extraVolumes, extraVolumeMounts };
+    // The hub's root filesystem is read-only (least-privilege.ts): what it writes is an emptyDir.
+    const writable = hubWritableVolumes();
+    return { extraVolumes: [...extraVolumes, ...writable.volumes], extraVolumeMounts: [...extraVolumeMounts, ...writable.mounts] };
 }
 
 /**
@@ -310,5 +313,5 @@ export function hubValues(cfg: HubSections, w: HubWiring): Values {
     const ingress = ingressValues(cfg, w);
     if (ingress) values.ingress = ingress;
     // Last, the chart values no typed key covers; the config refused those the program sets.
-    return overlayValues(values, cfg.chartValues);
+    return overlayValues(overlayValues(values, leastPrivilegeValues()), cfg.chartValues);
 }

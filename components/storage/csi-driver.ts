@@ -5,9 +5,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { type NfsServerConfig } from "../../config";
-import { PRIVILEGED_REASON } from "../../lib/pods";
+import { API_TOKEN_REASON, leastPrivilegeAnnotations, NETWORK_POLICY_EXCEPTION, PRIVILEGED_REASON } from "../../lib/pods";
 import { labels, ownerAnnotations } from "../common";
 import type { MovedStorage } from "./nfs-storage";
+import { NFS_CLIENT_PORTS } from "./server";
 
 /** The CSI driver name registered by csi-driver-nfs. */
 export const CSI_DRIVER = "nfs.csi.k8s.io";
@@ -23,6 +24,55 @@ export const CSI_SIDECARS = {
 /** Requests and limits of the driver's smaller containers. */
 const SMALL = { limits: { memory: "200Mi", cpu: "200m" }, requests: { cpu: "10m", memory: "20Mi" } };
 const SOCKET_DIR = { name: "socket-dir", mountPath: "/csi" };
+
+/**
+ * The sidecars (csi-provisioner, csi-resizer, node-driver-registrar, livenessprobe): each a Go binary
+ * on distroless static, no USER, no file capability, no file written (each Dockerfile and cmd/<name>/
+ * main package at the pinned tag; logs go to stderr): every capability dropped, no_new_privs,
+ * RuntimeDefault seccomp, a read-only root. They stay the image's root user: the driver, as root,
+ * makes /csi/csi.sock root's and not writable by others, and connecting to a socket needs write
+ * access to it (no capability is needed for that as its owner).
+ */
+const SIDECAR_SECURITY = {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+    readOnlyRootFilesystem: true,
+    seccompProfile: { type: "RuntimeDefault" },
+};
+
+/** The driver container: csi-driver-nfs's own manifests run it so, for mount(2) (SYS_ADMIN) and mount propagation to the host. */
+const DRIVER_SECURITY = { privileged: true, capabilities: { add: ["SYS_ADMIN"] }, allowPrivilegeEscalation: true };
+
+/** The controller's name and component label. */
+export const CSI_CONTROLLER = "csi-nfs-controller";
+
+/**
+ * The controller's NetworkPolicy, both ways: nothing reaches it (its liveness port is the kubelet's,
+ * from the node); it reaches the NFS server's ports (the in-cluster server, whose policy admits it,
+ * or yours) and the API server on 443 or 6443. Neither address is the program's to know (yours, the
+ * cluster's), so those are ports to any address; DNS for an NFS server given by name.
+ */
+export function controllerNetworkPolicySpec(lbl: Record<string, string>) {
+    const tcp = (port: number) => ({ protocol: "TCP", port });
+    const dns = [
+        { protocol: "UDP", port: 53 },
+        { protocol: "TCP", port: 53 },
+    ];
+    return {
+        podSelector: { matchLabels: lbl },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [],
+        egress: [{ ports: [...NFS_CLIENT_PORTS, tcp(443), tcp(6443), ...dns] }],
+    };
+}
+
+/** A sidecar's exception: the image's root user, for the driver's socket. */
+const SIDECAR_ROOT = { checks: ["root" as const], reason: "connects to the driver's socket, root's and mode 0755 (connect needs write access)" };
+
+/** The driver container's exception, with what it mounts. */
+function driverException(what: string) {
+    return { checks: [...(["privileged", "root", "capabilities", "privilege-escalation", "seccomp", "writable-root"] as const)], reason: what };
+}
 
 /** csi-driver-nfs: controller (provisioner, resizer) and node plugin, with the RBAC they need. */
 export function csiDriver(parent: pulumi.Resource, name: string, hubNamespace: string, storage: MovedStorage, cfg: NfsServerConfig): pulumi.Resource[] {
@@ -102,7 +152,7 @@ function csiRbac(parent: pulumi.Resource, name: string, hubNamespace: string, st
     return { ctrlSa, nodeSa, binding, resizerBinding };
 }
 
-/** The controller: the provisioner and the resizer beside the driver, one replica, on the host's network. */
+/** The controller: the provisioner and the resizer beside the driver, one replica, on the pod network (its NetworkPolicy above). */
 function csiController(
     parent: pulumi.Resource,
     name: string,
@@ -111,7 +161,12 @@ function csiController(
     sa: k8s.core.v1.ServiceAccount,
     dependsOn: pulumi.Input<pulumi.Resource>[],
 ): k8s.apps.v1.Deployment {
-    const ctrlLabels = labels("csi-nfs-controller");
+    const ctrlLabels = labels(CSI_CONTROLLER);
+    new k8s.networking.v1.NetworkPolicy(
+        `${name}-csi-controller`,
+        { metadata: { name: CSI_CONTROLLER, namespace: ns, labels: ctrlLabels }, spec: controllerNetworkPolicySpec(ctrlLabels) },
+        { parent, dependsOn },
+    );
     return new k8s.apps.v1.Deployment(
         `${name}-csi-controller`,
         {
@@ -123,15 +178,25 @@ function csiController(
                 template: {
                     metadata: {
                         labels: ctrlLabels,
-                        annotations: { [PRIVILEGED_REASON]: "CSI controller: mounts NFS shares to create volume directories" },
+                        annotations: {
+                            [PRIVILEGED_REASON]: "CSI controller: mounts NFS shares to create volume directories",
+                            [API_TOKEN_REASON]: "csi-provisioner and csi-resizer watch claims and write volumes, events and leases (the ClusterRoles above)",
+                            ...leastPrivilegeAnnotations({
+                                "csi-provisioner": SIDECAR_ROOT,
+                                "csi-resizer": SIDECAR_ROOT,
+                                "liveness-probe": SIDECAR_ROOT,
+                                nfs: driverException("mounts a share in its working directory (/tmp) to make and remove volume directories"),
+                            }),
+                        },
                     },
                     spec: {
-                        hostNetwork: true, // the controller mounts the share to create directories
-                        dnsPolicy: "ClusterFirstWithHostNet",
+                        // Not the host's network, nor the kubelet's pods directory: the controller mounts a
+                        // share only in its own working directory (working-mount-dir, /tmp), from its own
+                        // network namespace, and never publishes a volume to a pod (NodePublishVolume is the
+                        // node plugin's): csi-driver-nfs pkg/nfs/controllerserver.go.
                         serviceAccountName: sa.metadata.name,
                         containers: controllerContainers(image, ns),
                         volumes: [
-                            { name: "pods-mount-dir", hostPath: { path: "/var/lib/kubelet/pods", type: "Directory" } },
                             { name: "socket-dir", emptyDir: {} },
                             { name: "tmp-dir", emptyDir: {} },
                         ],
@@ -158,6 +223,7 @@ function controllerContainers(image: string, ns: string): k8s.types.input.core.v
                 "--timeout=1200s",
             ],
             env: [{ name: "ADDRESS", value: "/csi/csi.sock" }],
+            securityContext: SIDECAR_SECURITY,
             volumeMounts: [SOCKET_DIR],
             resources: SMALL,
         },
@@ -172,13 +238,16 @@ function controllerContainers(image: string, ns: string): k8s.types.input.core.v
                 "-handle-volume-inuse-error=false",
             ],
             env: [{ name: "ADDRESS", value: "/csi/csi.sock" }],
+            securityContext: SIDECAR_SECURITY,
             volumeMounts: [SOCKET_DIR],
             resources: SMALL,
         },
         {
             name: "liveness-probe",
             image: CSI_SIDECARS.liveness,
-            args: ["--csi-address=/csi/csi.sock", "--probe-timeout=3s", "--http-endpoint=localhost:29652", "--v=2"],
+            // On the pod's network: the kubelet probes the pod's address, so the endpoint listens on it.
+            args: ["--csi-address=/csi/csi.sock", "--probe-timeout=3s", "--http-endpoint=:29652", "--v=2"],
+            securityContext: SIDECAR_SECURITY,
             volumeMounts: [SOCKET_DIR],
             resources: SMALL,
         },
@@ -190,14 +259,10 @@ function controllerContainers(image: string, ns: string): k8s.types.input.core.v
                 { name: "NODE_ID", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
                 { name: "CSI_ENDPOINT", value: "unix:///csi/csi.sock" },
             ],
-            securityContext: { privileged: true, capabilities: { add: ["SYS_ADMIN"] }, allowPrivilegeEscalation: true },
-            volumeMounts: [
-                { name: "pods-mount-dir", mountPath: "/var/lib/kubelet/pods", mountPropagation: "Bidirectional" },
-                SOCKET_DIR,
-                { name: "tmp-dir", mountPath: "/tmp" },
-            ],
+            securityContext: DRIVER_SECURITY,
+            volumeMounts: [SOCKET_DIR, { name: "tmp-dir", mountPath: "/tmp" }],
             livenessProbe: {
-                httpGet: { host: "localhost", path: "/healthz", port: 29652 },
+                httpGet: { path: "/healthz", port: 29652 },
                 failureThreshold: 5,
                 initialDelaySeconds: 30,
                 periodSeconds: 30,
@@ -226,11 +291,30 @@ function csiNode(
                 selector: { matchLabels: nodeLabels },
                 updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
                 template: {
-                    metadata: { labels: nodeLabels, annotations: { [PRIVILEGED_REASON]: "CSI node plugin: mounts NFS volumes for the kubelet" } },
+                    metadata: {
+                        labels: nodeLabels,
+                        annotations: {
+                            [PRIVILEGED_REASON]: "CSI node plugin: mounts NFS volumes for the kubelet",
+                            [NETWORK_POLICY_EXCEPTION]: "on the host's network, which NetworkPolicies do not select",
+                            ...leastPrivilegeAnnotations({
+                                "liveness-probe": SIDECAR_ROOT,
+                                "node-driver-registrar": {
+                                    ...SIDECAR_ROOT,
+                                    reason: `${SIDECAR_ROOT.reason}; writes its own in the kubelet's root-owned plugins_registry`,
+                                },
+                                nfs: driverException("mounts NFS volumes into the kubelet's pods directory, propagated to the host"),
+                            }),
+                        },
+                    },
                     spec: {
-                        hostNetwork: true, // the node plugin mounts NFS for the kubelet
+                        // The host's network: the kubelet mounts from the node's network namespace, where the
+                        // node plugin's mounts are made; the cluster's DNS beside it.
+                        hostNetwork: true,
                         dnsPolicy: "ClusterFirstWithHostNet",
                         serviceAccountName: sa.metadata.name,
+                        // No container calls the API: nfsplugin has no Kubernetes client (cmd/nfsplugin/main.go:
+                        // its flags name none), the registrar and the liveness probe talk to sockets only.
+                        automountServiceAccountToken: false,
                         tolerations: [{ operator: "Exists" }],
                         containers: nodeContainers(image),
                         volumes: [
@@ -253,6 +337,7 @@ function nodeContainers(image: string): k8s.types.input.core.v1.Container[] {
             name: "liveness-probe",
             image: CSI_SIDECARS.liveness,
             args: ["--csi-address=/csi/csi.sock", "--probe-timeout=3s", "--http-endpoint=localhost:29653", "--v=2"],
+            securityContext: SIDECAR_SECURITY,
             volumeMounts: [SOCKET_DIR],
             resources: SMALL,
         },
@@ -261,6 +346,7 @@ function nodeContainers(image: string): k8s.types.input.core.v1.Container[] {
             image: CSI_SIDECARS.registrar,
             args: ["--v=2", "--csi-address=/csi/csi.sock", "--kubelet-registration-path=$(DRIVER_REG_SOCK_PATH)"],
             env: [{ name: "DRIVER_REG_SOCK_PATH", value: "/var/lib/kubelet/plugins/csi-nfsplugin/csi.sock" }],
+            securityContext: SIDECAR_SECURITY,
             volumeMounts: [SOCKET_DIR, { name: "registration-dir", mountPath: "/registration" }],
             resources: SMALL,
         },
@@ -272,7 +358,7 @@ function nodeContainers(image: string): k8s.types.input.core.v1.Container[] {
                 { name: "NODE_ID", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
                 { name: "CSI_ENDPOINT", value: "unix:///csi/csi.sock" },
             ],
-            securityContext: { privileged: true, capabilities: { add: ["SYS_ADMIN"] }, allowPrivilegeEscalation: true },
+            securityContext: DRIVER_SECURITY,
             volumeMounts: [SOCKET_DIR, { name: "pods-mount-dir", mountPath: "/var/lib/kubelet/pods", mountPropagation: "Bidirectional" }],
             livenessProbe: {
                 httpGet: { host: "localhost", path: "/healthz", port: 29653 },

@@ -5,9 +5,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { GROUP_SHARES, type InClusterNfs, type NfsServerConfig } from "../../config";
-import { PRIVILEGED_REASON } from "../../lib/pods";
+import { leastPrivilegeAnnotations, PRIVILEGED_REASON } from "../../lib/pods";
 import { dataClaim, dependsOnList, labels, toEnv } from "../common";
 import { readScript } from "../scripts";
+import { CSI_CONTROLLER } from "./csi-driver";
 import type { MovedStorage } from "./nfs-storage";
 
 /** The in-cluster server's init script, in components/scripts/ and in the ConfigMap `nfs-server-scripts`. */
@@ -64,30 +65,74 @@ const NFS_PORTS = [
 ];
 
 /**
- * The server's NetworkPolicy: what must reach it is the nodes (the kubelet and csi-driver-nfs's
- * node plugin mount from the node's network namespace, the controller has the host network too).
- * No pod or namespace selector matches that traffic: it comes from a node's address, not from a
- * pod, so only an `ipBlock` admits it (`nfs.nodeCidrs`). Without them the policy admits no one,
- * and what still reaches the server is what the network plugin passes as its node's own traffic
- * (README, Security).
+ * The server's NetworkPolicy, both ways. What must reach it: the nodes (the kubelet and
+ * csi-driver-nfs's node plugin mount from the node's network namespace) and the CSI controller,
+ * which mounts the export to make each home's directory and runs on the pod network. The nodes'
+ * traffic comes from a node's address, not from a pod, so only an `ipBlock` admits it
+ * (`nfs.nodeCidrs`); without them the policy admits the controller only, and what still reaches the
+ * server is what the network plugin passes as its node's own traffic (README, Security). The server
+ * reaches nothing (NFSv4.1's callbacks use the client's own connection).
  */
-export function serverNetworkPolicySpec(cfg: InClusterNfs, lbl: Record<string, string>) {
+export function serverNetworkPolicySpec(cfg: InClusterNfs, lbl: Record<string, string>, controller: Record<string, string> = labels(CSI_CONTROLLER)) {
     const ports = NFS_PORTS.map((p) => ({ protocol: "TCP", port: p.port }));
-    const from = cfg.nodeCidrs.map((cidr) => ({ ipBlock: { cidr } }));
-    return { podSelector: { matchLabels: lbl }, policyTypes: ["Ingress"], ingress: from.length > 0 ? [{ from, ports }] : [] };
+    const from = [...cfg.nodeCidrs.map((cidr) => ({ ipBlock: { cidr } })), ...(cfg.installCsiDriver ? [{ podSelector: { matchLabels: controller } }] : [])];
+    return { podSelector: { matchLabels: lbl }, policyTypes: ["Ingress", "Egress"], ingress: from.length > 0 ? [{ from, ports }] : [], egress: [] };
 }
+
+/** The NFS ports, for the CSI controller's egress. */
+export const NFS_CLIENT_PORTS = NFS_PORTS.map((p) => ({ protocol: "TCP", port: p.port }));
+
+/**
+ * The init container runs the export's script as root, its only file writes in the claim: root
+ * owns the export and the directories it makes (components/scripts/prepare-exports.sh: mkdir -p,
+ * chmod 0777). It keeps DAC_OVERRIDE, to enter an export root left at mode 070 by 0.1.0's `-G 777`
+ * (docs/images.md), and FOWNER, to chmod a group share's directory a user's pod made before the
+ * group was configured (not root's).
+ */
+const PREPARE_SECURITY = {
+    runAsUser: 0,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"], add: ["DAC_OVERRIDE", "FOWNER"] },
+    readOnlyRootFilesystem: true,
+    seccompProfile: { type: "RuntimeDefault" },
+};
+
+/** Each container's exceptions to the policy pack's least-privilege rule, with the reason. */
+const SERVER_EXCEPTIONS = leastPrivilegeAnnotations({
+    "prepare-shared": { checks: ["root", "capabilities"], reason: "makes and opens directories of the root-owned export (DAC_OVERRIDE, FOWNER)" },
+    "nfs-server": {
+        checks: ["privileged", "root", "capabilities", "privilege-escalation", "seccomp", "writable-root"],
+        reason: "the kernel NFS server: run_nfs.sh mounts nfsd, starts rpc.nfsd and writes /etc/exports",
+    },
+});
+
+/**
+ * Whether nfsd answers: an RPC NULL call to NFS (program 100003) version 4 over TCP. rpcinfo is the
+ * image's own (run_nfs.sh calls /usr/sbin/rpcinfo; docs/images.md); it fails when no answer comes,
+ * so a stopped or hung nfsd fails the probe, not only a closed port.
+ */
+const nfsdAnswers = { exec: { command: ["/usr/sbin/rpcinfo", "-t", "127.0.0.1", "100003", "4"] }, timeoutSeconds: 10 };
 
 /** The server's pod: the init container that prepares the exports, then the kernel NFS server. */
 function serverPodTemplate(cfg: InClusterNfs, lbl: Record<string, string>, dataClaimName: pulumi.Output<string>, scriptsConfigMap: pulumi.Output<string>) {
     return {
-        metadata: { labels: lbl, annotations: { [PRIVILEGED_REASON]: "kernel NFS server: starts nfsd and exports a directory" } },
+        metadata: {
+            labels: lbl,
+            annotations: {
+                [PRIVILEGED_REASON]: "kernel NFS server: starts nfsd and exports a directory",
+                ...SERVER_EXCEPTIONS,
+            },
+        },
         spec: {
+            // Nothing in the pod calls the Kubernetes API.
+            automountServiceAccountToken: false,
             initContainers: [
                 {
                     name: "prepare-shared",
                     image: cfg.serverImage,
                     command: ["sh", `/scripts/${PREPARE_EXPORTS_SCRIPT}`],
                     env: toEnv(prepareExportsEnv(cfg)),
+                    securityContext: PREPARE_SECURITY,
                     volumeMounts: [
                         { name: "data", mountPath: "/exports" },
                         { name: "scripts", mountPath: "/scripts", readOnly: true },
@@ -110,7 +155,8 @@ function serverPodTemplate(cfg: InClusterNfs, lbl: Record<string, string>, dataC
                         { name: "data", mountPath: "/exports" },
                         { name: "exports", mountPath: "/etc/exports", subPath: "exports" },
                     ],
-                    readinessProbe: { tcpSocket: { port: 2049 }, periodSeconds: 10 },
+                    readinessProbe: { ...nfsdAnswers, periodSeconds: 10, failureThreshold: 2 },
+                    livenessProbe: { ...nfsdAnswers, initialDelaySeconds: 30, periodSeconds: 30, failureThreshold: 4 },
                     resources: { limits: { cpu: "1", memory: "512Mi" }, requests: { cpu: "100m", memory: "128Mi" } },
                 },
             ],

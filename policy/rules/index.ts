@@ -3,16 +3,18 @@
 // engine hands them over (inputs for resource rules, outputs for stack rules), so it also applies
 // to the objects helm.v4.Chart renders from the z2jh chart. One file a concern: objects.ts (how
 // the rules read objects, pods and z2jh's values), pods.ts, network.ts, services.ts, secrets.ts,
-// root-start.ts, namespaces.ts.
+// root-start.ts, namespaces.ts, least-privilege.ts.
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 
 import { namespacesPodSecurity } from "./namespaces";
+import { containersLeastPrivilege, podsNoIdleToken, workloadsNetworkPolicies } from "./least-privilege";
 import { backendsNetworkPolicies, chartNetworkPolicies, renderedChartNetworkPolicies } from "./network";
 import { containerLimits, imagesPinned, podsNonRoot } from "./pods";
 import { singleuserRootStart } from "./root-start";
 import { noSecretEnvLiterals, noSecretsInConfigMaps } from "./secrets";
 import { backendsClusterIpOnly, externalServicesAllowed } from "./services";
 
+export { containersLeastPrivilege, leastPrivilegeFailures, podsNoIdleToken, workloadsNetworkPolicies } from "./least-privilege";
 export { namespacesPodSecurity } from "./namespaces";
 export { backendsNetworkPolicies, CHART_NETWORK_POLICY_VALUES, chartNetworkPolicies, renderedChartNetworkPolicies, selectorMatches } from "./network";
 export { isJupyterHubChart, kindOf, podOf } from "./objects";
@@ -31,6 +33,8 @@ export const RESOURCE_POLICIES: ResourceValidationPolicy[] = [
     noSecretsInConfigMaps,
     noSecretEnvLiterals,
     singleuserRootStart,
+    containersLeastPrivilege,
+    podsNoIdleToken,
 ];
 
-export const STACK_POLICIES: StackValidationPolicy[] = [backendsNetworkPolicies, renderedChartNetworkPolicies, namespacesPodSecurity];
+export const STACK_POLICIES: StackValidationPolicy[] = [backendsNetworkPolicies, renderedChartNetworkPolicies, namespacesPodSecurity, workloadsNetworkPolicies];

@@ -50,7 +50,7 @@ export const imagesPinned: ResourceValidationPolicy = {
 };
 
 /** Whether a container runs as a non-root user, given its pod's security context. */
-function runsAsNonRoot(podSc: Obj, containerSc: Obj): boolean {
+export function runsAsNonRoot(podSc: Obj, containerSc: Obj): boolean {
     const user = containerSc.runAsUser ?? podSc.runAsUser;
     const nonRoot = containerSc.runAsNonRoot ?? podSc.runAsNonRoot;
     if (typeof user === "number") return user > 0;

@@ -28,6 +28,9 @@ apiServerSuite({
         "Secret/hub-secrets",
         "ServiceAccount/csi-nfs-controller-sa",
         "ServiceAccount/csi-nfs-node-sa",
+        // patched (automountServiceAccountToken: false), in the hub's and the storage namespace
+        "ServiceAccount/default",
+        "ServiceAccount/default",
         "StorageClass/jupyterhub-home",
     ],
 });

@@ -33,6 +33,7 @@ apiServerSuite({
         "NetworkPolicy/mysql",
         "NetworkPolicy/nfs-server",
         "NetworkPolicy/openldap",
+        "NetworkPolicy/openldap-sync",
         `PersistentVolume/${NS}-shared`,
         "PersistentVolumeClaim/jupyterhub-shared",
         "PersistentVolumeClaim/mysql-data",
@@ -47,6 +48,9 @@ apiServerSuite({
         "Service/mysql",
         "Service/nfs-server",
         "Service/openldap",
+        // patched (automountServiceAccountToken: false), in the hub's and the storage namespace
+        "ServiceAccount/default",
+        "ServiceAccount/default",
         "StatefulSet/mysql",
         "StorageClass/jupyterhub-home",
     ],

@@ -12,6 +12,7 @@ import { checkAllClean, checkPack, checkResources, engineResource, EngineSession
 const STACK = "dev";
 const NS = "jupyterhub-dev";
 const PACK = { packName: "jupyterhub-platform", packVersion: "0.1.0" };
+const HARDENED = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true };
 let s: EngineSession;
 
 before(async () => (s = await openSession(STACK)), { timeout: 60_000 });
@@ -53,8 +54,9 @@ describe("policy pack over the Analyzer protocol: dev", () => {
                     template: {
                         metadata: { labels: { app: "planted-unbounded" } },
                         spec: {
-                            securityContext: { runAsNonRoot: true, runAsUser: 1000 },
-                            containers: [{ name: "app", image: "busybox:1.36.1" }],
+                            automountServiceAccountToken: false,
+                            securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
+                            containers: [{ name: "app", image: "busybox:1.36.1", securityContext: HARDENED }],
                         },
                     },
                 },
@@ -70,11 +72,45 @@ describe("policy pack over the Analyzer protocol: dev", () => {
                 spec: { selector: { app: "planted-mysql" }, ports: [{ port: 3306 }] },
             },
         });
-        const planted = [unbounded, rogueMysql];
+        // A container that drops one of the least-privilege settings: a writable root filesystem.
+        const writable = engineResource(STACK, {
+            type: "kubernetes:apps/v1:Deployment",
+            name: "planted-writable",
+            provider,
+            inputs: {
+                metadata: { name: "planted-writable", namespace: NS },
+                spec: {
+                    selector: { matchLabels: { app: "planted-writable" } },
+                    template: {
+                        metadata: { labels: { app: "planted-writable" } },
+                        spec: {
+                            automountServiceAccountToken: false,
+                            securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
+                            containers: [
+                                {
+                                    name: "app",
+                                    image: "busybox:1.36.1",
+                                    resources: { limits: { cpu: "100m", memory: "64Mi" } },
+                                    securityContext: { ...HARDENED, readOnlyRootFilesystem: false },
+                                },
+                            ],
+                        },
+                    },
+                },
+            },
+        });
+        const planted = [unbounded, rogueMysql, writable];
 
         const { diagnostics } = await s.pack.analyzeAll(planted);
-        assert.deepEqual(diagnostics.map(pick), [{ policy: "container-resource-limits", ...PACK, level: "mandatory", urn: unbounded.urn }]);
+        assert.deepEqual(diagnostics.map(pick), [
+            { policy: "container-resource-limits", ...PACK, level: "mandatory", urn: unbounded.urn },
+            { policy: "containers-least-privilege", ...PACK, level: "mandatory", urn: writable.urn },
+        ]);
         assert.match(diagnostics[0].detail, /^Deployment "jupyterhub-dev\/planted-unbounded": container "app" has no cpu and memory limit/);
+        assert.match(
+            diagnostics[1].detail,
+            /^Deployment "jupyterhub-dev\/planted-writable": container "app" fails writable-root; set readOnlyRootFilesystem: true/,
+        );
 
         const stackDiagnostics = await s.pack.analyzeStack([...s.resources, ...planted]);
         assert.deepEqual(stackDiagnostics.map(pick), [{ policy: "mysql-ldap-network-policies", ...PACK, level: "mandatory", urn: rogueMysql.urn }]);

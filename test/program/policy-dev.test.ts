@@ -68,12 +68,14 @@ describe("policy pack on the dev program (under mocks)", () => {
         const withoutPolicy = subjects.filter((s) => !(s.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && mysqlPolicies.includes(s.name)));
         assert.equal(withoutPolicy.length, subjects.length - 2);
         const found = await packViolations(withoutPolicy, loadPackConfig("dev"));
-        assert.deepEqual(
-            found.map((v) => v.policy),
-            ["mysql-ldap-network-policies"],
+        // MySQL's pods are then fenced by no policy either (the backups' admit them, not fence them).
+        assert.deepEqual(found.map((v) => v.policy).sort(), ["mysql-ldap-network-policies", "workloads-network-policies"]);
+        assert.match(
+            found.find((v) => v.policy === "workloads-network-policies")!.message,
+            /^StatefulSet "jupyterhub-dev\/mysql": no NetworkPolicy in namespace "jupyterhub-dev" restricts its ingress and egress; /,
         );
         assert.match(
-            found[0].message,
+            found.find((v) => v.policy === "mysql-ldap-network-policies")!.message,
             /^Service "jupyterhub-dev\/mysql" \(mysql\) has no NetworkPolicy in namespace "jupyterhub-dev" selecting its pods \{.*"app.kubernetes.io\/name":"mysql"/,
         );
     });

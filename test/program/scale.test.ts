@@ -29,7 +29,7 @@ describe(`program (dev stack with ${total} directory users, under mocks)`, () =>
     it("registers the same Kubernetes objects as with two users", () => {
         const objects = run.resources
             .filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh"))
-            .map((r) => `${r.type.split(":").pop()}/${String(get(r.inputs, "metadata.name"))}`)
+            .map((r) => `${String(get(r.inputs, "kind"))}/${String(get(r.inputs, "metadata.name"))}`)
             .map((n) => n.replace(/^Job\/openldap-sync-[0-9a-f]{16}$/, "Job/openldap-sync-<tree hash>"));
         assert.deepEqual(objects.sort(), devStackObjects(NS).sort());
     });

@@ -279,7 +279,12 @@ const SIDECAR_OF: Record<string, Sidecar> = {
     "liveness-probe": CSI_SIDECARS.liveness,
 };
 
-function csiContainerProblems(pod: Obj, names: string[]): string[] {
+/**
+ * `publishes`: whether the pod publishes volumes to pods (the node plugin: NodePublishVolume mounts
+ * into /var/lib/kubelet/pods, which must propagate to the host); the controller only mounts in its
+ * working directory (pkg/nfs/controllerserver.go), so it needs neither the kubelet's pods nor the host's network.
+ */
+function csiContainerProblems(pod: Obj, names: string[], publishes: boolean): string[] {
     const problems: string[] = [];
     for (const name of names) {
         const c = containerOf(pod, name);
@@ -292,7 +297,8 @@ function csiContainerProblems(pod: Obj, names: string[]): string[] {
                 problems.push(`${who(c)}: not privileged with SYS_ADMIN, as upstream runs it (it mounts NFS)`);
             }
             const kubelet = list(c.volumeMounts).find((m) => m.mountPath === "/var/lib/kubelet/pods");
-            if (kubelet?.mountPropagation !== "Bidirectional") problems.push(`${who(c)}: /var/lib/kubelet/pods is not mounted Bidirectional`);
+            if (publishes && kubelet?.mountPropagation !== "Bidirectional") problems.push(`${who(c)}: /var/lib/kubelet/pods is not mounted Bidirectional`);
+            if (!publishes && kubelet) problems.push(`${who(c)}: the controller publishes no volume, yet mounts the kubelet's /var/lib/kubelet/pods`);
         } else {
             problems.push(...flagProblems(c, SIDECAR_OF[name].flags, SIDECAR_OF[name].entrypoint[0]));
         }
@@ -312,8 +318,10 @@ export function csiControllerProblems(pod: Obj, p: { expansion: boolean }): stri
         ...csiContainerProblems(
             pod,
             wanted.filter((n) => names.includes(n)),
+            false,
         ),
     );
+    if (pod.hostNetwork === true) problems.push("controller: on the host's network, which its mounts in its own working directory do not need");
     if (names.includes("nfs")) {
         const c = containerOf(pod, "nfs");
         const arg = strings(c.args).find((a) => /^--?working-mount-dir=/.test(a));
@@ -332,6 +340,7 @@ export function csiNodeProblems(pod: Obj): string[] {
         ...csiContainerProblems(
             pod,
             CSI_NFS.upstreamNode.filter((n) => names.includes(n)),
+            true,
         ),
     );
     const reg = names.includes("node-driver-registrar") ? containerOf(pod, "node-driver-registrar") : undefined;
@@ -416,7 +425,8 @@ export function singleuserProblems(su: Obj, images: string[]): { problems: strin
 }
 
 /**
- * The hub's extra volumes: each a read-only mount the hub's user can read. Files of a ConfigMap or
+ * The hub's extra volumes: each a read-only mount the hub's user can read, or an emptyDir for a
+ * path it writes (its root filesystem is read-only). Files of a ConfigMap or
  * Secret volume are root's, group fsGroup (the chart's hub podSecurityContext: 1000), mode
  * defaultMode (0644 unless set): the hub (uid 1000, group 1000) reads them through group or other.
  */
@@ -424,6 +434,10 @@ export function hubVolumeProblems(hub: Obj): string[] {
     const problems: string[] = [];
     const mounts = list(hub.extraVolumeMounts);
     for (const v of list(hub.extraVolumes)) {
+        if (v.emptyDir !== undefined) {
+            if (!mounts.some((x) => x.name === v.name)) problems.push(`hub volume ${String(v.name)}: never mounted`);
+            continue;
+        }
         const source = obj(v.configMap ?? v.secret);
         const mode = typeof source.defaultMode === "number" ? source.defaultMode : 0o644;
         if ((mode & 0o044) === 0)

@@ -247,11 +247,21 @@ describe("image checks: each finds the break it is for", () => {
                     image: CSI_NFS.image,
                     args: ["--v=5", "--nodeid=$(NODE_ID)", "--working-mount-dir=/tmp"],
                     securityContext: { privileged: true, capabilities: { add: ["SYS_ADMIN"] } },
-                    volumeMounts: [{ name: "pods", mountPath: "/var/lib/kubelet/pods", mountPropagation: "Bidirectional" }],
+                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
                 },
             ],
+            volumes: [{ name: "tmp", emptyDir: {} }],
         };
     }
+
+    it("csi-driver-nfs controller: the host's network or the kubelet's pods directory, which it does not use, is refused", () => {
+        const pod = csiController(true);
+        pod.hostNetwork = true;
+        ((pod.containers as Obj[])[3].volumeMounts as Obj[]).push({ name: "pods", mountPath: "/var/lib/kubelet/pods", mountPropagation: "Bidirectional" });
+        const problems = csiControllerProblems(pod, { expansion: true }).join("\n");
+        assert.match(problems, /controller: on the host's network/);
+        assert.match(problems, /the controller publishes no volume, yet mounts the kubelet's \/var\/lib\/kubelet\/pods/);
+    });
 
     it("csi-driver-nfs controller: upstream's containers pass; an expandable class without csi-resizer is refused", () => {
         assert.deepEqual(csiControllerProblems(csiController(true), { expansion: true }), []);
@@ -266,6 +276,7 @@ describe("image checks: each finds the break it is for", () => {
         containers[0].image = "registry.k8s.io/sig-storage/csi-provisioner:v5.2.0";
         (containers[1].args as string[]).push("--leader-election-lease=15s");
         containers[3].securityContext = { ...(containers[3].securityContext as Obj), readOnlyRootFilesystem: true };
+        containers[3].volumeMounts = [];
         const problems = csiControllerProblems(pod, { expansion: true }).join("\n");
         assert.match(problems, /csi-provisioner: image .*v5\.2\.0; csi-driver-nfs v4\.12\.1 pins .*csi-provisioner:v5\.3\.0/);
         assert.match(problems, /\/csi-resizer defines no flag -leader-election-lease/);

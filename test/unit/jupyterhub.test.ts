@@ -155,7 +155,12 @@ describe("jupyterhub: what the chart receives", () => {
         assert.deepEqual(get(devValues, "hub.config.LDAPAuthenticator.bind_dn_template"), ["uid={username},ou=people,dc=dev,dc=jupyterhub,dc=local"]);
         assert.equal(get(devValues, "hub.config.Authenticator.allow_all"), false);
         assert.deepEqual(get(devValues, "hub.config.Authenticator.admin_users"), ["demo"]);
-        assert.deepEqual(get(devValues, "hub.extraVolumeMounts"), [{ name: "ldap-ca", mountPath: "/etc/jupyterhub/ldap-ca", readOnly: true }]);
+        assert.deepEqual(get(devValues, "hub.extraVolumeMounts"), [
+            { name: "ldap-ca", mountPath: "/etc/jupyterhub/ldap-ca", readOnly: true },
+            // the hub's root filesystem is read-only: what it writes is an emptyDir
+            { name: "hub-workdir", mountPath: "/srv/jupyterhub" },
+            { name: "hub-tmp", mountPath: "/tmp" },
+        ]);
     });
 
     it("homes on the NFS class; the shared claim mounted read-only, writable for admins by the spawn hook", () => {

@@ -4,7 +4,8 @@
 import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { exportsFile, prepareExportsEnv, rootSquashed, serverNetworkPolicySpec } from "../../components/storage";
+import { labels } from "../../components/common";
+import { controllerNetworkPolicySpec, CSI_CONTROLLER, exportsFile, prepareExportsEnv, rootSquashed, serverNetworkPolicySpec } from "../../components/storage";
 import { type InClusterNfs, parseConfig } from "../../config";
 
 function nfs(over: Record<string, unknown> = {}): InClusterNfs {
@@ -40,19 +41,41 @@ describe("nfs fence: the in-cluster server's exports", () => {
 });
 
 describe("nfs fence: the in-cluster server's NetworkPolicy", () => {
-    it("without nodeCidrs it admits no one (only what the plugin passes as the node's own traffic)", () => {
-        assert.deepEqual(serverNetworkPolicySpec(nfs(), LBL), { podSelector: { matchLabels: LBL }, policyTypes: ["Ingress"], ingress: [] });
+    const CONTROLLER = { podSelector: { matchLabels: labels(CSI_CONTROLLER) } };
+    const PORTS = [
+        { protocol: "TCP", port: 2049 },
+        { protocol: "TCP", port: 20048 },
+        { protocol: "TCP", port: 111 },
+    ];
+
+    it("without nodeCidrs it admits the CSI controller's pods only (and what the plugin passes as the node's own traffic); it reaches nothing", () => {
+        assert.deepEqual(serverNetworkPolicySpec(nfs(), LBL), {
+            podSelector: { matchLabels: LBL },
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [{ from: [CONTROLLER], ports: PORTS }],
+            egress: [],
+        });
+        // Without the program's csi-driver-nfs: no one.
+        assert.deepEqual(serverNetworkPolicySpec(nfs({ installCsiDriver: false }), LBL).ingress, []);
     });
 
-    it("with nodeCidrs: those addresses, on the server's three ports, and no selector of pods or namespaces", () => {
+    it("with nodeCidrs: those addresses and the CSI controller, on the server's three ports, no namespace selector", () => {
         const spec = serverNetworkPolicySpec(nfs({ nodeCidrs: ["192.168.10.0/24"] }), LBL);
-        assert.deepEqual(spec.ingress, [
+        assert.deepEqual(spec.ingress, [{ from: [{ ipBlock: { cidr: "192.168.10.0/24" } }, CONTROLLER], ports: PORTS }]);
+    });
+
+    it("the CSI controller, on the pod network: nothing reaches it; it reaches NFS ports, the API server's and DNS only", () => {
+        const spec = controllerNetworkPolicySpec(LBL);
+        assert.deepEqual(spec.ingress, []);
+        assert.deepEqual(spec.policyTypes, ["Ingress", "Egress"]);
+        assert.deepEqual(spec.egress, [
             {
-                from: [{ ipBlock: { cidr: "192.168.10.0/24" } }],
                 ports: [
-                    { protocol: "TCP", port: 2049 },
-                    { protocol: "TCP", port: 20048 },
-                    { protocol: "TCP", port: 111 },
+                    ...PORTS,
+                    { protocol: "TCP", port: 443 },
+                    { protocol: "TCP", port: 6443 },
+                    { protocol: "UDP", port: 53 },
+                    { protocol: "TCP", port: 53 },
                 ],
             },
         ]);

@@ -480,6 +480,7 @@ describe("policy pack", () => {
         assert.ok(all.every((p) => p.enforcementLevel === "mandatory"));
         assert.deepEqual(names.sort(), [
             "container-resource-limits",
+            "containers-least-privilege",
             "external-services-allowed",
             "images-pinned",
             "jupyterhub-network-policies",
@@ -489,8 +490,10 @@ describe("policy pack", () => {
             "namespaces-pod-security",
             "no-secret-env-literals",
             "no-secrets-in-configmaps",
+            "pods-no-idle-api-token",
             "pods-run-as-non-root",
             "singleuser-root-start",
+            "workloads-network-policies",
         ]);
         const index = fs.readFileSync(path.join(ROOT, "policy", "index.ts"), "utf8");
         assert.match(index, /policies: \[\.\.\.RESOURCE_POLICIES, \.\.\.STACK_POLICIES\]/);
@@ -518,6 +521,12 @@ describe("policy pack", () => {
     it("reports each problem of a bad object under its own policy", async () => {
         const bad = deployment({ securityContext: {}, containers: [container({ image: "busybox", resources: {} })] });
         const found = await packViolations([bad], loadPackConfig("dev"));
-        assert.deepEqual([...new Set(found.map((v) => v.policy))].sort(), ["container-resource-limits", "images-pinned", "pods-run-as-non-root"]);
+        assert.deepEqual([...new Set(found.map((v) => v.policy))].sort(), [
+            "container-resource-limits",
+            "containers-least-privilege",
+            "images-pinned",
+            "pods-no-idle-api-token",
+            "pods-run-as-non-root",
+        ]);
     });
 });
