@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sourced by the suites that run the platform's own pods (.ci/journey.sh, .ci/bench.sh's time to
 # ready): the real Pulumi engine, the real chart, a private control plane with the real node of
-# .ci/node.sh, every stand-in image of .ci/images.sh imported into the node's containerd under its
-# real reference, and a hostPath provisioner's ReadWriteMany StorageClass. SUITE names the suite in
+# .ci/node.sh, and every stand-in image of .ci/images.sh imported into the node's containerd under
+# its real reference (the suite installs the ReadWriteMany class, test/support/local-rwx.ts). SUITE names the suite in
 # its one `SUITE: SKIPPED — reason` line when the engine, the chart, the node or the images cannot
 # be had. The node and the cluster are stopped and their state removed on exit, ^C and SIGTERM
 # included (SIGKILL: the next start of .ci/node.sh cleans up what a killed node left). The caller
@@ -54,12 +54,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 bash .ci/node.sh start
 # kwok's fake node out of the way: the node tier's taint does not keep off pods that tolerate every
-# taint (local-path-provisioner's helper pods, DaemonSets), which kwok would then fake
+# taint (the chart's DaemonSet, local-path-provisioner's helper pods), which kwok would then fake
 kubectl delete nodes -l type=kwok
 t0=$SECONDS
 while IFS=$'\t' read -r name ref _; do
   bash .ci/node.sh import "$(bash .ci/images.sh path "$name")" "$ref"
 done < <(bash .ci/images.sh list)
 echo "[$SUITE] images imported in $((SECONDS - t0)) s" >&2
-# shellcheck source=.ci/local-path.sh
-. .ci/local-path.sh

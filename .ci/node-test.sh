@@ -10,6 +10,9 @@ if ! reason=$(bash .ci/node.sh preflight 2>&1); then
   echo "node: SKIPPED — ${reason:-.ci/node.sh preflight failed}"
   exit 0
 fi
+# The stand-in images of the class local-rwx (test/support/local-rwx.ts): cached, else built now,
+# before the node's lock (a cold build takes minutes).
+bash .ci/images.sh build busybox local-path-provisioner
 # One node per machine (its bridge, iptables, sysctls): a second run waits for the first.
 exec {node_lock}>/tmp/jhub-node-tier.lock
 flock -w 3600 "$node_lock" || { echo "the node tier: /tmp/jhub-node-tier.lock still held by another run after an hour" >&2; exit 1; }
@@ -33,6 +36,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-node --import tsx --test --test-concurrency=1 --test-timeout=900000 test/node/faults.test.ts test/node/node.test.ts &
+# Every file of the tier, or those given (`npm run test:node -- test/node/local-rwx.test.ts`).
+files=("$@")
+[[ ${#files[@]} -gt 0 ]] || files=(test/node/faults.test.ts test/node/node.test.ts test/node/local-rwx.test.ts)
+node --import tsx --test --test-concurrency=1 --test-timeout=900000 "${files[@]}" &
 tests=$!
 wait "$tests"

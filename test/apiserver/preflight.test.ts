@@ -34,7 +34,7 @@ const del = (kind: string, name: string, ns?: string) => kubectl(["delete", kind
 const exists = (kind: string, name: string, ns?: string) =>
     kubectl(["get", kind, name, ...(ns ? ["-n", ns] : []), "--ignore-not-found", "-o", "name"]).trim() !== "";
 
-const SC = { a: "jhub-pf-a", b: "jhub-pf-b", wffc: "jhub-pf-wffc" };
+const SC = { a: "jhub-pf-a", b: "jhub-pf-b", wffc: "jhub-pf-wffc", rwx: "jhub-pf-rwx", none: "jhub-pf-none", ebs: "jhub-pf-ebs" };
 function storageClass(name: string, isDefault: boolean, binding: "Immediate" | "WaitForFirstConsumer" = "Immediate"): Obj {
     return {
         apiVersion: "storage.k8s.io/v1",
@@ -304,6 +304,42 @@ describe("real kube-apiserver: the preflight check refuses a cluster that cannot
             lines[0],
             /^jupyterhub:nfs\.installCsiDriver is false, and the cluster has no CSIDriver nfs\.csi\.k8s\.io: .* Set jupyterhub:nfs\.installCsiDriver to true/,
         );
+    });
+
+    it("nfs.mode storage-class: a missing class, one that provisions nothing, one of a single-node provisioner; then a class that may share", () => {
+        const classOf = (name: string, provisioner: string): Obj => ({
+            apiVersion: "storage.k8s.io/v1",
+            kind: "StorageClass",
+            metadata: { name },
+            provisioner,
+        });
+        const values = (storageClass: string) => valuesFor({ "jupyterhub:nfs": { mode: "storage-class", storageClass } });
+        // As refuses(), but the namespace jhub-pf exists by now (the kept claims' cases made it).
+        const refused = (what: string, v: Obj, re: RegExp) => {
+            const { lines, ms, message } = preflight(v);
+            console.log(`preflight: ${what}: refused in ${ms} ms\n${message.replace(/^/gm, "    ")}`);
+            assert.equal(lines.length, 1, message);
+            assert.match(lines[0], re);
+        };
+        refused(
+            "nfs.storageClass missing",
+            values(SC.rwx),
+            /^jupyterhub:nfs\.storageClass names StorageClass "jhub-pf-rwx", and the cluster has no such class \(it has .*\): homes, the shared volume, group shares and backups are claims of it\. Name a ReadWriteMany class of the cluster .*, or create that one first\.$/,
+        );
+        apply(classOf(SC.none, "kubernetes.io/no-provisioner"), classOf(SC.ebs, "ebs.csi.aws.com"));
+        refused(
+            "nfs.storageClass without a provisioner",
+            values(SC.none),
+            /^jupyterhub:nfs\.storageClass names StorageClass "jhub-pf-none", whose provisioner is kubernetes\.io\/no-provisioner: it makes no volumes/,
+        );
+        refused(
+            "nfs.storageClass of a single-node provisioner",
+            values(SC.ebs),
+            /^jupyterhub:nfs\.storageClass names StorageClass "jhub-pf-ebs", whose provisioner ebs\.csi\.aws\.com makes volumes only one node mounts \(ReadWriteOnce\): .* use jupyterhub:nfs\.mode "in-cluster" on this class\.$/,
+        );
+        // What the check cannot tell: any other provisioner passes (EFS's here).
+        apply(classOf(SC.rwx, "efs.csi.aws.com"));
+        passes("nfs.storageClass of a provisioner not known to serve one node only", values(SC.rwx));
     });
 
     it("ingress.host already served at / by an Ingress of another namespace", () => {

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { EngineProject } from "../support/engine-project";
-import { hubBase, journeyConfig, until, User } from "../support/journey";
+import { hubBase, installJourneyClass, journeyConfig, until, User } from "../support/journey";
 
 const STACK = "ready";
 const project = new EngineProject(STACK);
@@ -60,7 +60,7 @@ function chain(times: Map<string, { start: number; end: number }>): string[] {
 
 async function main(): Promise<void> {
     console.log(`bench ready: ${project.describe()}, the journey's stack on the real node`);
-    project.initStack(STACK, journeyConfig(project));
+    project.initStack(STACK, journeyConfig(project, installJourneyClass(project)));
     const eventLog = path.join(project.work, "events.jsonl");
     const t0 = Date.now() / 1000;
     const up = spawn("pulumi", ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", STACK, "--event-log", eventLog], {

@@ -16,7 +16,7 @@ import * as assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
 import { EngineProject, waitFor } from "../support/engine-project";
-import { hubBase, journeyConfig, notReady, until, User } from "../support/journey";
+import { hubBase, installJourneyClass, journeyConfig, notReady, until, User } from "../support/journey";
 
 const STACK = "journey";
 const USER = "demo";
@@ -62,7 +62,7 @@ describe("the dev stack's journey on the real node, through the real engine with
 
     before(() => {
         console.log(`# ${project.describe()}`);
-        project.initStack(STACK, journeyConfig(project));
+        project.initStack(STACK, journeyConfig(project, installJourneyClass(project)));
     });
 
     after(() => {

@@ -7,6 +7,7 @@ import { before, describe, it } from "node:test";
 
 import { SINGLE_NODE_PROVISIONERS } from "../../components/cluster-needs";
 import { get } from "../support/helpers";
+import { loadPackConfig, packViolations } from "../support/policy-harness";
 import { type ProgramRun, reveal, runProgram } from "../support/program";
 
 const NFS = {
@@ -103,6 +104,12 @@ describe("program (dev stack, nfs.mode storage-class)", () => {
             "PersistentVolumeClaim/storage-shared",
             "Secret/data-key",
         ]);
+    });
+
+    it("the policy pack finds no violation with the dev policy config, and no privileged pod is left to judge", async () => {
+        const subjects = run.resources.map((r) => ({ type: r.type, name: r.name, props: reveal(r.inputs) as Record<string, unknown> }));
+        assert.deepEqual(await packViolations(subjects, loadPackConfig("dev")), []);
+        assert.ok(!JSON.stringify(subjects).includes("privileged"), "no privileged container: no NFS server, no CSI node plugin");
     });
 
     it("the preflight looks for the class (no CSI driver, no StorageClass name of its own, no NFS address)", () => {

@@ -5,14 +5,26 @@ import * as assert from "node:assert/strict";
 
 import { Browser } from "./browser";
 import { EngineProject } from "./engine-project";
+import { installLocalRwx } from "./local-rwx";
 
 /**
- * The dev stack's shape on this machine: the provisioner's class (LOCAL_PATH_CLASS) instead of
+ * The ReadWriteMany class of the real node (test/support/local-rwx.ts), made the cluster's default:
+ * the dev stack's database and directory claims name no class. Returns its name.
+ */
+export function installJourneyClass(project: EngineProject): string {
+    const { className, seconds } = installLocalRwx();
+    project.kubectl(["annotate", "storageclass", className, "storageclass.kubernetes.io/is-default-class=true", "--overwrite"]);
+    console.log(`# ${className} installed in ${seconds.toFixed(1)} s`);
+    return className;
+}
+
+/**
+ * The dev stack's shape on this machine: the class `storageClass` instead of
  * in-cluster NFS, which the kernel here lacks; waiting for readiness; and a link to the shared
  * folder in each home (postStart), without which the server's contents API, rooted at the home,
  * cannot reach /mnt/shared.
  */
-export function journeyConfig(project: EngineProject): Record<string, unknown> {
+export function journeyConfig(project: EngineProject, storageClass: string): Record<string, unknown> {
     const dev = project.devConfig();
     // serverStorageSize is the in-cluster NFS server's: refused in storage-class mode
     const nfs = Object.fromEntries(Object.entries(dev["jupyterhub:nfs"] as Record<string, unknown>).filter(([k]) => k !== "serverStorageSize"));
@@ -20,7 +32,7 @@ export function journeyConfig(project: EngineProject): Record<string, unknown> {
     const shared = (nfs.shared as { mountPath: string }).mountPath;
     return {
         "jupyterhub:skipAwait": false,
-        "jupyterhub:nfs": { ...nfs, mode: "storage-class", storageClass: process.env.LOCAL_PATH_CLASS ?? "jhub-rwx" },
+        "jupyterhub:nfs": { ...nfs, mode: "storage-class", storageClass },
         "jupyterhub:singleuser": { ...singleuser, postStart: `ln -sfn ${shared} "$HOME/shared"` },
     };
 }
