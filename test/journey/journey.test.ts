@@ -20,6 +20,8 @@ import { hubBase, installJourneyClass, journeyConfig, notReady, until, User } fr
 
 const STACK = "journey";
 const USER = "demo";
+/** A user of the directory outside ldap.allowedGroups (Pulumi.dev.yaml). */
+const OUTSIDER = "outsider";
 const NON_MEMBER_PROFILE = "gpu";
 const HOME_FILE = "journey-home.txt";
 const SHARED_FILE = "shared/journey-shared.txt";
@@ -78,7 +80,7 @@ describe("the dev stack's journey on the real node, through the real engine with
         assert.equal(health.status, 200, "/hub/health through the proxy");
     });
 
-    it(`${USER} logs in through the proxy with the stack's password, and is refused the ${NON_MEMBER_PROFILE} profile (not in its group) before any pod`, async () => {
+    it(`${USER} logs in through the proxy with the stack's password (a wrong one and ${OUTSIDER} refused), and is refused the ${NON_MEMBER_PROFILE} profile (not in its group) before any pod`, async () => {
         firstPassword = passwords()[USER];
         assert.ok(firstPassword, `ldapUserPasswords has ${USER}`);
         const user = new User(USER, base);
@@ -94,6 +96,9 @@ describe("the dev stack's journey on the real node, through the real engine with
         assert.equal(userPod(), "", "no pod for the refused profile");
         const wrong = new User(USER, base);
         await assert.rejects(() => wrong.login(`${firstPassword}x`), /POST \/hub\/login answers 302/, "a wrong password is refused");
+        const outsider = new User(OUTSIDER, base);
+        await assert.rejects(() => outsider.login(passwords()[OUTSIDER]), /POST \/hub\/login answers 302/, `${OUTSIDER} (not in the allowed group) is refused`);
+        assert.match(hubLog(), new RegExp(`User '${OUTSIDER}' not allowed`), "refused by the allowed-groups check, not by the bind");
     });
 
     it(`${USER} starts a server (a pod KubeSpawner makes on the node), writes a file in the home and in the shared folder, stops and starts it, and reads both back`, async () => {
