@@ -2,13 +2,13 @@
 // the journey's stack (test/support/journey.ts) brought up by `pulumi up` from nothing, without
 // skipAwait, while the proxy's address is polled: the seconds until /hub/health answers 200, until
 // `pulumi up` returns, and until a user's server (logged in, started) answers its API. Then the
-// slowest steps: each resource's time from the engine's event log, and the chain of dependencies
+// slowest steps: each resource's time from the engine's progress lines (when "creating" and
+// "created" arrived; `pulumi up` here has no event log flag), and the chain of dependencies
 // that ends last (from the resource that finished last, back through whichever of its dependencies
 // finished last), which is what the time to ready is made of. A benchmark: it prints, it does not
 // judge.
 import { spawn } from "node:child_process";
-import * as fs from "node:fs";
-import * as path from "node:path";
+import * as readline from "node:readline";
 
 import { EngineProject } from "../support/engine-project";
 import { hubBase, installJourneyClass, journeyConfig, until, User } from "../support/journey";
@@ -17,42 +17,34 @@ const STACK = "ready";
 const project = new EngineProject(STACK);
 const NS = project.devConfig()["jupyterhub:namespace"] as string;
 
-interface EngineEvent {
-    timestamp: number;
-    resourcePreEvent?: { metadata: { urn: string; op: string } };
-    resOutputsEvent?: { metadata: { urn: string; op: string } };
+/**
+ * Each resource's start and end (seconds since the up began): when the engine's progress lines
+ * "<op> <type> <name> creating" and "... created (Ns)" arrived, keyed "<type> <name>" as `key`
+ * makes it from a URN.
+ */
+function watch(line: string, at: number, out: Map<string, { start: number; end: number }>): void {
+    const m = /^\s*\+\s+(\S+)\s+(\S+)\s+(creating|created)\b/.exec(line);
+    // the stack spans the whole up: not a step
+    if (!m || m[1] === "pulumi:pulumi:Stack") return;
+    const k = `${m[1]} ${m[2]}`;
+    if (!out.has(k)) out.set(k, { start: at, end: at });
+    if (m[3] === "created") out.get(k)!.end = at;
 }
 
-/** Each resource's start and end (seconds since the up began), from `pulumi up --event-log`. */
-function spans(eventLog: string, t0: number): Map<string, { start: number; end: number }> {
-    const out = new Map<string, { start: number; end: number }>();
-    for (const line of fs.readFileSync(eventLog, "utf8").split("\n")) {
-        if (!line.trim()) continue;
-        const e = JSON.parse(line) as EngineEvent;
-        const pre = e.resourcePreEvent?.metadata;
-        const done = e.resOutputsEvent?.metadata;
-        if (pre && pre.op !== "same") out.set(pre.urn, { start: e.timestamp - t0, end: e.timestamp - t0 });
-        if (done && out.has(done.urn)) out.get(done.urn)!.end = e.timestamp - t0;
-    }
-    return out;
-}
-
-const short = (urn: string) => {
-    const [type, name] = [urn.split("::").at(-2)!.split("$").at(-1)!, urn.split("::").at(-1)!];
-    return `${type.split(":").at(-1)} ${name}`;
-};
+/** A URN as the engine's progress lines name the resource: "<type> <name>". */
+const key = (urn: string) => `${urn.split("::").at(-2)!.split("$").at(-1)!} ${urn.split("::").at(-1)!}`;
 
 /** From the resource that ended last, back through the dependency that ended last, to the start. */
 function chain(times: Map<string, { start: number; end: number }>): string[] {
     const deps = new Map<string, string[]>();
     for (const r of project.resources(STACK) as Array<{ urn: string; dependencies?: string[]; parent?: string }>) {
-        deps.set(r.urn, [...(r.dependencies ?? []), ...(r.parent ? [r.parent] : [])]);
+        deps.set(key(r.urn), [...(r.dependencies ?? []), ...(r.parent ? [r.parent] : [])].map(key));
     }
     const last = (urns: string[]) => urns.filter((u) => times.has(u)).sort((a, b) => times.get(b)!.end - times.get(a)!.end)[0];
     const out: string[] = [];
     for (let urn = last([...times.keys()]); urn !== undefined; urn = last(deps.get(urn) ?? [])) {
         const t = times.get(urn)!;
-        out.push(`${short(urn)} ${t.start.toFixed(1)}-${t.end.toFixed(1)} s (${(t.end - t.start).toFixed(1)} s)`);
+        out.push(`${urn} ${t.start.toFixed(1)}-${t.end.toFixed(1)} s (${(t.end - t.start).toFixed(1)} s)`);
         if (out.length > 30) break;
     }
     return out;
@@ -61,13 +53,14 @@ function chain(times: Map<string, { start: number; end: number }>): string[] {
 async function main(): Promise<void> {
     console.log(`bench ready: ${project.describe()}, the journey's stack on the real node`);
     project.initStack(STACK, journeyConfig(project, installJourneyClass(project)));
-    const eventLog = path.join(project.work, "events.jsonl");
+    const times = new Map<string, { start: number; end: number }>();
     const t0 = Date.now() / 1000;
-    const up = spawn("pulumi", ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", STACK, "--event-log", eventLog], {
+    const up = spawn("pulumi", ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", STACK], {
         cwd: project.dir,
         env: project.env,
-        stdio: ["ignore", "ignore", "inherit"],
+        stdio: ["ignore", "pipe", "inherit"],
     });
+    readline.createInterface({ input: up.stdout }).on("line", (line) => watch(line, Date.now() / 1000 - t0, times));
     const upDone = new Promise<number>((resolve) => up.on("exit", (code) => resolve(code ?? 1)));
     let upSeconds = 0;
     void upDone.then(() => (upSeconds = Date.now() / 1000 - t0));
@@ -100,10 +93,9 @@ async function main(): Promise<void> {
     console.log(`bench ready: /hub/health answering ${health ? health.toFixed(1) : "never"} s after pulumi up began`);
     console.log(`bench ready: pulumi up (no skipAwait) returned after ${upSeconds.toFixed(1)} s`);
     console.log(`bench ready: a user's server answering ${server.toFixed(1)} s after the login (${(upSeconds + server).toFixed(1)} s from nothing)`);
-    const times = spans(eventLog, t0);
     console.log("bench ready: the slowest resources:");
     for (const [urn, t] of [...times].sort((a, b) => b[1].end - b[1].start - (a[1].end - a[1].start)).slice(0, 8)) {
-        console.log(`  ${(t.end - t.start).toFixed(1).padStart(6)} s  ${short(urn)}`);
+        console.log(`  ${(t.end - t.start).toFixed(1).padStart(6)} s  ${urn}`);
     }
     console.log("bench ready: the chain that ends last (last first):");
     for (const step of chain(times)) console.log(`  ${step}`);
