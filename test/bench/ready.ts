@@ -24,8 +24,8 @@ const NS = project.devConfig()["jupyterhub:namespace"] as string;
  */
 function watch(line: string, at: number, out: Map<string, { start: number; end: number }>): void {
     const m = /^\s*\+\s+(\S+)\s+(\S+)\s+(creating|created)\b/.exec(line);
-    // the stack spans the whole up: not a step
-    if (!m || m[1] === "pulumi:pulumi:Stack") return;
+    // the stack and the components (charts, the program's own) span their children: not steps
+    if (!m || !m[1].startsWith("kubernetes:") || m[1].startsWith("kubernetes:helm.sh")) return;
     const k = `${m[1]} ${m[2]}`;
     if (!out.has(k)) out.set(k, { start: at, end: at });
     if (m[3] === "created") out.get(k)!.end = at;
@@ -34,15 +34,25 @@ function watch(line: string, at: number, out: Map<string, { start: number; end: 
 /** A URN as the engine's progress lines name the resource: "<type> <name>". */
 const key = (urn: string) => `${urn.split("::").at(-2)!.split("$").at(-1)!} ${urn.split("::").at(-1)!}`;
 
-/** From the resource that ended last, back through the dependency that ended last, to the start. */
+/**
+ * From the object that ended last, back through the dependency that ended last, to the start;
+ * a component's dependencies (dependsOn given to a chart) count for its children.
+ */
 function chain(times: Map<string, { start: number; end: number }>): string[] {
     const deps = new Map<string, string[]>();
     for (const r of project.resources(STACK) as Array<{ urn: string; dependencies?: string[]; parent?: string }>) {
         deps.set(key(r.urn), [...(r.dependencies ?? []), ...(r.parent ? [r.parent] : [])].map(key));
     }
+    // a parent stands for its dependencies: flattened to the objects that have times
+    const objects = (k: string, seen = new Set<string>()): string[] => {
+        if (times.has(k)) return [k];
+        if (seen.has(k)) return [];
+        seen.add(k);
+        return (deps.get(k) ?? []).flatMap((d) => objects(d, seen));
+    };
     const last = (urns: string[]) => urns.filter((u) => times.has(u)).sort((a, b) => times.get(b)!.end - times.get(a)!.end)[0];
     const out: string[] = [];
-    for (let urn = last([...times.keys()]); urn !== undefined; urn = last(deps.get(urn) ?? [])) {
+    for (let urn = last([...times.keys()]); urn !== undefined; urn = last((deps.get(urn) ?? []).flatMap((d) => objects(d)))) {
         const t = times.get(urn)!;
         out.push(`${urn} ${t.start.toFixed(1)}-${t.end.toFixed(1)} s (${(t.end - t.start).toFixed(1)} s)`);
         if (out.length > 30) break;
