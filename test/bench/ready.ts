@@ -62,7 +62,7 @@ function chain(times: Map<string, { start: number; end: number }>): string[] {
 
 async function main(): Promise<void> {
     console.log(`bench ready: ${project.describe()}, the journey's stack on the real node`);
-    project.initStack(STACK, journeyConfig(project, installJourneyClass(project)));
+    project.initStack(STACK, journeyConfig(project, installJourneyClass()));
     const times = new Map<string, { start: number; end: number }>();
     const t0 = Date.now() / 1000;
     const up = spawn("pulumi", ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", STACK], {

@@ -64,7 +64,7 @@ describe("the dev stack's journey on the real node, through the real engine with
 
     before(() => {
         console.log(`# ${project.describe()}`);
-        project.initStack(STACK, journeyConfig(project, installJourneyClass(project)));
+        project.initStack(STACK, journeyConfig(project, installJourneyClass()));
     });
 
     after(() => {

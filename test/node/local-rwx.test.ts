@@ -8,8 +8,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
+import { sharedClaimSpec } from "../../components/storage";
 import { installLocalRwx, LOCAL_RWX, LOCAL_RWX_IMAGES } from "../support/local-rwx";
-import { kubectl, nodeSh, requireCluster } from "../support/node-harness";
+import { kubectl, machine, type Machine, nodeSh, requireCluster } from "../support/node-harness";
 
 const NS = "local-rwx-test";
 const NODE_NAME = "jhub-node-0";
@@ -44,9 +45,11 @@ const ready = (...names: string[]) => kubectl(["-n", NS, "wait", "--for=conditio
 describe("local-rwx: a ReadWriteMany class on the real node (local-path-provisioner with a shared folder)", () => {
     let started = false;
     let sharedPath = "";
+    let machineBefore: Machine;
 
     before(() => {
         requireCluster();
+        machineBefore = machine();
         const r = nodeSh(["start"]);
         assert.equal(r.status, 0, `.ci/node.sh start failed:\n${r.stderr.slice(-6000)}`);
         started = true;
@@ -65,15 +68,18 @@ describe("local-rwx: a ReadWriteMany class on the real node (local-path-provisio
         assert.equal(placed, NODE_NAME);
         const sc = JSON.parse(kubectl(["get", "storageclass", LOCAL_RWX.className, "-o", "json"])) as Record<string, unknown>;
         assert.deepEqual([sc.provisioner, sc.volumeBindingMode], [LOCAL_RWX.provisioner, "Immediate"]);
+        // Not the default class unless asked (installLocalRwx({ isDefault: true })).
+        assert.equal((sc.metadata as { annotations: Record<string, string> }).annotations["storageclass.kubernetes.io/is-default-class"], "false");
     });
 
-    it("a ReadWriteMany claim of it binds, to a folder of the node with no node affinity", () => {
+    it("a claim as the program makes the shared ones binds, ReadWriteMany, to a folder of the node with no node affinity", () => {
         const t0 = Date.now();
         apply({
             apiVersion: "v1",
             kind: "PersistentVolumeClaim",
             metadata: { name: CLAIM, namespace: NS },
-            spec: { accessModes: ["ReadWriteMany"], storageClassName: LOCAL_RWX.className, resources: { requests: { storage: "1Gi" } } },
+            // The spec the program gives the shared volume's and the group shares' claims (components/storage/class-storage.ts).
+            spec: sharedClaimSpec(LOCAL_RWX.className, "1Gi"),
         });
         kubectl(["-n", NS, "wait", `pvc/${CLAIM}`, "--for=jsonpath={.status.phase}=Bound", "--timeout=120s"]);
         console.log(`# claim bound in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -114,5 +120,12 @@ describe("local-rwx: a ReadWriteMany class on the real node (local-path-provisio
         // The group share is a directory of the same volume, as the spawn hook's subPath mounts it.
         assert.equal(exec("user", "cat /data/course-101/share-note").trim(), "by-member");
         assert.equal(exec("later", "cat /data/user-note").trim(), "by-user");
+    });
+
+    it("the node stops as cleanly with the class's helper pods and hostPath volumes: the machine as before", () => {
+        const r = nodeSh(["stop"]);
+        started = false;
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(machine(), machineBefore);
     });
 });

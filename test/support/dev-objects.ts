@@ -34,6 +34,22 @@ export const STORAGE_OBJECTS = [
     "ServiceAccount/csi-nfs-node-sa",
 ];
 
+/** The objects of NFS storage (components/storage/nfs-storage.ts), which `nfs.mode: storage-class` has none of. */
+export function nfsStorageObjects(ns: string): string[] {
+    return [
+        ...STORAGE_OBJECTS,
+        `Namespace/${ns}-storage`,
+        "CSIDriver/nfs.csi.k8s.io",
+        `ClusterRole/${ns}-nfs-external-provisioner`,
+        `ClusterRole/${ns}-nfs-external-resizer`,
+        `ClusterRoleBinding/${ns}-nfs-csi-provisioner-binding`,
+        `ClusterRoleBinding/${ns}-nfs-csi-resizer-binding`,
+        `PersistentVolume/${ns}-group-shares`,
+        `PersistentVolume/${ns}-shared`,
+        "StorageClass/jupyterhub-home",
+    ];
+}
+
 /** The namespace a namespaced object of the dev stack lives in, given the hub's. */
 export function namespaceOf(object: string, ns: string): string {
     return STORAGE_OBJECTS.includes(object) ? `${ns}-storage` : ns;

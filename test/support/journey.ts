@@ -11,9 +11,8 @@ import { installLocalRwx } from "./local-rwx";
  * The ReadWriteMany class of the real node (test/support/local-rwx.ts), made the cluster's default:
  * the dev stack's database and directory claims name no class. Returns its name.
  */
-export function installJourneyClass(project: EngineProject): string {
-    const { className, seconds } = installLocalRwx();
-    project.kubectl(["annotate", "storageclass", className, "storageclass.kubernetes.io/is-default-class=true", "--overwrite"]);
+export function installJourneyClass(): string {
+    const { className, seconds } = installLocalRwx({ isDefault: true });
     console.log(`# ${className} installed in ${seconds.toFixed(1)} s`);
     return className;
 }

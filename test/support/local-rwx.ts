@@ -35,6 +35,8 @@ export interface LocalRwxOptions {
     className?: string;
     /** What happens to a volume's directory when its claim goes. Default: Delete (as most clusters' classes). */
     reclaimPolicy?: "Delete" | "Retain";
+    /** Make it the cluster's default class too (for the database's and the directory's claims, which name none). Default: false. */
+    isDefault?: boolean;
 }
 
 const SETUP = 'set -eu\nmkdir -m 0777 -p "$VOL_DIR"\n';
@@ -133,7 +135,7 @@ export function localRwxObjects(o: Required<LocalRwxOptions>): object[] {
         {
             apiVersion: "storage.k8s.io/v1",
             kind: "StorageClass",
-            metadata: { name: o.className },
+            metadata: { name: o.className, annotations: { "storageclass.kubernetes.io/is-default-class": String(o.isDefault) } },
             provisioner: LOCAL_RWX.provisioner,
             // A shared folder needs no node: claims bind at once, as on EFS or Filestore.
             volumeBindingMode: "Immediate",
@@ -148,6 +150,7 @@ export function localRwxOptions(o: LocalRwxOptions = {}): Required<LocalRwxOptio
         sharedPath: o.sharedPath ?? path.join(nodeDir(), "local-rwx"),
         className: o.className ?? LOCAL_RWX.className,
         reclaimPolicy: o.reclaimPolicy ?? "Delete",
+        isDefault: o.isDefault ?? false,
     };
 }
 
