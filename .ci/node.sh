@@ -482,12 +482,27 @@ EOF
 
 # ------------------------------------------------------------------ images
 
+# A reference as the kubelet asks containerd for it: a first part that names no host (no dot, no
+# port, not localhost) is Docker Hub's, a single name there its library/ ("mysql:8.4.7" is pulled as
+# "docker.io/library/mysql:8.4.7"; an image imported as "mysql:8.4.7" is never found).
+full_ref() { # REF
+  local ref=$1 first=${1%%/*}
+  if [[ "$ref" != */* ]]; then ref="docker.io/library/$ref"
+  elif [[ "$first" != *.* && "$first" != *:* && "$first" != localhost ]]; then ref="docker.io/$ref"
+  fi
+  echo "$ref"
+}
+
 import_archive() { # ARCHIVE REF
-  local archive=$1 ref=$2 name tmp t0=$SECONDS
+  local archive=$1 ref name tmp t0=$SECONDS
+  ref=$(full_ref "$2")
   [[ -s "$archive" ]] || { echo "image archive $archive missing" >&2; return 1; }
   ctr_ version >/dev/null 2>&1 || { echo "the node's containerd does not answer on $SOCK: start the node first (.ci/node.sh start)" >&2; return 1; }
   name=$(tar -xOf "$archive" index.json 2>/dev/null | jq -r '[.manifests[]?.annotations["org.opencontainers.image.ref.name"] // empty] | first // empty' 2>/dev/null || true)
-  if [[ "$name" != "$ref" ]]; then
+  local short=""
+  if [[ -n "$name" && "$name" != "$ref" && "$(full_ref "$name")" == "$ref" ]]; then
+    short=$name # named as a pod spec writes it: imported, then tagged with the full reference
+  elif [[ "$name" != "$ref" ]]; then
     # named otherwise (or a docker archive): copied into an OCI archive named REF
     local transport=oci-archive
     tar -tf "$archive" manifest.json >/dev/null 2>&1 && transport=docker-archive
@@ -497,6 +512,9 @@ import_archive() { # ARCHIVE REF
   fi
   ctr_ images import --snapshotter overlayfs "$archive" >/dev/null || { rm -rf "${tmp:-}"; return 1; }
   rm -rf "${tmp:-}"
+  if [[ -n "$short" ]]; then
+    ctr_ images tag --force "$short" "$ref" >/dev/null && ctr_ images rm "$short" >/dev/null || return 1
+  fi
   ctr_ images ls -q "name==$ref" | grep -xF "$ref" >/dev/null || { echo "$ref is not in containerd after importing $1" >&2; return 1; }
   log "imported $ref in $((SECONDS - t0)) s"
 }
@@ -780,11 +798,16 @@ start_node() {
 
 # pods leave through the kubelet, so that CNI DEL and the unmounts run: the node's own objects
 # first (else their controllers put pods back), the node cordoned, then every pod bound to it
+NODE_STOP_TAINT=jhub.dev/node-stopping=true:NoExecute
 drain_pods() {
   if ! running_pid kubelet >/dev/null || ! api_up; then return 0; fi
   kc get node "$NODE_NAME" >/dev/null 2>&1 || return 0
   kc -n kube-system delete deployment coredns --ignore-not-found --wait=false >/dev/null 2>&1 || true
   kc cordon "$NODE_NAME" >/dev/null 2>&1 || true
+  # a DaemonSet's pods tolerate the cordon and come back at once (the chart's image puller): a
+  # NoExecute taint of the node's own keeps them off (those that tolerate every taint are not stopped
+  # here, and are stopped by force below)
+  kc taint nodes "$NODE_NAME" "$NODE_STOP_TAINT" --overwrite >/dev/null 2>&1 || true
   kc delete pods --all-namespaces --field-selector "spec.nodeName=$NODE_NAME" --wait=false >/dev/null 2>&1 || true
   if wait_until 90 bash -c "[[ -z \"\$(ctr --address '$SOCK' -n k8s.io tasks ls -q 2>/dev/null)\" ]]"; then
     log "pods stopped by the kubelet"

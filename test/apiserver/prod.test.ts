@@ -22,6 +22,7 @@ apiServerSuite({
         `Namespace/${NS}`,
         // The driver's (privileged) namespace.
         `Namespace/${NS}-storage`,
+        "NetworkPolicy/csi-nfs-controller",
         `PersistentVolume/${NS}-shared`,
         "PersistentVolumeClaim/jupyterhub-shared",
         "Secret/data-key",

@@ -27,6 +27,7 @@ apiServerSuite({
                     "ClusterRoleBinding/",
                     "DaemonSet/csi-nfs-node",
                     "Deployment/csi-nfs-controller",
+                    "NetworkPolicy/csi-nfs-controller",
                     "ServiceAccount/csi-nfs",
                     "StorageClass/",
                 ].some((p) => o.startsWith(p)),

@@ -65,7 +65,8 @@ describe("real kube-apiserver: the NFS server's fence with nfs.nodeCidrs (issue 
                 ingress: Array<{ from: Array<{ ipBlock: { cidr: string } }>; ports: Array<{ port: number }> }>;
             };
         };
-        assert.deepEqual(np.spec.policyTypes, ["Ingress"]);
+        // Egress with no rule: the server reaches nothing. No controller selector: installCsiDriver is false here.
+        assert.deepEqual(np.spec.policyTypes, ["Ingress", "Egress"]);
         assert.equal(np.spec.podSelector.matchLabels["app.kubernetes.io/name"], "nfs-server");
         assert.deepEqual(
             np.spec.ingress.map((r) => r.from.map((f) => f.ipBlock.cidr)),

@@ -1,6 +1,20 @@
 # JupyterHub config for the services suites, test/services/*.test.ts (not used by the
 # deployment).
 #
+# A twin of the chart's own config, kept only where the journey (test/journey/journey.test.ts,
+# the chart's jupyterhub_config.py in the real hub image on the real node) does not reach. Retired
+# where it does (issue 29 D): the login with the right and a wrong password and the outsider's
+# refusal, the login after a hub restart, the group-gated profile's refusal (this twin answered it
+# with a synchronous 403; the chart sets slow_spawn_timeout to 0, so the real hub answers 202 and
+# the spawn fails with the hook's message), and destroy-then-up with the same passwords
+# (second-life.test.ts). Kept for what needs the hub's inside or faults a cluster cannot stage
+# cheaply: slapd's ACLs and TLS (an unrelated CA refused), auth_state under the existing Secret's
+# CryptKeeper keys, the hub user's grants in MySQL, the sync script's runs (1000 users), the
+# groups' effects in the pod manifests KubeSpawner makes (GPU, fsGroup, mounts, group shares, the
+# default profile), and the backup scripts restored into fresh servers. What it differs in from
+# the chart's config (the order it applies hub.config in, extraEnv dropped) stays a difference
+# there.
+#
 # Part 1 applies the chart values and the hub's existing Secret the program generates, the way
 # z2jh 4.4.0's own jupyterhub_config.py and z2jh.py do: the Secret's values.yaml is merged over the
 # chart values (_load_config); every top-level key of hub.config is a traitlets class name whose

@@ -61,7 +61,6 @@
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { it } from "node:test";
@@ -81,88 +80,10 @@ import { userCredentials } from "../../components/directory/passwords";
 import { scriptPath } from "../../components/scripts";
 import { masterFingerprint } from "../../components/directory/passwords";
 import { chartDataDir, helmMerge, inMode, onNfs, ROOT } from "./helpers";
+import { Browser, Page } from "./browser";
 import { alnum, findTools, freePort, portOpen, run, Service, tail, Tools, waitFor } from "./services-env";
 
 export type Json = Record<string, unknown>;
-
-export interface Page {
-    status: number;
-    body: string;
-    location: string | null;
-    setCookies: string[];
-}
-
-/** What a browser sends when the user opens a page or submits a form (see Browser). */
-const NAVIGATE = { "sec-fetch-mode": "navigate", "sec-fetch-dest": "document", "user-agent": "services-test-browser" };
-
-function httpRequest(method: "GET" | "POST", url: string, headers: Record<string, string>, body?: string): Promise<Page> {
-    return new Promise((resolve, reject) => {
-        const req = http.request(
-            url,
-            { method, headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) } },
-            (res) => {
-                const chunks: Buffer[] = [];
-                res.on("data", (c: Buffer) => chunks.push(c));
-                res.on("end", () =>
-                    resolve({
-                        status: res.statusCode ?? 0,
-                        body: Buffer.concat(chunks).toString("utf8"),
-                        location: res.headers.location ?? null,
-                        setCookies: res.headers["set-cookie"] ?? [],
-                    }),
-                );
-                res.on("error", reject);
-            },
-        );
-        req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${url}: no answer in 30s`)));
-        req.on("error", reject);
-        req.end(body);
-    });
-}
-
-/**
- * A cookie jar and requests that never follow redirects, as the test must see each answer.
- * JupyterHub sets its _xsrf cookie only on navigations ("sec-fetch-mode: navigate"). fetch()
- * cannot say that (it always sends "cors", as the Fetch standard requires), so the browser's
- * requests go through node:http.
- */
-export class Browser {
-    readonly cookies = new Map<string, string>();
-
-    private remember(page: Page): void {
-        for (const c of page.setCookies) {
-            const [pair] = c.split(";");
-            const eq = pair.indexOf("=");
-            const name = pair.slice(0, eq).trim();
-            const value = pair.slice(eq + 1).trim();
-            // An expired or empty cookie is a deletion.
-            if (value === "" || value === '""' || /expires=Thu, 01 Jan 1970/i.test(c) || /max-age=0/i.test(c)) this.cookies.delete(name);
-            else this.cookies.set(name, value);
-        }
-    }
-
-    private headers(site: string): Record<string, string> {
-        const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-        return { ...NAVIGATE, "sec-fetch-site": site, ...(cookie ? { cookie } : {}) };
-    }
-
-    async get(url: string): Promise<Page> {
-        const page = await httpRequest("GET", url, this.headers("none"));
-        this.remember(page);
-        return page;
-    }
-
-    async postForm(url: string, form: Record<string, string>): Promise<Page> {
-        const page = await httpRequest(
-            "POST",
-            url,
-            { ...this.headers("same-origin"), "content-type": "application/x-www-form-urlencoded", origin: new URL(url).origin },
-            new URLSearchParams(form).toString(),
-        );
-        this.remember(page);
-        return page;
-    }
-}
 
 export type Login = Page & { browser: Browser; loggedIn: boolean; hubLog: () => string };
 
