@@ -119,7 +119,11 @@ function preview(extra: string[] = [], label?: string, stack = STACK): Preview {
 /** "Kind/name" of a step's Kubernetes object, or the resource's own name for anything else. */
 function stepObject(s: PreviewStep): string {
     const state = (s.newState ?? s.oldState)!;
-    const kind = state.type.split(":").pop()!;
+    // A Patch (the namespaces' default ServiceAccounts, issue 34) names the object it patches.
+    const kind = state.type
+        .split(":")
+        .pop()!
+        .replace(/Patch$/, "");
     const md = (state.inputs?.metadata ?? {}) as { name?: string };
     return `${kind}/${md.name ?? s.urn.split("::").pop()}`;
 }
@@ -416,8 +420,10 @@ describe("real engine: the dev stack against a real API server", () => {
         const missing = [...KEPT, "PersistentVolumeClaim/claim-demo", `Namespace/${NS}`, `Namespace/${STORAGE_NS}`, ...keptPvs].filter((o) => !exists1(o));
         assert.deepEqual(missing, [], "kept with the data");
         assert.equal(jsonpath("pvc", "claim-demo", "{.status.phase}"), "Bound");
+        // The namespaces' default ServiceAccounts are the namespaces' own (kept with them): destroy
+        // removes the program's patch of them, not the objects.
         const gone = [...PROGRAM_OBJECTS, ...CHART_OBJECTS].filter(
-            (o) => !KEPT.includes(o) && o !== `Namespace/${NS}` && o !== `Namespace/${STORAGE_NS}` && !keptPvs.includes(o),
+            (o) => !KEPT.includes(o) && o !== `Namespace/${NS}` && o !== `Namespace/${STORAGE_NS}` && !keptPvs.includes(o) && o !== "ServiceAccount/default",
         );
         const left = gone.filter((o) => exists1(o));
         assert.deepEqual(left, [], `still in the cluster after destroy: ${left.join(", ")}`);

@@ -61,6 +61,11 @@ let destroyed = false;
 let chartToken = "";
 const generations: Record<string, number> = {};
 const DEPLOYMENTS = ["hub", "proxy", ...(project.realChart ? ["user-scheduler"] : [])];
+/**
+ * One roll of each between the release and this tree, either way: the hub and the proxy for the
+ * token; the user scheduler for issue 34's hardening of its container (the release's has none).
+ */
+const ONE_ROLL_EACH = Object.fromEntries(DEPLOYMENTS.map((d) => [d, 1]));
 
 let removeCsiDriver: () => void = () => undefined;
 
@@ -116,7 +121,15 @@ describe(`real engine: a stack of release ${RELEASE} moves to the program's prox
         // Issue 23 (CHANGELOG.md) changes users' pods through the chart values too (their security
         // context, z2jh's iptables init container off): the chart's values in its ConfigMap and
         // Secret, and the image puller, which copies the user pod's init containers. In place, too.
-        const userPods = ["update ConfigMap/hub", "update DaemonSet/continuous-image-puller", "update Secret/hub"];
+        // Issue 34 (CHANGELOG.md) hardens the chart's user scheduler and placeholders the same way
+        // (their containers' seccomp profile and read-only root): their pod templates, in place.
+        const userPods = [
+            "update ConfigMap/hub",
+            "update DaemonSet/continuous-image-puller",
+            "update Secret/hub",
+            "update Deployment/user-scheduler",
+            "update StatefulSet/user-placeholder",
+        ];
         assert.deepEqual(
             token
                 .map((s) => `${s.op} ${objectOf(s)}`)
@@ -141,7 +154,7 @@ describe(`real engine: a stack of release ${RELEASE} moves to the program's prox
         assert.notEqual(one.token, chartToken);
         assert.equal(secretData(project, NS, "hub")[PROXY_TOKEN_KEY], chartToken, "the chart's own token stays where nothing reads it");
         const rolled = Object.fromEntries(DEPLOYMENTS.map((d) => [d, deployment(project, NS, d).metadata.generation - generations[d]]));
-        assert.deepEqual(rolled, Object.fromEntries(DEPLOYMENTS.map((d) => [d, d === "hub" || d === "proxy" ? 1 : 0])));
+        assert.deepEqual(rolled, ONE_ROLL_EACH);
         pulumi(["preview", "--expect-no-changes"], "preview after upgrade");
     });
 
@@ -154,7 +167,7 @@ describe(`real engine: a stack of release ${RELEASE} moves to the program's prox
         assert.deepEqual([proxy.token, hub.token], [chartToken, chartToken], "the chart's token, kept in its Secret all along");
         assert.equal(stateToken(project), undefined, "the generated token is gone from the state");
         const rolled = Object.fromEntries(DEPLOYMENTS.map((d) => [d, deployment(project, NS, d).metadata.generation - generations[d]]));
-        assert.deepEqual(rolled, Object.fromEntries(DEPLOYMENTS.map((d) => [d, d === "hub" || d === "proxy" ? 1 : 0])));
+        assert.deepEqual(rolled, ONE_ROLL_EACH);
         pulumi(["preview", "--expect-no-changes"], `preview after going back to ${RELEASE}`);
     });
 
